@@ -1,0 +1,120 @@
+//! The one error type of the API and the one place that turns it into what a function returns.
+//!
+//! Every resolver fails with an [`AppError`]. [`AppError::into_diagnostic`] is the only mapping to
+//! the Lambda error shape (`errorType` / `errorMessage`), so the deploy layer (the AppSync response
+//! handler that re-raises the type with `util.error`) depends on this file alone.
+
+use lambda_runtime::Diagnostic;
+
+/// A resolver failure a GraphQL client can act on.
+///
+/// The message of every variant but [`AppError::Internal`] is returned to the client verbatim, so
+/// it must never contain table names, keys or SDK messages. `Internal` carries such detail for
+/// the log only; clients see a fixed sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppError {
+    /// The caller is not (or not acceptably) authenticated, or its provider is not a tenant.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// The caller is known but may not do this (e.g. its tenant is suspended).
+    #[error("{0}")]
+    Forbidden(String),
+    /// The item does not exist, or the caller may not know that it exists.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request (arguments, event, page token) is malformed or out of bounds.
+    #[error("{0}")]
+    Validation(String),
+    /// The write lost a race: a stale `expectedVersion` or a reused idempotency token.
+    #[error("{0}")]
+    Conflict(String),
+    /// Anything the client cannot fix; the detail is logged, never returned.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The sentence clients see for every internal failure.
+pub const INTERNAL_MESSAGE: &str =
+    "The request could not be completed because of an internal error; retry later.";
+
+impl AppError {
+    /// The GraphQL `errorType` of this error.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            AppError::Unauthorized(_) => "Unauthorized",
+            AppError::Forbidden(_) => "Forbidden",
+            AppError::NotFound(_) => "NotFound",
+            AppError::Validation(_) => "ValidationError",
+            AppError::Conflict(_) => "ConflictError",
+            AppError::Internal(_) => "InternalError",
+        }
+    }
+
+    /// The GraphQL `errorMessage`: the sentence for the client, never internal detail.
+    pub fn client_message(&self) -> &str {
+        match self {
+            AppError::Unauthorized(m)
+            | AppError::Forbidden(m)
+            | AppError::NotFound(m)
+            | AppError::Validation(m)
+            | AppError::Conflict(m) => m,
+            AppError::Internal(_) => INTERNAL_MESSAGE,
+        }
+    }
+
+    /// An internal failure with the context the log needs.
+    pub fn internal(context: &str, err: impl std::fmt::Display) -> Self {
+        AppError::Internal(format!("{context}: {err}"))
+    }
+
+    pub(crate) fn validation(msg: impl Into<String>) -> Self {
+        AppError::Validation(msg.into())
+    }
+
+    /// The Lambda error shape. Logs internal detail here, the one place that does.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        if let AppError::Internal(detail) = &self {
+            tracing::error!(detail = %detail, "internal error");
+        }
+        Diagnostic {
+            error_type: self.error_type().to_owned(),
+            error_message: self.client_message().to_owned(),
+        }
+    }
+}
+
+impl From<AppError> for Diagnostic {
+    fn from(err: AppError) -> Self {
+        err.into_diagnostic()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_maps_to_its_graphql_error_type() {
+        let cases = [
+            (AppError::Unauthorized("u".into()), "Unauthorized"),
+            (AppError::Forbidden("f".into()), "Forbidden"),
+            (AppError::NotFound("n".into()), "NotFound"),
+            (AppError::Validation("v".into()), "ValidationError"),
+            (AppError::Conflict("c".into()), "ConflictError"),
+            (AppError::Internal("i".into()), "InternalError"),
+        ];
+        for (err, ty) in cases {
+            assert_eq!(Diagnostic::from(err).error_type, ty);
+        }
+    }
+
+    #[test]
+    fn internal_detail_never_reaches_the_client() {
+        let d = Diagnostic::from(AppError::internal(
+            "GetItem on table notes-prod",
+            "ResourceNotFoundException",
+        ));
+        assert_eq!(d.error_message, INTERNAL_MESSAGE);
+        assert!(!d.error_message.contains("notes-prod"));
+    }
+}

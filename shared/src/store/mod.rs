@@ -1,0 +1,79 @@
+//! DynamoDB: the only module that builds keys, conditions or `AttributeValue`s.
+//!
+//! [`Db`] is the table handle built once per process. Note data is reachable only through a
+//! [`TenantStore`] (read/write, for a user of an active tenant) or a [`PublicNotes`] view
+//! (read-only, PUBLIC notes of one active tenant); both are made from an
+//! [`ActiveTenant`](crate::tenancy::ActiveTenant), and every key they build starts from it.
+
+mod keys;
+mod notes;
+mod registry;
+mod schema;
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+pub use keys::{GSI1, TTL_ATTRIBUTE};
+pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore};
+pub use registry::RegistryEntry;
+pub use schema::{TableSpec, table_spec};
+
+use crate::error::AppError;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// The table and the client that reaches it. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    client: Client,
+    table: String,
+}
+
+impl Db {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Db { client, table: table.into() }
+    }
+
+    /// A client from the standard AWS environment (`AWS_REGION`, credentials,
+    /// `AWS_ENDPOINT_URL_DYNAMODB`), so the same binary runs against DynamoDB Local and AWS.
+    pub async fn from_env(table: impl Into<String>) -> Self {
+        let sdk = aws_config::load_from_env().await;
+        Db::new(Client::new(&sdk), table)
+    }
+
+    pub fn table_name(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// Logs-only detail for an SDK failure; the client sees `InternalError`.
+pub(crate) fn sdk_err<E, R>(op: &'static str, e: SdkError<E, R>) -> AppError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    AppError::internal(op, DisplayErrorContext(&e))
+}
+
+pub(crate) fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+pub(crate) fn n(v: i64) -> AttributeValue {
+    AttributeValue::N(v.to_string())
+}
+
+pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, AppError> {
+    serde_dynamo::from_item(item).map_err(|e| AppError::internal("decoding an item", e))
+}
+
+pub(crate) fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, AppError> {
+    serde_dynamo::to_item(value).map_err(|e| AppError::internal("encoding an item", e))
+}

@@ -1,0 +1,123 @@
+//! The table definition, shared by `tenantctl create-table`, the tests and the template check.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use serde::Serialize;
+
+use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
+use super::{Db, sdk_err};
+use crate::error::AppError;
+
+/// The table's shape in plain data, so a test can compare it with `template.yaml`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TableSpec {
+    /// (name, type) of every key attribute.
+    pub attributes: Vec<(&'static str, &'static str)>,
+    /// (name, HASH|RANGE).
+    pub key_schema: Vec<(&'static str, &'static str)>,
+    /// (index name, key schema, projection type).
+    pub global_secondary_indexes: Vec<(&'static str, Vec<(&'static str, &'static str)>, &'static str)>,
+    pub billing_mode: &'static str,
+    pub ttl_attribute: &'static str,
+}
+
+pub fn table_spec() -> TableSpec {
+    TableSpec {
+        attributes: vec![(PK, "S"), (SK, "S"), (GSI1_PK, "S"), (GSI1_SK, "S")],
+        key_schema: vec![(PK, "HASH"), (SK, "RANGE")],
+        global_secondary_indexes: vec![(GSI1, vec![(GSI1_PK, "HASH"), (GSI1_SK, "RANGE")], "ALL")],
+        billing_mode: "PAY_PER_REQUEST",
+        ttl_attribute: TTL_ATTRIBUTE,
+    }
+}
+
+fn build_err(e: impl std::fmt::Display) -> AppError {
+    AppError::internal("table definition", e)
+}
+
+fn key_schema(keys: &[(&str, &str)]) -> Result<Vec<KeySchemaElement>, AppError> {
+    keys.iter()
+        .map(|(name, kind)| {
+            KeySchemaElement::builder()
+                .attribute_name(*name)
+                .key_type(KeyType::from(*kind))
+                .build()
+                .map_err(build_err)
+        })
+        .collect()
+}
+
+impl Db {
+    /// Creates the table as [`table_spec`] describes it and waits until it is active.
+    /// An existing table of that name is left alone.
+    pub async fn create_table(&self) -> Result<bool, AppError> {
+        let spec = table_spec();
+        let mut req = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::from(spec.billing_mode))
+            .set_key_schema(Some(key_schema(&spec.key_schema)?));
+        for (name, ty) in &spec.attributes {
+            req = req.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(*name)
+                    .attribute_type(ScalarAttributeType::from(*ty))
+                    .build()
+                    .map_err(build_err)?,
+            );
+        }
+        for (name, keys, projection) in &spec.global_secondary_indexes {
+            req = req.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(*name)
+                    .set_key_schema(Some(key_schema(keys)?))
+                    .projection(Projection::builder().projection_type(ProjectionType::from(*projection)).build())
+                    .build()
+                    .map_err(build_err)?,
+            );
+        }
+        match req.send().await {
+            Ok(_) => {}
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+                return Ok(false);
+            }
+            Err(e) => return Err(sdk_err("CreateTable", e)),
+        }
+        self.wait_active().await?;
+        self.client
+            .update_time_to_live()
+            .table_name(&self.table)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .enabled(true)
+                    .attribute_name(spec.ttl_attribute)
+                    .build()
+                    .map_err(build_err)?,
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_err("UpdateTimeToLive", e))?;
+        Ok(true)
+    }
+
+    async fn wait_active(&self) -> Result<(), AppError> {
+        for _ in 0..120 {
+            let out = self
+                .client
+                .describe_table()
+                .table_name(&self.table)
+                .send()
+                .await
+                .map_err(|e| sdk_err("DescribeTable", e))?;
+            let status = out.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_owned());
+            if status.as_deref() == Some("ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Err(AppError::Internal("table did not become ACTIVE within 60 s".into()))
+    }
+}
