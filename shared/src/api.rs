@@ -8,7 +8,7 @@ use crate::event::Field;
 use crate::identity::Caller;
 use crate::lambda::{App, Member, Resolver};
 use crate::notes::{
-    self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read, not_found,
+    self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read,
 };
 use crate::pagination::{self, Binding, Limit};
 use crate::store::{Page, PublicNotes as PublicNotesView};
@@ -226,7 +226,7 @@ impl Resolver for DeleteNote {
     type Output = Note;
 
     async fn resolve(&self, _: &App, who: Member, args: DeleteArgs) -> Result<Note, AppError> {
-        let id = NoteId::parse(&args.id).map_err(|_| not_found())?;
+        let id = NoteId::parse(&args.id)?;
         let expected = args.expected_version.map(notes::parse_version).transpose()?;
         who.store.delete_note(&who.user.identity_id, &id, expected).await
     }

@@ -2,6 +2,7 @@
 //! written once. A function's `main` is `shared::lambda::serve(shared::api::GetNote)`.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
@@ -124,7 +125,11 @@ pub async fn call<R: Resolver>(app: &App, resolver: &R, payload: Value) -> Resul
 async fn call_logged<R: Resolver>(app: &App, resolver: &R, payload: Value, request_id: &str) -> Result<Value, Diagnostic> {
     let started = Instant::now();
     let mut report = Report::default();
-    let result = run(app, resolver, payload, &mut report).await;
+    // Boxed behind `dyn`: the SDK's futures nest deeply, and without this indirection every
+    // function binary would hit rustc's layout recursion limit.
+    let fut: Pin<Box<dyn Future<Output = Result<Value, AppError>> + Send + '_>> =
+        Box::pin(run(app, resolver, payload, &mut report));
+    let result = fut.await;
     let outcome = match &result {
         Ok(_) => "ok",
         Err(e) => e.error_type(),

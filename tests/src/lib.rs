@@ -1,1 +1,223 @@
+//! Test harness: a fresh table on DynamoDB Local per test, two registered tenants, and callers
+//! whose identities look exactly like what AppSync sends.
+//!
+//! `scripts/test.sh` starts DynamoDB Local and exports `AWS_ENDPOINT_URL_DYNAMODB`; these tests
+//! talk to it with the real `aws-sdk-dynamodb` client.
 
+use std::time::Duration;
+
+use aws_sdk_dynamodb::Client;
+use lambda_runtime::Diagnostic;
+use serde_json::{Value, json};
+use shared::config::Config;
+use shared::identity::ProviderKey;
+use shared::lambda::{App, Resolver};
+use shared::store::Db;
+use shared::tenancy::TenantId;
+
+pub const REGION: &str = "eu-central-1";
+pub const IDENTITY_POOL: &str = "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d";
+pub const POOL_A: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1";
+pub const POOL_B: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_GlobexPl1";
+pub const OIDC_B: &str = "arn:aws:iam::123456789012:oidc-provider/login.globex.example";
+pub const POOL_UNKNOWN: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_NoTenant9";
+pub const POOL_C: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Initech01";
+
+/// A caller, as the identity object AppSync would put in the event.
+#[derive(Debug, Clone)]
+pub struct Who {
+    pub identity: Value,
+}
+
+impl Who {
+    /// A User Pool user of `pool`, as AppSync quotes the provider list.
+    pub fn user(pool: &str, name: &str) -> Who {
+        let id = identity_id(name);
+        let sub = format!("{:0>8}-0000-4000-8000-000000000000", hex(name));
+        Who {
+            identity: json!({
+                "accountId": "123456789012",
+                "cognitoIdentityAuthProvider": format!("\"{pool}\",\"{pool}:CognitoSignIn:{sub}\""),
+                "cognitoIdentityAuthType": "authenticated",
+                "cognitoIdentityId": id,
+                "cognitoIdentityPoolId": IDENTITY_POOL,
+                "sourceIp": ["203.0.113.7"],
+                "userArn": "arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials",
+                "username": "AROAUSERROLEID000001:CognitoIdentityCredentials"
+            }),
+        }
+    }
+
+    /// A federated user whose provider string is `provider` (no User Pool sub).
+    pub fn federated(provider: &str, name: &str) -> Who {
+        let mut w = Who::user(POOL_A, name);
+        w.identity["cognitoIdentityAuthProvider"] = json!(provider);
+        w
+    }
+
+    pub fn guest(name: &str) -> Who {
+        Who {
+            identity: json!({
+                "accountId": "123456789012",
+                "cognitoIdentityAuthProvider": null,
+                "cognitoIdentityAuthType": "unauthenticated",
+                "cognitoIdentityId": identity_id(name),
+                "cognitoIdentityPoolId": IDENTITY_POOL,
+                "sourceIp": ["203.0.113.9"],
+                "userArn": "arn:aws:sts::123456789012:assumed-role/NotesGuestRole/CognitoIdentityCredentials",
+                "username": "AROAGUESTROLEID00001:CognitoIdentityCredentials"
+            }),
+        }
+    }
+
+    pub fn alice() -> Who {
+        Who::user(POOL_A, "alice")
+    }
+    /// A second user of tenant A.
+    pub fn carol() -> Who {
+        Who::user(POOL_A, "carol")
+    }
+    pub fn bob() -> Who {
+        Who::user(POOL_B, "bob")
+    }
+    /// Tenant B through its OIDC provider.
+    pub fn dana() -> Who {
+        Who::federated(&format!("\"{OIDC_B}\""), "dana")
+    }
+
+    pub fn identity_id(&self) -> &str {
+        self.identity["cognitoIdentityId"].as_str().unwrap_or_default()
+    }
+
+    /// The same caller with an identity from another identity pool.
+    pub fn from_pool(mut self, pool: &str) -> Who {
+        self.identity["cognitoIdentityPoolId"] = json!(pool);
+        self
+    }
+
+    pub fn raw(identity: Value) -> Who {
+        Who { identity }
+    }
+}
+
+fn hex(name: &str) -> String {
+    name.bytes().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+pub fn identity_id(name: &str) -> String {
+    format!("{REGION}:{:0>8}-1111-4222-8333-444455556666", hex(name))
+}
+
+/// The event AppSync sends for `Type.field` with these arguments.
+pub fn event(type_name: &str, field: &str, who: &Who, args: Value) -> Value {
+    json!({
+        "arguments": args,
+        "identity": who.identity,
+        "source": null,
+        "request": {"headers": {"host": "example.appsync-api.eu-central-1.amazonaws.com"}, "domainName": null},
+        "info": {
+            "parentTypeName": type_name,
+            "fieldName": field,
+            "variables": {},
+            "selectionSetList": ["id"],
+            "selectionSetGraphQL": "{ id }"
+        },
+        "prev": null,
+        "stash": {}
+    })
+}
+
+/// A fresh table on DynamoDB Local with tenants `acme` (POOL_A) and `globex` (POOL_B, OIDC_B).
+pub struct Fixture {
+    pub app: App,
+}
+
+pub fn client() -> Client {
+    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+        panic!("AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local")
+    });
+    let conf = aws_sdk_dynamodb::Config::builder()
+        .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "tests"))
+        .endpoint_url(endpoint)
+        .build();
+    Client::from_conf(conf)
+}
+
+pub struct Options {
+    pub cache_ttl: Duration,
+    pub identity_pool: Option<&'static str>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { cache_ttl: Duration::from_secs(60), identity_pool: None }
+    }
+}
+
+impl Fixture {
+    pub async fn new() -> Fixture {
+        Fixture::with(Options::default()).await
+    }
+
+    pub async fn with(opts: Options) -> Fixture {
+        let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
+        let db = Db::new(client(), table.clone());
+        db.create_table().await.expect("create table");
+        for (tenant, name, provider) in
+            [("acme", "Acme Corp", POOL_A), ("globex", "Globex", POOL_B), ("globex", "Globex", OIDC_B)]
+        {
+            db.registry_register(&TenantId::parse(tenant).unwrap(), name, &ProviderKey::parse(provider).unwrap())
+                .await
+                .expect("register tenant");
+        }
+        let ttl = opts.cache_ttl.as_secs().to_string();
+        let config = Config::from_lookup(|k| match k {
+            "TABLE_NAME" => Some(table.clone()),
+            "TENANT_CACHE_TTL_SECONDS" => Some(ttl.clone()),
+            "IDENTITY_POOL_ID" => opts.identity_pool.map(str::to_owned),
+            _ => None,
+        })
+        .expect("config");
+        Fixture { app: App::new(config, db) }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.app.db
+    }
+
+    /// Invokes `resolver` with the event AppSync would send for its field.
+    pub async fn call<R: Resolver>(&self, resolver: R, who: &Who, args: Value) -> Result<Value, Diagnostic> {
+        let f = R::FIELD;
+        shared::lambda::call(&self.app, &resolver, event(f.type_name, f.field_name, who, args)).await
+    }
+
+    /// Invokes with a raw event payload (for malformed and misrouted events).
+    pub async fn call_raw<R: Resolver>(&self, resolver: R, payload: Value) -> Result<Value, Diagnostic> {
+        shared::lambda::call(&self.app, &resolver, payload).await
+    }
+
+    /// Creates a note as `who` and returns it.
+    pub async fn create(&self, who: &Who, title: &str, visibility: &str) -> Value {
+        self.call(shared::api::CreateNote, who, json!({"input": {"title": title, "body": "b", "visibility": visibility}}))
+            .await
+            .unwrap_or_else(|e| panic!("createNote failed: {e:?}"))
+    }
+}
+
+/// The `errorType` of a failed call, or "ok".
+pub fn kind(r: &Result<Value, Diagnostic>) -> String {
+    match r {
+        Ok(_) => "ok".into(),
+        Err(d) => d.error_type.clone(),
+    }
+}
+
+#[track_caller]
+pub fn assert_err(r: &Result<Value, Diagnostic>, error_type: &str) {
+    match r {
+        Err(d) if d.error_type == error_type => {}
+        other => panic!("expected {error_type}, got {other:?}"),
+    }
+}
