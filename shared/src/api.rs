@@ -78,18 +78,26 @@ fn connection(app: &App, binding: &Binding, page: Page) -> Result<NoteConnection
         .last
         .map(|id| pagination::seal(&app.config.page_token_secret, binding, &id))
         .transpose()?;
-    Ok(NoteConnection { items: page.items, next_token })
+    Ok(NoteConnection {
+        items: page.items,
+        next_token,
+    })
 }
 
 fn cursor(app: &App, binding: &Binding, token: Option<&str>) -> Result<Option<NoteId>, AppError> {
-    token.map(|t| pagination::open(&app.config.page_token_secret, binding, t)).transpose()
+    token
+        .map(|t| pagination::open(&app.config.page_token_secret, binding, t))
+        .transpose()
 }
 
 /// `Query.me`: who the API thinks the caller is. Open to guests.
 pub struct Me;
 
 impl Resolver for Me {
-    const FIELD: Field = Field { type_name: "Query", field_name: "me" };
+    const FIELD: Field = Field {
+        type_name: "Query",
+        field_name: "me",
+    };
     type Access = Caller;
     type Args = NoArgs;
     type Output = CallerView;
@@ -122,7 +130,10 @@ impl Resolver for Me {
 pub struct GetNote;
 
 impl Resolver for GetNote {
-    const FIELD: Field = Field { type_name: "Query", field_name: "note" };
+    const FIELD: Field = Field {
+        type_name: "Query",
+        field_name: "note",
+    };
     type Access = Member;
     type Args = IdArgs;
     type Output = Option<Note>;
@@ -138,12 +149,20 @@ impl Resolver for GetNote {
 pub struct ListNotes;
 
 impl Resolver for ListNotes {
-    const FIELD: Field = Field { type_name: "Query", field_name: "notes" };
+    const FIELD: Field = Field {
+        type_name: "Query",
+        field_name: "notes",
+    };
     type Access = Member;
     type Args = PageArgs;
     type Output = NoteConnection;
 
-    async fn resolve(&self, app: &App, who: Member, args: PageArgs) -> Result<NoteConnection, AppError> {
+    async fn resolve(
+        &self,
+        app: &App,
+        who: Member,
+        args: PageArgs,
+    ) -> Result<NoteConnection, AppError> {
         let limit = Limit::parse(args.limit)?;
         let binding = Binding {
             query: Self::FIELD.field_name.into(),
@@ -151,7 +170,10 @@ impl Resolver for ListNotes {
             caller: who.user.identity_id.as_str().into(),
         };
         let after = cursor(app, &binding, args.next_token.as_deref())?;
-        let page = who.store.list_readable(&who.user.identity_id, limit, after.as_ref()).await?;
+        let page = who
+            .store
+            .list_readable(&who.user.identity_id, limit, after.as_ref())
+            .await?;
         connection(app, &binding, page)
     }
 }
@@ -160,16 +182,25 @@ impl Resolver for ListNotes {
 pub struct PublicNotes;
 
 impl Resolver for PublicNotes {
-    const FIELD: Field = Field { type_name: "Query", field_name: "publicNotes" };
+    const FIELD: Field = Field {
+        type_name: "Query",
+        field_name: "publicNotes",
+    };
     type Access = Caller;
     type Args = PublicNotesArgs;
     type Output = NoteConnection;
 
-    async fn resolve(&self, app: &App, _: Caller, args: PublicNotesArgs) -> Result<NoteConnection, AppError> {
+    async fn resolve(
+        &self,
+        app: &App,
+        _: Caller,
+        args: PublicNotesArgs,
+    ) -> Result<NoteConnection, AppError> {
         let limit = Limit::parse(args.limit)?;
         // A malformed id cannot name a tenant: answer as for an unknown one.
-        let tenant_id = TenantId::parse(&args.tenant_id)
-            .map_err(|_| AppError::NotFound("No tenant with that id serves public notes.".into()))?;
+        let tenant_id = TenantId::parse(&args.tenant_id).map_err(|_| {
+            AppError::NotFound("No tenant with that id serves public notes.".into())
+        })?;
         let binding = Binding {
             query: Self::FIELD.field_name.into(),
             tenant: tenant_id.to_string(),
@@ -177,7 +208,9 @@ impl Resolver for PublicNotes {
         };
         let after = cursor(app, &binding, args.next_token.as_deref())?;
         let tenant = app.registry.active_by_id(&tenant_id).await?;
-        let page = PublicNotesView::new(app.db.clone(), tenant).list(limit, after.as_ref()).await?;
+        let page = PublicNotesView::new(app.db.clone(), tenant)
+            .list(limit, after.as_ref())
+            .await?;
         connection(app, &binding, page)
     }
 }
@@ -186,7 +219,10 @@ impl Resolver for PublicNotes {
 pub struct CreateNote;
 
 impl Resolver for CreateNote {
-    const FIELD: Field = Field { type_name: "Mutation", field_name: "createNote" };
+    const FIELD: Field = Field {
+        type_name: "Mutation",
+        field_name: "createNote",
+    };
     type Access = Member;
     type Args = InputArgs<CreateNoteInput>;
     type Output = Note;
@@ -195,8 +231,15 @@ impl Resolver for CreateNote {
         let new = NewNote::try_from(args.input)?;
         let token = new.client_token.clone();
         let me = &who.user.identity_id;
-        let note = new.into_note(who.store.tenant().id().as_str(), me, &notes::now_timestamp());
-        let outcome = who.store.create_note(&note, token.as_ref().map(|t| (me, t))).await?;
+        let note = new.into_note(
+            who.store.tenant().id().as_str(),
+            me,
+            &notes::now_timestamp(),
+        );
+        let outcome = who
+            .store
+            .create_note(&note, token.as_ref().map(|t| (me, t)))
+            .await?;
         Ok(outcome.into_note())
     }
 }
@@ -205,14 +248,19 @@ impl Resolver for CreateNote {
 pub struct UpdateNote;
 
 impl Resolver for UpdateNote {
-    const FIELD: Field = Field { type_name: "Mutation", field_name: "updateNote" };
+    const FIELD: Field = Field {
+        type_name: "Mutation",
+        field_name: "updateNote",
+    };
     type Access = Member;
     type Args = InputArgs<UpdateNoteInput>;
     type Output = Note;
 
     async fn resolve(&self, _: &App, who: Member, args: Self::Args) -> Result<Note, AppError> {
         let change = NoteUpdate::try_from(args.input)?;
-        who.store.update_note(&who.user.identity_id, &change, &notes::now_timestamp()).await
+        who.store
+            .update_note(&who.user.identity_id, &change, &notes::now_timestamp())
+            .await
     }
 }
 
@@ -220,14 +268,22 @@ impl Resolver for UpdateNote {
 pub struct DeleteNote;
 
 impl Resolver for DeleteNote {
-    const FIELD: Field = Field { type_name: "Mutation", field_name: "deleteNote" };
+    const FIELD: Field = Field {
+        type_name: "Mutation",
+        field_name: "deleteNote",
+    };
     type Access = Member;
     type Args = DeleteArgs;
     type Output = Note;
 
     async fn resolve(&self, _: &App, who: Member, args: DeleteArgs) -> Result<Note, AppError> {
         let id = NoteId::parse(&args.id)?;
-        let expected = args.expected_version.map(notes::parse_version).transpose()?;
-        who.store.delete_note(&who.user.identity_id, &id, expected).await
+        let expected = args
+            .expected_version
+            .map(notes::parse_version)
+            .transpose()?;
+        who.store
+            .delete_note(&who.user.identity_id, &id, expected)
+            .await
     }
 }

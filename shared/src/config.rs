@@ -32,7 +32,11 @@ impl Config {
 
     /// Same as [`Config::from_env`] over any lookup, so tests need not touch the process env.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let non_empty = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+        let non_empty = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
         let table_name = non_empty("TABLE_NAME").ok_or(ConfigError::Missing("TABLE_NAME"))?;
         let identity_pool_id = non_empty("IDENTITY_POOL_ID");
         let tenant_cache_ttl = match non_empty("TENANT_CACHE_TTL_SECONDS") {
@@ -47,7 +51,12 @@ impl Config {
         let page_token_secret = non_empty("PAGE_TOKEN_SECRET")
             .unwrap_or_else(|| format!("page-token:{table_name}"))
             .into_bytes();
-        Ok(Config { table_name, identity_pool_id, tenant_cache_ttl, page_token_secret })
+        Ok(Config {
+            table_name,
+            identity_pool_id,
+            tenant_cache_ttl,
+            page_token_secret,
+        })
     }
 }
 
@@ -56,7 +65,12 @@ mod tests {
     use super::*;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        Config::from_lookup(|k| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string()))
+        Config::from_lookup(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
@@ -64,7 +78,12 @@ mod tests {
         let c = cfg(&[("TABLE_NAME", "notes")]).unwrap();
         assert_eq!(c.tenant_cache_ttl, Duration::from_secs(60));
         assert_eq!(c.identity_pool_id, None);
-        let c = cfg(&[("TABLE_NAME", "notes"), ("TENANT_CACHE_TTL_SECONDS", "0"), ("IDENTITY_POOL_ID", "eu-central-1:x")]).unwrap();
+        let c = cfg(&[
+            ("TABLE_NAME", "notes"),
+            ("TENANT_CACHE_TTL_SECONDS", "0"),
+            ("IDENTITY_POOL_ID", "eu-central-1:x"),
+        ])
+        .unwrap();
         assert_eq!(c.tenant_cache_ttl, Duration::ZERO);
         assert_eq!(c.identity_pool_id.as_deref(), Some("eu-central-1:x"));
     }

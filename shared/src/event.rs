@@ -57,7 +57,9 @@ impl ResolverEvent {
         let event: ResolverEvent = serde_json::from_value(payload).map_err(|e| {
             AppError::validation(format!("The event is not an AppSync resolver event: {e}."))
         })?;
-        if event.info.parent_type_name != field.type_name || event.info.field_name != field.field_name {
+        if event.info.parent_type_name != field.type_name
+            || event.info.field_name != field.field_name
+        {
             return Err(AppError::validation(format!(
                 "Misrouted event: this function resolves {field}, not {}.{}.",
                 shorten(&event.info.parent_type_name),
@@ -77,7 +79,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const NOTE: Field = Field { type_name: "Query", field_name: "note" };
+    const NOTE: Field = Field {
+        type_name: "Query",
+        field_name: "note",
+    };
 
     #[test]
     fn minimal_events_decode_without_stash_prev_or_request() {
@@ -100,7 +105,10 @@ mod tests {
             json!("hello"),
             json!(null),
         ] {
-            assert!(matches!(ResolverEvent::decode(bad, NOTE), Err(AppError::Validation(_))));
+            assert!(matches!(
+                ResolverEvent::decode(bad, NOTE),
+                Err(AppError::Validation(_))
+            ));
         }
     }
 }

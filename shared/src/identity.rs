@@ -30,7 +30,9 @@ impl IdentityId {
         if ok {
             Ok(IdentityId(raw.to_owned()))
         } else {
-            Err(unauthorized("The cognitoIdentityId of the caller is malformed."))
+            Err(unauthorized(
+                "The cognitoIdentityId of the caller is malformed.",
+            ))
         }
     }
 
@@ -137,7 +139,10 @@ fn non_empty_str(v: &Option<Value>) -> Option<&str> {
 /// Parses the event's `identity` into a caller.
 ///
 /// `expected_pool` is `IDENTITY_POOL_ID`: when set, identities from any other pool are refused.
-pub fn parse_caller(identity: Option<&Value>, expected_pool: Option<&str>) -> Result<Caller, AppError> {
+pub fn parse_caller(
+    identity: Option<&Value>,
+    expected_pool: Option<&str>,
+) -> Result<Caller, AppError> {
     let raw = match identity {
         None | Some(Value::Null) => {
             return Err(unauthorized(
@@ -163,12 +168,12 @@ pub fn parse_caller(identity: Option<&Value>, expected_pool: Option<&str>) -> Re
     };
     let identity_id = IdentityId::parse(identity_id)?;
 
-    if let Some(expected) = expected_pool {
-        if non_empty_str(&raw.cognito_identity_pool_id) != Some(expected) {
-            return Err(unauthorized(
-                "The credentials were issued by an identity pool this API does not trust.",
-            ));
-        }
+    if let Some(expected) = expected_pool
+        && non_empty_str(&raw.cognito_identity_pool_id) != Some(expected)
+    {
+        return Err(unauthorized(
+            "The credentials were issued by an identity pool this API does not trust.",
+        ));
     }
 
     match non_empty_str(&raw.cognito_identity_auth_type) {
@@ -180,7 +185,11 @@ pub fn parse_caller(identity: Option<&Value>, expected_pool: Option<&str>) -> Re
                 ));
             };
             let (provider, user_sub) = parse_provider(provider)?;
-            Ok(Caller::User(User { identity_id, provider, user_sub }))
+            Ok(Caller::User(User {
+                identity_id,
+                provider,
+                user_sub,
+            }))
         }
         _ => Err(unauthorized(
             "The identity's cognitoIdentityAuthType must be 'authenticated' or 'unauthenticated'.",
@@ -207,18 +216,17 @@ pub fn parse_provider(raw: &str) -> Result<(ProviderKey, Option<String>), AppErr
     for part in raw.split(',') {
         let part = part.trim();
         let part = match part.strip_prefix('"') {
-            Some(rest) => rest
-                .strip_suffix('"')
-                .ok_or_else(|| unauthorized("The sign-in provider string has an unbalanced quote."))?,
+            Some(rest) => rest.strip_suffix('"').ok_or_else(|| {
+                unauthorized("The sign-in provider string has an unbalanced quote.")
+            })?,
             None => part,
         };
         if part.is_empty() {
             continue;
         }
         seen += 1;
-        let entry = parse_entry(part).map_err(|_| {
-            unauthorized("The sign-in provider string could not be parsed.")
-        })?;
+        let entry = parse_entry(part)
+            .map_err(|_| unauthorized("The sign-in provider string could not be parsed."))?;
         match &key {
             Some(k) if *k != entry.key => {
                 return Err(unauthorized(
@@ -247,7 +255,12 @@ pub fn parse_provider(raw: &str) -> Result<(ProviderKey, Option<String>), AppErr
 /// `Unauthorized`.
 fn parse_entry(entry: &str) -> Result<Entry, AppError> {
     let bad = || AppError::validation(format!("'{}' is not a provider key.", shorten(entry)));
-    if entry.is_empty() || entry.len() > 1024 || entry.chars().any(|c| c.is_whitespace() || c == '"' || c == ',' || c == '#') {
+    if entry.is_empty()
+        || entry.len() > 1024
+        || entry
+            .chars()
+            .any(|c| c.is_whitespace() || c == '"' || c == ',' || c == '#')
+    {
         return Err(bad());
     }
 
@@ -259,7 +272,8 @@ fn parse_entry(entry: &str) -> Result<Entry, AppError> {
         let region = fields.next().unwrap_or_default();
         let account = fields.next().unwrap_or_default();
         let resource = fields.next().unwrap_or_default();
-        let kind_ok = resource.starts_with("oidc-provider/") || resource.starts_with("saml-provider/");
+        let kind_ok =
+            resource.starts_with("oidc-provider/") || resource.starts_with("saml-provider/");
         let name = resource.split_once('/').map(|(_, n)| n).unwrap_or_default();
         let ok = partition.starts_with("aws")
             && service == "iam"
@@ -268,9 +282,14 @@ fn parse_entry(entry: &str) -> Result<Entry, AppError> {
             && account.bytes().all(|b| b.is_ascii_digit())
             && kind_ok
             && !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/+=@".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-/+=@".contains(&b));
         return if ok {
-            Ok(Entry { key: ProviderKey(entry.to_owned()), user_sub: None })
+            Ok(Entry {
+                key: ProviderKey(entry.to_owned()),
+                user_sub: None,
+            })
         } else {
             Err(bad())
         };
@@ -284,11 +303,16 @@ fn parse_entry(entry: &str) -> Result<Entry, AppError> {
         let key = user_pool_key(pool).ok_or_else(bad)?;
         let sub_ok = !user_sub.is_empty()
             && user_sub.len() <= MAX_ID_LEN
-            && user_sub.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && user_sub
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !sub_ok {
             return Err(bad());
         }
-        return Ok(Entry { key, user_sub: Some(user_sub.to_owned()) });
+        return Ok(Entry {
+            key,
+            user_sub: Some(user_sub.to_owned()),
+        });
     }
 
     // Everything else is `<host>[/<path>]`, optionally followed by `:<user part>` (developer
@@ -306,7 +330,10 @@ fn parse_entry(entry: &str) -> Result<Entry, AppError> {
         if user_part.is_some() {
             return Err(bad());
         }
-        return Ok(Entry { key, user_sub: None });
+        return Ok(Entry {
+            key,
+            user_sub: None,
+        });
     }
     let (host, path) = match head.split_once('/') {
         Some((h, p)) => (h, Some(p)),
@@ -314,12 +341,17 @@ fn parse_entry(entry: &str) -> Result<Entry, AppError> {
     };
     let host_ok = is_hostname(host);
     let path_ok = path.is_none_or(|p| {
-        !p.is_empty() && p.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-/".contains(&b))
     });
     if !(host_ok && path_ok) {
         return Err(bad());
     }
-    Ok(Entry { key: ProviderKey(head.to_owned()), user_sub: None })
+    Ok(Entry {
+        key: ProviderKey(head.to_owned()),
+        user_sub: None,
+    })
 }
 
 /// `cognito-idp.<region>.amazonaws.com/<poolId>` → the key, if well formed.
@@ -330,10 +362,14 @@ fn user_pool_key(s: &str) -> Option<ProviderKey> {
         .strip_suffix(".amazonaws.com")
         .or_else(|| region.strip_suffix(".amazonaws.com.cn"))?;
     let region_ok = !region.is_empty()
-        && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     let pool_ok = !pool.is_empty()
         && pool.len() <= 64
-        && pool.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && pool
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     (region_ok && pool_ok).then(|| ProviderKey(s.to_owned()))
 }
 
@@ -344,7 +380,9 @@ fn is_hostname(host: &str) -> bool {
         && host.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
 }
 
@@ -397,7 +435,10 @@ mod tests {
         let u = user(&iam(json!(p), "authenticated"));
         assert_eq!(u.provider.as_str(), POOL_A);
         assert_eq!(u.user_sub.as_deref(), Some(SUB));
-        assert_eq!(u.identity_id.as_str(), "eu-central-1:59ec6a11-3585-4ad0-9eb6-c9b7a58295b1");
+        assert_eq!(
+            u.identity_id.as_str(),
+            "eu-central-1:59ec6a11-3585-4ad0-9eb6-c9b7a58295b1"
+        );
     }
 
     #[test]
@@ -417,7 +458,12 @@ mod tests {
 
     #[test]
     fn social_providers_are_keyed_by_domain() {
-        for domain in ["accounts.google.com", "graph.facebook.com", "www.amazon.com", "appleid.apple.com"] {
+        for domain in [
+            "accounts.google.com",
+            "graph.facebook.com",
+            "www.amazon.com",
+            "appleid.apple.com",
+        ] {
             for p in [domain.to_owned(), format!("\"{domain}\"")] {
                 let u = user(&iam(json!(p), "authenticated"));
                 assert_eq!(u.provider.as_str(), domain);
@@ -456,7 +502,9 @@ mod tests {
             assert!(matches!(parse_caller(Some(&v), None), Ok(Caller::Guest(_))));
         }
         let mut v = iam(Value::Null, "unauthenticated");
-        v.as_object_mut().unwrap().remove("cognitoIdentityAuthProvider");
+        v.as_object_mut()
+            .unwrap()
+            .remove("cognitoIdentityAuthProvider");
         assert!(matches!(parse_caller(Some(&v), None), Ok(Caller::Guest(_))));
     }
 
@@ -501,8 +549,12 @@ mod tests {
             json!("acme corp"),
             json!("é.example.com"),
             json!("a".repeat(10_000)),
-            json!(format!("{POOL_A},cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Other")),
-            json!(format!("{POOL_A}:CognitoSignIn:{SUB},{POOL_A}:CognitoSignIn:other-sub")),
+            json!(format!(
+                "{POOL_A},cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Other"
+            )),
+            json!(format!(
+                "{POOL_A}:CognitoSignIn:{SUB},{POOL_A}:CognitoSignIn:other-sub"
+            )),
         ] {
             let v = iam(p.clone(), "authenticated");
             rejected(Some(&v), None);
@@ -514,9 +566,15 @@ mod tests {
         let v = iam(json!(POOL_A), "authenticated");
         let pool = "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d";
         assert!(parse_caller(Some(&v), Some(pool)).is_ok());
-        rejected(Some(&v), Some("eu-central-1:00000000-0000-0000-0000-000000000000"));
+        rejected(
+            Some(&v),
+            Some("eu-central-1:00000000-0000-0000-0000-000000000000"),
+        );
         let mut no_pool = v.clone();
-        no_pool.as_object_mut().unwrap().remove("cognitoIdentityPoolId");
+        no_pool
+            .as_object_mut()
+            .unwrap()
+            .remove("cognitoIdentityPoolId");
         rejected(Some(&no_pool), Some(pool));
         // Unpinned, a missing pool id is tolerated.
         assert!(parse_caller(Some(&no_pool), None).is_ok());

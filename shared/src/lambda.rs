@@ -27,7 +27,11 @@ pub struct App {
 impl App {
     pub fn new(config: Config, db: Db) -> Self {
         let registry = TenantRegistry::new(db.clone(), config.tenant_cache_ttl);
-        App { config, db, registry }
+        App {
+            config,
+            db,
+            registry,
+        }
     }
 
     /// Cold start: configuration and the SDK client from the environment.
@@ -67,11 +71,15 @@ impl Access for Member {
     async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
         match caller {
             Caller::Guest(_) => Err(AppError::Unauthorized(
-                "Sign in to call this field; guests may call only Query.me and Query.publicNotes.".into(),
+                "Sign in to call this field; guests may call only Query.me and Query.publicNotes."
+                    .into(),
             )),
             Caller::User(user) => {
                 let tenant = app.registry.tenant_of(&user).await?;
-                Ok(Member { user, store: TenantStore::new(app.db.clone(), tenant) })
+                Ok(Member {
+                    user,
+                    store: TenantStore::new(app.db.clone(), tenant),
+                })
             }
         }
     }
@@ -102,9 +110,17 @@ struct Report {
     tenant: Option<String>,
 }
 
-async fn run<R: Resolver>(app: &App, resolver: &R, payload: Value, report: &mut Report) -> Result<Value, AppError> {
+async fn run<R: Resolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+    report: &mut Report,
+) -> Result<Value, AppError> {
     let event = ResolverEvent::decode(payload, R::FIELD)?;
-    let caller = parse_caller(event.identity.as_ref(), app.config.identity_pool_id.as_deref())?;
+    let caller = parse_caller(
+        event.identity.as_ref(),
+        app.config.identity_pool_id.as_deref(),
+    )?;
     report.caller = Some(caller.kind());
     let who = R::Access::admit(app, caller).await?;
     report.tenant = who.tenant().map(|t| t.id().to_string());
@@ -118,11 +134,20 @@ async fn run<R: Resolver>(app: &App, resolver: &R, payload: Value, report: &mut 
 
 /// Resolves one event (the JSON AppSync sends) into the function's result or its typed error.
 /// This is exactly what the deployed function does, minus the runtime; tests call it directly.
-pub async fn call<R: Resolver>(app: &App, resolver: &R, payload: Value) -> Result<Value, Diagnostic> {
+pub async fn call<R: Resolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+) -> Result<Value, Diagnostic> {
     call_logged(app, resolver, payload, "-").await
 }
 
-async fn call_logged<R: Resolver>(app: &App, resolver: &R, payload: Value, request_id: &str) -> Result<Value, Diagnostic> {
+async fn call_logged<R: Resolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+    request_id: &str,
+) -> Result<Value, Diagnostic> {
     let started = Instant::now();
     let mut report = Report::default();
     // Boxed behind `dyn`: the SDK's futures nest deeply, and without this indirection every
@@ -148,12 +173,18 @@ async fn call_logged<R: Resolver>(app: &App, resolver: &R, payload: Value, reque
 
 /// JSON logs, one object per line; `LOG_LEVEL` (or `RUST_LOG`) sets the level, default `info`.
 pub fn init_tracing() {
-    let filter = std::env::var("RUST_LOG")
+    let level = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("LOG_LEVEL"))
-        .unwrap_or_else(|_| "info".to_owned());
+        .unwrap_or_else(|_| "info".to_owned())
+        .to_lowercase();
+    // lambda_runtime's catch-panic layer logs every handler error at ERROR, so each client
+    // mistake (a guest calling a private field) would look like an outage. Our own line per
+    // invocation already reports the outcome, and internal errors are logged where they are
+    // mapped; a real panic still reaches stderr through the panic hook.
+    let filter = format!("{level},lambda_runtime::layers::panic=off");
     let _ = tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter.to_lowercase()))
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
         .with_current_span(false)
         .with_span_list(false)

@@ -15,7 +15,9 @@ const MAX_ID_LEN: usize = 64;
 fn key_safe(raw: &str, max: usize) -> bool {
     !raw.is_empty()
         && raw.len() <= max
-        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        && raw
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 fn shorten(s: &str) -> String {
@@ -173,7 +175,11 @@ impl TryFrom<CreateNoteInput> for NewNote {
             body: i.body.map(Body::parse).transpose()?,
             // PRIVATE unless asked otherwise: sharing is opt-in.
             visibility: i.visibility.unwrap_or(Visibility::Private),
-            client_token: i.client_token.as_deref().map(ClientToken::parse).transpose()?,
+            client_token: i
+                .client_token
+                .as_deref()
+                .map(ClientToken::parse)
+                .transpose()?,
         })
     }
 }
@@ -254,7 +260,9 @@ pub fn parse_version(v: i64) -> Result<i64, AppError> {
     if v >= 1 {
         Ok(v)
     } else {
-        Err(AppError::validation("expectedVersion must be a positive version number."))
+        Err(AppError::validation(
+            "expectedVersion must be a positive version number.",
+        ))
     }
 }
 
@@ -268,7 +276,11 @@ pub fn can_read(note: &Note, viewer: &IdentityId) -> bool {
 
 /// Why a conditional write on a note was refused, given the note as it is now (`None`: there
 /// is no such note in the caller's tenant). Never reveals a note the viewer may not read.
-pub fn write_rejection(current: Option<&Note>, viewer: &IdentityId, expected_version: Option<i64>) -> AppError {
+pub fn write_rejection(
+    current: Option<&Note>,
+    viewer: &IdentityId,
+    expected_version: Option<i64>,
+) -> AppError {
     match current {
         Some(n) if can_read(n, viewer) && n.owner_id != viewer.as_str() => {
             AppError::Forbidden("Only the owner of a note may change or delete it.".into())
@@ -279,7 +291,9 @@ pub fn write_rejection(current: Option<&Note>, viewer: &IdentityId, expected_ver
                 n.version
             )),
             // The condition failed on something that was true a moment ago: a concurrent write.
-            _ => AppError::Conflict("The note changed concurrently; read it again and retry.".into()),
+            _ => {
+                AppError::Conflict("The note changed concurrently; read it again and retry.".into())
+            }
         },
         _ => not_found(),
     }
@@ -328,8 +342,22 @@ mod tests {
     #[test]
     fn ids_cannot_carry_key_syntax() {
         assert!(NoteId::parse("0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b").is_ok());
-        for bad in ["", "a#b", "TENANT#globex", "../x", "a/b", "a\0b", "é", "ａ", &"x".repeat(65), &"x".repeat(10_240)] {
-            assert!(matches!(NoteId::parse(bad), Err(AppError::Validation(_))), "{bad:?}");
+        for bad in [
+            "",
+            "a#b",
+            "TENANT#globex",
+            "../x",
+            "a/b",
+            "a\0b",
+            "é",
+            "ａ",
+            &"x".repeat(65),
+            &"x".repeat(10_240),
+        ] {
+            assert!(
+                matches!(NoteId::parse(bad), Err(AppError::Validation(_))),
+                "{bad:?}"
+            );
         }
     }
 
@@ -359,7 +387,10 @@ mod tests {
     #[test]
     fn read_rules() {
         let other = "eu-central-1:other";
-        assert!(can_read(&note(me().as_str(), Visibility::Private, 1), &me()));
+        assert!(can_read(
+            &note(me().as_str(), Visibility::Private, 1),
+            &me()
+        ));
         assert!(!can_read(&note(other, Visibility::Private, 1), &me()));
         assert!(can_read(&note(other, Visibility::Tenant, 1), &me()));
         assert!(can_read(&note(other, Visibility::Public, 1), &me()));
@@ -368,13 +399,25 @@ mod tests {
     #[test]
     fn write_rejections_never_reveal_hidden_notes() {
         let other = "eu-central-1:other";
-        assert!(matches!(write_rejection(None, &me(), Some(1)), AppError::NotFound(_)));
+        assert!(matches!(
+            write_rejection(None, &me(), Some(1)),
+            AppError::NotFound(_)
+        ));
         let hidden = note(other, Visibility::Private, 1);
-        assert!(matches!(write_rejection(Some(&hidden), &me(), Some(7)), AppError::NotFound(_)));
+        assert!(matches!(
+            write_rejection(Some(&hidden), &me(), Some(7)),
+            AppError::NotFound(_)
+        ));
         let shared = note(other, Visibility::Tenant, 1);
-        assert!(matches!(write_rejection(Some(&shared), &me(), Some(1)), AppError::Forbidden(_)));
+        assert!(matches!(
+            write_rejection(Some(&shared), &me(), Some(1)),
+            AppError::Forbidden(_)
+        ));
         let mine = note(me().as_str(), Visibility::Private, 3);
-        assert!(matches!(write_rejection(Some(&mine), &me(), Some(2)), AppError::Conflict(_)));
+        assert!(matches!(
+            write_rejection(Some(&mine), &me(), Some(2)),
+            AppError::Conflict(_)
+        ));
     }
 
     #[test]
@@ -382,6 +425,8 @@ mod tests {
         let t = now_timestamp();
         assert_eq!(t.len(), 24, "{t}");
         assert!(t.ends_with('Z'));
-        assert!(time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).is_ok());
+        assert!(
+            time::OffsetDateTime::parse(&t, &time::format_description::well_known::Rfc3339).is_ok()
+        );
     }
 }

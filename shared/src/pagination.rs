@@ -28,7 +28,9 @@ impl Limit {
         match raw {
             None => Ok(Limit(DEFAULT_LIMIT)),
             Some(n) if (1..=MAX_LIMIT as i64).contains(&n) => Ok(Limit(n as usize)),
-            Some(_) => Err(AppError::validation(format!("limit must be between 1 and {MAX_LIMIT}."))),
+            Some(_) => Err(AppError::validation(format!(
+                "limit must be between 1 and {MAX_LIMIT}."
+            ))),
         }
     }
 
@@ -67,7 +69,10 @@ fn mac(secret: &[u8]) -> Result<HmacSha256, AppError> {
 
 /// Mints the token that continues after `after`.
 pub fn seal(secret: &[u8], binding: &Binding, after: &NoteId) -> Result<String, AppError> {
-    let payload = Payload { binding: binding.clone(), after: after.clone() };
+    let payload = Payload {
+        binding: binding.clone(),
+        after: after.clone(),
+    };
     let json = serde_json::to_vec(&payload).map_err(|e| AppError::internal("page token", e))?;
     let mut m = mac(secret)?;
     m.update(&json);
@@ -78,7 +83,9 @@ pub fn seal(secret: &[u8], binding: &Binding, after: &NoteId) -> Result<String, 
 /// Opens a client's token; anything but an intact token minted for `expected` is refused.
 pub fn open(secret: &[u8], expected: &Binding, token: &str) -> Result<NoteId, AppError> {
     let invalid = || {
-        AppError::validation("nextToken is invalid: pass back the nextToken of the same query unchanged.")
+        AppError::validation(
+            "nextToken is invalid: pass back the nextToken of the same query unchanged.",
+        )
     };
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(invalid());
@@ -103,7 +110,11 @@ mod tests {
     const K: &[u8] = b"secret";
 
     fn b(q: &str, t: &str, c: &str) -> Binding {
-        Binding { query: q.into(), tenant: t.into(), caller: c.into() }
+        Binding {
+            query: q.into(),
+            tenant: t.into(),
+            caller: c.into(),
+        }
     }
 
     #[test]
@@ -137,7 +148,8 @@ mod tests {
         let t = seal(K, &mine, &NoteId::parse("n1").unwrap()).unwrap();
         let (body, tag) = t.split_once('.').unwrap();
         // Re-encode a payload that points elsewhere, keeping the old tag.
-        let forged = serde_json::json!({"q": "notes", "t": "acme", "c": "x", "a": "n2"}).to_string();
+        let forged =
+            serde_json::json!({"q": "notes", "t": "acme", "c": "x", "a": "n2"}).to_string();
         let forged = format!("{}.{tag}", B64.encode(forged));
         let mut flipped = body.to_owned().into_bytes();
         flipped[3] ^= 1;
@@ -153,7 +165,10 @@ mod tests {
             &"A".repeat(5000),
             "TENANT#globex",
         ] {
-            assert!(matches!(open(K, &mine, bad), Err(AppError::Validation(_))), "{bad}");
+            assert!(
+                matches!(open(K, &mine, bad), Err(AppError::Validation(_))),
+                "{bad}"
+            );
         }
     }
 }

@@ -20,7 +20,9 @@ impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
         let ok = !raw.is_empty()
             && raw.len() <= 64
-            && raw.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-');
         if ok {
             Ok(TenantId(raw.to_owned()))
@@ -90,7 +92,10 @@ impl ActiveTenant {
 
     fn admit(record: TenantRecord) -> Result<Self, TenantRecord> {
         match record.status {
-            TenantStatus::Active => Ok(ActiveTenant { id: record.tenant_id, name: record.name }),
+            TenantStatus::Active => Ok(ActiveTenant {
+                id: record.tenant_id,
+                name: record.name,
+            }),
             TenantStatus::Suspended => Err(record),
         }
     }
@@ -112,7 +117,12 @@ pub struct TenantRegistry {
 
 impl TenantRegistry {
     pub fn new(db: Db, ttl: Duration) -> Self {
-        TenantRegistry { db, ttl, by_provider: Mutex::default(), by_id: Mutex::default() }
+        TenantRegistry {
+            db,
+            ttl,
+            by_provider: Mutex::default(),
+            by_id: Mutex::default(),
+        }
     }
 
     /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; suspended
@@ -159,7 +169,9 @@ fn cache_get<K: std::hash::Hash + Eq, V: Clone>(
 ) -> Option<V> {
     // A poisoned lock only means another request panicked mid-insert; the map is still valid.
     let map = map.lock().unwrap_or_else(|p| p.into_inner());
-    map.get(key).filter(|c| c.at.elapsed() < ttl).map(|c| c.value.clone())
+    map.get(key)
+        .filter(|c| c.at.elapsed() < ttl)
+        .map(|c| c.value.clone())
 }
 
 fn cache_put<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, Cached<V>>>, key: K, value: V) {
@@ -168,7 +180,13 @@ fn cache_put<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, Cached<V>>>, key
     if map.len() >= 10_000 {
         map.clear();
     }
-    map.insert(key, Cached { at: Instant::now(), value });
+    map.insert(
+        key,
+        Cached {
+            at: Instant::now(),
+            value,
+        },
+    );
 }
 
 #[cfg(test)]

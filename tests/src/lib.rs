@@ -86,7 +86,9 @@ impl Who {
     }
 
     pub fn identity_id(&self) -> &str {
-        self.identity["cognitoIdentityId"].as_str().unwrap_or_default()
+        self.identity["cognitoIdentityId"]
+            .as_str()
+            .unwrap_or_default()
     }
 
     /// The same caller with an identity from another identity pool.
@@ -139,7 +141,9 @@ pub fn client() -> Client {
     let conf = aws_sdk_dynamodb::Config::builder()
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "tests"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "local", "local", None, None, "tests",
+        ))
         .endpoint_url(endpoint)
         .build();
     Client::from_conf(conf)
@@ -152,7 +156,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { cache_ttl: Duration::from_secs(60), identity_pool: None }
+        Options {
+            cache_ttl: Duration::from_secs(60),
+            identity_pool: None,
+        }
     }
 }
 
@@ -165,12 +172,18 @@ impl Fixture {
         let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
         let db = Db::new(client(), table.clone());
         db.create_table().await.expect("create table");
-        for (tenant, name, provider) in
-            [("acme", "Acme Corp", POOL_A), ("globex", "Globex", POOL_B), ("globex", "Globex", OIDC_B)]
-        {
-            db.registry_register(&TenantId::parse(tenant).unwrap(), name, &ProviderKey::parse(provider).unwrap())
-                .await
-                .expect("register tenant");
+        for (tenant, name, provider) in [
+            ("acme", "Acme Corp", POOL_A),
+            ("globex", "Globex", POOL_B),
+            ("globex", "Globex", OIDC_B),
+        ] {
+            db.registry_register(
+                &TenantId::parse(tenant).unwrap(),
+                name,
+                &ProviderKey::parse(provider).unwrap(),
+            )
+            .await
+            .expect("register tenant");
         }
         let ttl = opts.cache_ttl.as_secs().to_string();
         let config = Config::from_lookup(|k| match k {
@@ -180,7 +193,9 @@ impl Fixture {
             _ => None,
         })
         .expect("config");
-        Fixture { app: App::new(config, db) }
+        Fixture {
+            app: App::new(config, db),
+        }
     }
 
     pub fn db(&self) -> &Db {
@@ -188,21 +203,39 @@ impl Fixture {
     }
 
     /// Invokes `resolver` with the event AppSync would send for its field.
-    pub async fn call<R: Resolver>(&self, resolver: R, who: &Who, args: Value) -> Result<Value, Diagnostic> {
+    pub async fn call<R: Resolver>(
+        &self,
+        resolver: R,
+        who: &Who,
+        args: Value,
+    ) -> Result<Value, Diagnostic> {
         let f = R::FIELD;
-        shared::lambda::call(&self.app, &resolver, event(f.type_name, f.field_name, who, args)).await
+        shared::lambda::call(
+            &self.app,
+            &resolver,
+            event(f.type_name, f.field_name, who, args),
+        )
+        .await
     }
 
     /// Invokes with a raw event payload (for malformed and misrouted events).
-    pub async fn call_raw<R: Resolver>(&self, resolver: R, payload: Value) -> Result<Value, Diagnostic> {
+    pub async fn call_raw<R: Resolver>(
+        &self,
+        resolver: R,
+        payload: Value,
+    ) -> Result<Value, Diagnostic> {
         shared::lambda::call(&self.app, &resolver, payload).await
     }
 
     /// Creates a note as `who` and returns it.
     pub async fn create(&self, who: &Who, title: &str, visibility: &str) -> Value {
-        self.call(shared::api::CreateNote, who, json!({"input": {"title": title, "body": "b", "visibility": visibility}}))
-            .await
-            .unwrap_or_else(|e| panic!("createNote failed: {e:?}"))
+        self.call(
+            shared::api::CreateNote,
+            who,
+            json!({"input": {"title": title, "body": "b", "visibility": visibility}}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("createNote failed: {e:?}"))
     }
 }
 

@@ -7,7 +7,12 @@ use shared::api::{CreateNote, DeleteNote, GetNote, ListNotes, Me, PublicNotes, U
 use shared::tenancy::{TenantId, TenantStatus};
 
 fn ids(conn: &Value) -> Vec<String> {
-    conn["items"].as_array().unwrap().iter().map(|n| n["id"].as_str().unwrap().to_owned()).collect()
+    conn["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -24,40 +29,79 @@ async fn other_tenant_cannot_get_list_update_delete_or_page_into_notes() {
     for b in [&bob, &dana] {
         for note in [&private, &shared, &public] {
             let id = note["id"].clone();
-            assert_eq!(fx.call(GetNote, b, json!({"id": id})).await.unwrap(), Value::Null);
+            assert_eq!(
+                fx.call(GetNote, b, json!({"id": id})).await.unwrap(),
+                Value::Null
+            );
             let upd = fx
-                .call(UpdateNote, b, json!({"input": {"id": id, "title": "pwned", "expectedVersion": 1}}))
+                .call(
+                    UpdateNote,
+                    b,
+                    json!({"input": {"id": id, "title": "pwned", "expectedVersion": 1}}),
+                )
                 .await;
             assert_err(&upd, "NotFound");
             assert_err(&fx.call(DeleteNote, b, json!({"id": id})).await, "NotFound");
-            assert_err(&fx.call(DeleteNote, b, json!({"id": id, "expectedVersion": 1})).await, "NotFound");
+            assert_err(
+                &fx.call(DeleteNote, b, json!({"id": id, "expectedVersion": 1}))
+                    .await,
+                "NotFound",
+            );
         }
         let list = fx.call(ListNotes, b, json!({})).await.unwrap();
         assert_eq!(ids(&list), Vec::<String>::new());
     }
 
     // A page token of alice's is refused for bob (another tenant) and for carol (another caller).
-    let page = fx.call(ListNotes, &alice, json!({"limit": 2})).await.unwrap();
-    let token = page["nextToken"].as_str().expect("a second page").to_owned();
+    let page = fx
+        .call(ListNotes, &alice, json!({"limit": 2}))
+        .await
+        .unwrap();
+    let token = page["nextToken"]
+        .as_str()
+        .expect("a second page")
+        .to_owned();
     for other in [&bob, &Who::carol()] {
-        let r = fx.call(ListNotes, other, json!({"limit": 2, "nextToken": token})).await;
+        let r = fx
+            .call(ListNotes, other, json!({"limit": 2, "nextToken": token}))
+            .await;
         assert_err(&r, "ValidationError");
     }
     // Nor may it continue a different query.
-    let r = fx.call(PublicNotes, &bob, json!({"tenantId": "acme", "nextToken": token})).await;
+    let r = fx
+        .call(
+            PublicNotes,
+            &bob,
+            json!({"tenantId": "acme", "nextToken": token}),
+        )
+        .await;
     assert_err(&r, "ValidationError");
 
     // Nothing changed for alice.
     for note in [&private, &shared, &public] {
-        let got = fx.call(GetNote, &alice, json!({"id": note["id"]})).await.unwrap();
+        let got = fx
+            .call(GetNote, &alice, json!({"id": note["id"]}))
+            .await
+            .unwrap();
         assert_eq!(&got, note);
     }
     // Bob's own notes live in bob's tenant and alice cannot see them.
     let bobs = fx.create(&bob, "bob's", "TENANT").await;
     assert_eq!(bobs["tenantId"], "globex");
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": bobs["id"]})).await.unwrap(), Value::Null);
-    let dana_sees = fx.call(GetNote, &dana, json!({"id": bobs["id"]})).await.unwrap();
-    assert_eq!(dana_sees["id"], bobs["id"], "two providers of one tenant share its notes");
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": bobs["id"]}))
+            .await
+            .unwrap(),
+        Value::Null
+    );
+    let dana_sees = fx
+        .call(GetNote, &dana, json!({"id": bobs["id"]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        dana_sees["id"], bobs["id"],
+        "two providers of one tenant share its notes"
+    );
 }
 
 #[tokio::test]
@@ -67,18 +111,53 @@ async fn same_tenant_rules_private_shared_and_owner_only_writes() {
     let private = fx.create(&alice, "private", "PRIVATE").await;
     let shared = fx.create(&alice, "tenant", "TENANT").await;
 
-    assert_eq!(fx.call(GetNote, &carol, json!({"id": private["id"]})).await.unwrap(), Value::Null);
-    assert_eq!(fx.call(GetNote, &carol, json!({"id": shared["id"]})).await.unwrap(), shared);
-    assert_eq!(ids(&fx.call(ListNotes, &carol, json!({})).await.unwrap()), vec![shared["id"].as_str().unwrap()]);
-    assert_eq!(ids(&fx.call(ListNotes, &alice, json!({})).await.unwrap()).len(), 2);
+    assert_eq!(
+        fx.call(GetNote, &carol, json!({"id": private["id"]}))
+            .await
+            .unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        fx.call(GetNote, &carol, json!({"id": shared["id"]}))
+            .await
+            .unwrap(),
+        shared
+    );
+    assert_eq!(
+        ids(&fx.call(ListNotes, &carol, json!({})).await.unwrap()),
+        vec![shared["id"].as_str().unwrap()]
+    );
+    assert_eq!(
+        ids(&fx.call(ListNotes, &alice, json!({})).await.unwrap()).len(),
+        2
+    );
 
     // Carol may not change either: the hidden one is NotFound, the visible one Forbidden.
     let upd = |n: &Value| json!({"input": {"id": n["id"], "title": "x", "expectedVersion": 1}});
-    assert_err(&fx.call(UpdateNote, &carol, upd(&private)).await, "NotFound");
-    assert_err(&fx.call(UpdateNote, &carol, upd(&shared)).await, "Forbidden");
-    assert_err(&fx.call(DeleteNote, &carol, json!({"id": private["id"]})).await, "NotFound");
-    assert_err(&fx.call(DeleteNote, &carol, json!({"id": shared["id"]})).await, "Forbidden");
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": shared["id"]})).await.unwrap(), shared);
+    assert_err(
+        &fx.call(UpdateNote, &carol, upd(&private)).await,
+        "NotFound",
+    );
+    assert_err(
+        &fx.call(UpdateNote, &carol, upd(&shared)).await,
+        "Forbidden",
+    );
+    assert_err(
+        &fx.call(DeleteNote, &carol, json!({"id": private["id"]}))
+            .await,
+        "NotFound",
+    );
+    assert_err(
+        &fx.call(DeleteNote, &carol, json!({"id": shared["id"]}))
+            .await,
+        "Forbidden",
+    );
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": shared["id"]}))
+            .await
+            .unwrap(),
+        shared
+    );
 }
 
 #[tokio::test]
@@ -94,13 +173,22 @@ async fn guests_reach_only_me_and_public_notes() {
     assert_eq!(me["authenticated"], false);
     assert_eq!(me["tenantId"], Value::Null);
 
-    let conn = fx.call(PublicNotes, &guest, json!({"tenantId": "acme"})).await.unwrap();
+    let conn = fx
+        .call(PublicNotes, &guest, json!({"tenantId": "acme"}))
+        .await
+        .unwrap();
     assert_eq!(ids(&conn), vec![public["id"].as_str().unwrap()]);
     assert_eq!(conn["items"][0]["title"], "public");
     // Other tenants' users see the same public list, and nothing else.
-    let conn = fx.call(PublicNotes, &Who::bob(), json!({"tenantId": "acme"})).await.unwrap();
+    let conn = fx
+        .call(PublicNotes, &Who::bob(), json!({"tenantId": "acme"}))
+        .await
+        .unwrap();
     assert_eq!(ids(&conn), vec![public["id"].as_str().unwrap()]);
-    let conn = fx.call(PublicNotes, &guest, json!({"tenantId": "globex"})).await.unwrap();
+    let conn = fx
+        .call(PublicNotes, &guest, json!({"tenantId": "globex"}))
+        .await
+        .unwrap();
     assert_eq!(ids(&conn), Vec::<String>::new());
 
     let args = [
@@ -110,24 +198,41 @@ async fn guests_reach_only_me_and_public_notes() {
     ];
     for a in &args {
         assert_err(&fx.call(GetNote, &guest, a.clone()).await, "Unauthorized");
-        assert_err(&fx.call(DeleteNote, &guest, a.clone()).await, "Unauthorized");
+        assert_err(
+            &fx.call(DeleteNote, &guest, a.clone()).await,
+            "Unauthorized",
+        );
     }
     assert_err(&fx.call(ListNotes, &guest, json!({})).await, "Unauthorized");
-    assert_err(&fx.call(CreateNote, &guest, json!({"input": {"title": "x"}})).await, "Unauthorized");
     assert_err(
-        &fx.call(UpdateNote, &guest, json!({"input": {"id": public["id"], "title": "x", "expectedVersion": 1}}))
+        &fx.call(CreateNote, &guest, json!({"input": {"title": "x"}}))
             .await,
+        "Unauthorized",
+    );
+    assert_err(
+        &fx.call(
+            UpdateNote,
+            &guest,
+            json!({"input": {"id": public["id"], "title": "x", "expectedVersion": 1}}),
+        )
+        .await,
         "Unauthorized",
     );
 
     // Unknown, suspended or malformed tenants serve nothing: NotFound.
     for t in ["initech", "ACME", "acme#x", "", "../globex"] {
-        assert_err(&fx.call(PublicNotes, &guest, json!({"tenantId": t})).await, "NotFound");
+        assert_err(
+            &fx.call(PublicNotes, &guest, json!({"tenantId": t})).await,
+            "NotFound",
+        );
     }
 }
 
 async fn public_ids(fx: &Fixture, who: &Who) -> Vec<String> {
-    ids(&fx.call(PublicNotes, who, json!({"tenantId": "acme"})).await.unwrap())
+    ids(&fx
+        .call(PublicNotes, who, json!({"tenantId": "acme"}))
+        .await
+        .unwrap())
 }
 
 #[tokio::test]
@@ -138,43 +243,93 @@ async fn visibility_changes_move_notes_in_and_out_of_the_public_list() {
     let n = fx.create(&alice, "n", "PRIVATE").await;
     assert!(public_ids(&fx, &guest).await.is_empty());
     let v2 = fx
-        .call(UpdateNote, &alice, json!({"input": {"id": n["id"], "visibility": "PUBLIC", "expectedVersion": 1}}))
+        .call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "visibility": "PUBLIC", "expectedVersion": 1}}),
+        )
         .await
         .unwrap();
-    assert_eq!(public_ids(&fx, &guest).await, vec![n["id"].as_str().unwrap()]);
-    fx.call(UpdateNote, &alice, json!({"input": {"id": n["id"], "visibility": "TENANT", "expectedVersion": v2["version"]}}))
-        .await
-        .unwrap();
+    assert_eq!(
+        public_ids(&fx, &guest).await,
+        vec![n["id"].as_str().unwrap()]
+    );
+    fx.call(
+        UpdateNote,
+        &alice,
+        json!({"input": {"id": n["id"], "visibility": "TENANT", "expectedVersion": v2["version"]}}),
+    )
+    .await
+    .unwrap();
     assert!(public_ids(&fx, &guest).await.is_empty());
 }
 
 #[tokio::test]
 async fn unknown_providers_suspended_tenants_and_foreign_pools_are_refused() {
-    let fx = Fixture::with(Options { cache_ttl: std::time::Duration::ZERO, identity_pool: Some(IDENTITY_POOL) }).await;
+    let fx = Fixture::with(Options {
+        cache_ttl: std::time::Duration::ZERO,
+        identity_pool: Some(IDENTITY_POOL),
+    })
+    .await;
     let alice = Who::alice();
     let note = fx.create(&alice, "n", "TENANT").await;
 
     let stranger = Who::user(POOL_UNKNOWN, "eve");
     let google = Who::federated("accounts.google.com", "gina");
     for who in [&stranger, &google] {
-        assert_err(&fx.call(GetNote, who, json!({"id": note["id"]})).await, "Unauthorized");
+        assert_err(
+            &fx.call(GetNote, who, json!({"id": note["id"]})).await,
+            "Unauthorized",
+        );
         assert_err(&fx.call(ListNotes, who, json!({})).await, "Unauthorized");
         assert_err(&fx.call(Me, who, json!({})).await, "Unauthorized");
     }
 
     let foreign = Who::alice().from_pool("eu-central-1:00000000-0000-4000-8000-000000000000");
-    assert_err(&fx.call(GetNote, &foreign, json!({"id": note["id"]})).await, "Unauthorized");
-    assert_err(&fx.call(Me, &Who::guest("g").from_pool("us-east-1:x"), json!({})).await, "Unauthorized");
+    assert_err(
+        &fx.call(GetNote, &foreign, json!({"id": note["id"]})).await,
+        "Unauthorized",
+    );
+    assert_err(
+        &fx.call(Me, &Who::guest("g").from_pool("us-east-1:x"), json!({}))
+            .await,
+        "Unauthorized",
+    );
 
     let acme = TenantId::parse("acme").unwrap();
-    fx.db().registry_set_status(&acme, TenantStatus::Suspended).await.unwrap();
-    assert_err(&fx.call(GetNote, &alice, json!({"id": note["id"]})).await, "Forbidden");
-    assert_err(&fx.call(CreateNote, &alice, json!({"input": {"title": "x"}})).await, "Forbidden");
-    assert_err(&fx.call(PublicNotes, &Who::guest("g"), json!({"tenantId": "acme"})).await, "NotFound");
+    fx.db()
+        .registry_set_status(&acme, TenantStatus::Suspended)
+        .await
+        .unwrap();
+    assert_err(
+        &fx.call(GetNote, &alice, json!({"id": note["id"]})).await,
+        "Forbidden",
+    );
+    assert_err(
+        &fx.call(CreateNote, &alice, json!({"input": {"title": "x"}}))
+            .await,
+        "Forbidden",
+    );
+    assert_err(
+        &fx.call(PublicNotes, &Who::guest("g"), json!({"tenantId": "acme"}))
+            .await,
+        "NotFound",
+    );
     // Other tenants are unaffected.
-    assert_eq!(kind(&fx.call(ListNotes, &Who::bob(), json!({})).await), "ok");
-    fx.db().registry_set_status(&acme, TenantStatus::Active).await.unwrap();
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": note["id"]})).await.unwrap()["id"], note["id"]);
+    assert_eq!(
+        kind(&fx.call(ListNotes, &Who::bob(), json!({})).await),
+        "ok"
+    );
+    fx.db()
+        .registry_set_status(&acme, TenantStatus::Active)
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": note["id"]}))
+            .await
+            .unwrap()["id"],
+        note["id"]
+    );
 }
 
 #[tokio::test]
@@ -192,7 +347,11 @@ async fn non_cognito_identities_are_unauthorized() {
         let who = Who::raw(identity);
         assert_err(&fx.call(Me, &who, json!({})).await, "Unauthorized");
         assert_err(&fx.call(ListNotes, &who, json!({})).await, "Unauthorized");
-        assert_err(&fx.call(PublicNotes, &who, json!({"tenantId": "acme"})).await, "Unauthorized");
+        assert_err(
+            &fx.call(PublicNotes, &who, json!({"tenantId": "acme"}))
+                .await,
+            "Unauthorized",
+        );
     }
 }
 
@@ -213,12 +372,26 @@ async fn crafted_ids_never_reach_another_partition() {
         String::new(),
     ];
     for id in &crafted {
-        assert_err(&fx.call(GetNote, &alice, json!({"id": id})).await, "ValidationError");
-        assert_err(&fx.call(DeleteNote, &alice, json!({"id": id})).await, "ValidationError");
         assert_err(
-            &fx.call(UpdateNote, &alice, json!({"input": {"id": id, "title": "x", "expectedVersion": 1}})).await,
+            &fx.call(GetNote, &alice, json!({"id": id})).await,
+            "ValidationError",
+        );
+        assert_err(
+            &fx.call(DeleteNote, &alice, json!({"id": id})).await,
+            "ValidationError",
+        );
+        assert_err(
+            &fx.call(
+                UpdateNote,
+                &alice,
+                json!({"input": {"id": id, "title": "x", "expectedVersion": 1}}),
+            )
+            .await,
             "ValidationError",
         );
     }
-    assert_eq!(fx.call(GetNote, &bob, json!({"id": bob_id})).await.unwrap(), bobs);
+    assert_eq!(
+        fx.call(GetNote, &bob, json!({"id": bob_id})).await.unwrap(),
+        bobs
+    );
 }

@@ -14,38 +14,95 @@ async fn create_read_update_delete() {
     let fx = Fixture::new().await;
     let alice = Who::alice();
     let n = fx
-        .call(CreateNote, &alice, json!({"input": {"title": "Plan", "body": "text", "visibility": "TENANT"}}))
+        .call(
+            CreateNote,
+            &alice,
+            json!({"input": {"title": "Plan", "body": "text", "visibility": "TENANT"}}),
+        )
         .await
         .unwrap();
     assert_eq!(n["tenantId"], "acme");
     assert_eq!(n["ownerId"], alice.identity_id());
-    assert_eq!((n["version"].clone(), n["visibility"].clone()), (json!(1), json!("TENANT")));
+    assert_eq!(
+        (n["version"].clone(), n["visibility"].clone()),
+        (json!(1), json!("TENANT"))
+    );
     assert_eq!(n["createdAt"], n["updatedAt"]);
 
     // Defaults: PRIVATE, no body.
-    let d = fx.call(CreateNote, &alice, json!({"input": {"title": "bare"}})).await.unwrap();
-    assert_eq!((d["visibility"].clone(), d["body"].clone()), (json!("PRIVATE"), Value::Null));
-
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": n["id"]})).await.unwrap(), n);
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": "does-not-exist"})).await.unwrap(), Value::Null);
-
-    let u = fx
-        .call(UpdateNote, &alice, json!({"input": {"id": n["id"], "title": "Plan v2", "expectedVersion": 1}}))
+    let d = fx
+        .call(CreateNote, &alice, json!({"input": {"title": "bare"}}))
         .await
         .unwrap();
-    assert_eq!((u["title"].clone(), u["body"].clone(), u["version"].clone()), (json!("Plan v2"), json!("text"), json!(2)));
+    assert_eq!(
+        (d["visibility"].clone(), d["body"].clone()),
+        (json!("PRIVATE"), Value::Null)
+    );
+
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": n["id"]}))
+            .await
+            .unwrap(),
+        n
+    );
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": "does-not-exist"}))
+            .await
+            .unwrap(),
+        Value::Null
+    );
+
     let u = fx
-        .call(UpdateNote, &alice, json!({"input": {"id": n["id"], "body": null, "expectedVersion": 2}}))
+        .call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "title": "Plan v2", "expectedVersion": 1}}),
+        )
         .await
         .unwrap();
-    assert_eq!((u["body"].clone(), u["version"].clone()), (Value::Null, json!(3)));
+    assert_eq!(
+        (u["title"].clone(), u["body"].clone(), u["version"].clone()),
+        (json!("Plan v2"), json!("text"), json!(2))
+    );
+    let u = fx
+        .call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "body": null, "expectedVersion": 2}}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (u["body"].clone(), u["version"].clone()),
+        (Value::Null, json!(3))
+    );
 
-    let gone = fx.call(DeleteNote, &alice, json!({"id": n["id"], "expectedVersion": 3})).await.unwrap();
+    let gone = fx
+        .call(
+            DeleteNote,
+            &alice,
+            json!({"id": n["id"], "expectedVersion": 3}),
+        )
+        .await
+        .unwrap();
     assert_eq!(gone, u);
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": n["id"]})).await.unwrap(), Value::Null);
-    assert_err(&fx.call(DeleteNote, &alice, json!({"id": n["id"]})).await, "NotFound");
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": n["id"]}))
+            .await
+            .unwrap(),
+        Value::Null
+    );
     assert_err(
-        &fx.call(UpdateNote, &alice, json!({"input": {"id": n["id"], "title": "x", "expectedVersion": 3}})).await,
+        &fx.call(DeleteNote, &alice, json!({"id": n["id"]})).await,
+        "NotFound",
+    );
+    assert_err(
+        &fx.call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "title": "x", "expectedVersion": 3}}),
+        )
+        .await,
         "NotFound",
     );
 }
@@ -60,7 +117,14 @@ async fn me_reports_the_caller_and_its_tenant() {
     assert_eq!(me["identityId"], Who::alice().identity_id());
     assert!(me["userSub"].as_str().is_some_and(|s| !s.is_empty()));
     let me = fx.call(Me, &Who::dana(), json!({})).await.unwrap();
-    assert_eq!((me["tenantId"].clone(), me["provider"].clone(), me["userSub"].clone()), (json!("globex"), json!(OIDC_B), Value::Null));
+    assert_eq!(
+        (
+            me["tenantId"].clone(),
+            me["provider"].clone(),
+            me["userSub"].clone()
+        ),
+        (json!("globex"), json!(OIDC_B), Value::Null)
+    );
 }
 
 #[tokio::test]
@@ -78,16 +142,45 @@ async fn a_client_token_creates_exactly_one_note() {
     // Concurrent retries of one request: one note.
     let args = json!({"input": {"title": "race", "clientToken": "tok-race"}});
     let results = futures_join(&fx, &alice, &args, 8).await;
-    let ids: HashSet<String> = results.iter().map(|n| n["id"].as_str().unwrap().to_owned()).collect();
+    let ids: HashSet<String> = results
+        .iter()
+        .map(|n| n["id"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(ids.len(), 1, "{results:?}");
-    let list = fx.call(ListNotes, &alice, json!({"limit": 100})).await.unwrap();
-    let titles: Vec<&str> = list["items"].as_array().unwrap().iter().filter_map(|n| n["title"].as_str()).collect();
+    let list = fx
+        .call(ListNotes, &alice, json!({"limit": 100}))
+        .await
+        .unwrap();
+    let titles: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["title"].as_str())
+        .collect();
     assert_eq!(titles.iter().filter(|t| **t == "race").count(), 1);
 
     // A token whose note was deleted cannot silently create a second one.
-    fx.call(DeleteNote, &alice, json!({"id": first["id"]})).await.unwrap();
-    assert_err(&fx.call(CreateNote, &alice, json!({"input": {"title": "once", "clientToken": "tok-1"}})).await, "ConflictError");
-    assert_err(&fx.call(CreateNote, &alice, json!({"input": {"title": "x", "clientToken": "bad#token"}})).await, "ValidationError");
+    fx.call(DeleteNote, &alice, json!({"id": first["id"]}))
+        .await
+        .unwrap();
+    assert_err(
+        &fx.call(
+            CreateNote,
+            &alice,
+            json!({"input": {"title": "once", "clientToken": "tok-1"}}),
+        )
+        .await,
+        "ConflictError",
+    );
+    assert_err(
+        &fx.call(
+            CreateNote,
+            &alice,
+            json!({"input": {"title": "x", "clientToken": "bad#token"}}),
+        )
+        .await,
+        "ValidationError",
+    );
 }
 
 /// Runs `n` identical createNote calls concurrently (one task, interleaved I/O).
@@ -106,14 +199,37 @@ async fn stale_versions_conflict_and_never_overwrite() {
     let alice = Who::alice();
     let n = fx.create(&alice, "v1", "PRIVATE").await;
     let v2 = fx
-        .call(UpdateNote, &alice, json!({"input": {"id": n["id"], "title": "v2", "expectedVersion": 1}}))
+        .call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "title": "v2", "expectedVersion": 1}}),
+        )
         .await
         .unwrap();
-    let stale = fx.call(UpdateNote, &alice, json!({"input": {"id": n["id"], "title": "lost", "expectedVersion": 1}})).await;
+    let stale = fx
+        .call(
+            UpdateNote,
+            &alice,
+            json!({"input": {"id": n["id"], "title": "lost", "expectedVersion": 1}}),
+        )
+        .await;
     assert_err(&stale, "ConflictError");
     assert!(stale.unwrap_err().error_message.contains("version 2"));
-    assert_err(&fx.call(DeleteNote, &alice, json!({"id": n["id"], "expectedVersion": 1})).await, "ConflictError");
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": n["id"]})).await.unwrap(), v2);
+    assert_err(
+        &fx.call(
+            DeleteNote,
+            &alice,
+            json!({"id": n["id"], "expectedVersion": 1}),
+        )
+        .await,
+        "ConflictError",
+    );
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": n["id"]}))
+            .await
+            .unwrap(),
+        v2
+    );
 }
 
 #[tokio::test]
@@ -121,7 +237,10 @@ async fn validation_limits() {
     let fx = Fixture::new().await;
     let alice = Who::alice();
     let create = |input: Value| fx.call(CreateNote, &alice, json!({"input": input}));
-    assert_eq!(kind(&create(json!({"title": "t".repeat(200), "body": "b".repeat(10_000)})).await), "ok");
+    assert_eq!(
+        kind(&create(json!({"title": "t".repeat(200), "body": "b".repeat(10_000)})).await),
+        "ok"
+    );
     assert_eq!(kind(&create(json!({"title": "é".repeat(200)})).await), "ok");
     for bad in [
         json!({"title": ""}),
@@ -133,11 +252,24 @@ async fn validation_limits() {
     ] {
         assert_err(&create(bad).await, "ValidationError");
     }
-    for limit in [json!(0), json!(-1), json!(101), json!(1_000_000_000_000i64), json!("ten")] {
-        assert_err(&fx.call(ListNotes, &alice, json!({"limit": limit})).await, "ValidationError");
+    for limit in [
+        json!(0),
+        json!(-1),
+        json!(101),
+        json!(1_000_000_000_000i64),
+        json!("ten"),
+    ] {
+        assert_err(
+            &fx.call(ListNotes, &alice, json!({"limit": limit})).await,
+            "ValidationError",
+        );
     }
     for token in ["", "garbage", "eyJxIjoibm90ZXMifQ.AAAA"] {
-        assert_err(&fx.call(ListNotes, &alice, json!({"nextToken": token})).await, "ValidationError");
+        assert_err(
+            &fx.call(ListNotes, &alice, json!({"nextToken": token}))
+                .await,
+            "ValidationError",
+        );
     }
     let n = fx.create(&alice, "n", "PRIVATE").await;
     for bad in [
@@ -146,10 +278,18 @@ async fn validation_limits() {
         json!({"id": n["id"], "expectedVersion": 0}),
         json!({"id": n["id"], "title": "x"}),
     ] {
-        assert_err(&fx.call(UpdateNote, &alice, json!({"input": bad})).await, "ValidationError");
+        assert_err(
+            &fx.call(UpdateNote, &alice, json!({"input": bad})).await,
+            "ValidationError",
+        );
     }
     // Rejected writes wrote nothing.
-    assert_eq!(fx.call(GetNote, &alice, json!({"id": n["id"]})).await.unwrap(), n);
+    assert_eq!(
+        fx.call(GetNote, &alice, json!({"id": n["id"]}))
+            .await
+            .unwrap(),
+        n
+    );
 }
 
 #[tokio::test]
@@ -196,10 +336,17 @@ async fn pages_cover_every_readable_note_once() {
 
 #[tokio::test]
 async fn the_tenant_cache_serves_warm_calls_and_expires() {
-    let fx = Fixture::with(Options { cache_ttl: Duration::from_secs(1), identity_pool: None }).await;
+    let fx = Fixture::with(Options {
+        cache_ttl: Duration::from_secs(1),
+        identity_pool: None,
+    })
+    .await;
     let alice = Who::alice();
     assert_eq!(kind(&fx.call(ListNotes, &alice, json!({})).await), "ok");
-    fx.db().registry_set_status(&TenantId::parse("acme").unwrap(), TenantStatus::Suspended).await.unwrap();
+    fx.db()
+        .registry_set_status(&TenantId::parse("acme").unwrap(), TenantStatus::Suspended)
+        .await
+        .unwrap();
     // Still cached: a warm function does not read the registry on every call.
     assert_eq!(kind(&fx.call(ListNotes, &alice, json!({})).await), "ok");
     tokio::time::sleep(Duration::from_millis(1100)).await;
@@ -214,7 +361,12 @@ async fn misrouted_and_malformed_events_are_typed_errors() {
     assert_err(&fx.call_raw(GetNote, wrong_field).await, "ValidationError");
     let wrong_type = event("Mutation", "note", &alice, json!({"id": "x"}));
     assert_err(&fx.call_raw(GetNote, wrong_type).await, "ValidationError");
-    for payload in [json!(null), json!("x"), json!({}), json!([event("Query", "note", &alice, json!({"id": "x"}))])] {
+    for payload in [
+        json!(null),
+        json!("x"),
+        json!({}),
+        json!([event("Query", "note", &alice, json!({"id": "x"}))]),
+    ] {
         assert_err(&fx.call_raw(GetNote, payload).await, "ValidationError");
     }
     // Guests are refused before their arguments are even looked at.

@@ -34,7 +34,10 @@ pub struct Db {
 
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Db { client, table: table.into() }
+        Db {
+            client,
+            table: table.into(),
+        }
     }
 
     /// A client from the standard AWS environment (`AWS_REGION`, credentials,

@@ -111,7 +111,11 @@ pub struct PublicNotes {
 impl TenantStore {
     pub fn new(db: Db, tenant: ActiveTenant) -> Self {
         let partition = keys::tenant_partition(tenant.id());
-        TenantStore { db, tenant, partition }
+        TenantStore {
+            db,
+            tenant,
+            partition,
+        }
     }
 
     pub fn tenant(&self) -> &ActiveTenant {
@@ -219,7 +223,11 @@ impl TenantStore {
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().put(put(item.clone())?).build())
-                .transact_items(TransactWriteItem::builder().put(put(token_item.clone())?).build())
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(put(token_item.clone())?)
+                        .build(),
+                )
                 .send()
                 .await;
             let err = match res {
@@ -232,11 +240,21 @@ impl TenantStore {
                     TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
                     _ => None,
                 })
-                .map(|c| c.cancellation_reasons().iter().map(|r| r.code().map(str::to_owned)).collect())
+                .map(|c| {
+                    c.cancellation_reasons()
+                        .iter()
+                        .map(|r| r.code().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default();
-            let token_taken = reasons.get(1).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed");
-            let conflict = reasons.iter().any(|c| c.as_deref() == Some("TransactionConflict"))
-                || err.as_service_error().is_some_and(|s| s.is_transaction_in_progress_exception());
+            let token_taken =
+                reasons.get(1).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed");
+            let conflict = reasons
+                .iter()
+                .any(|c| c.as_deref() == Some("TransactionConflict"))
+                || err
+                    .as_service_error()
+                    .is_some_and(|s| s.is_transaction_in_progress_exception());
             if token_taken {
                 return self.replay(&token_sk).await;
             }
@@ -276,7 +294,12 @@ impl TenantStore {
     }
 
     /// Applies `change` if `owner` owns the note and it is still at `expected_version`.
-    pub async fn update_note(&self, owner: &IdentityId, change: &NoteUpdate, now: &str) -> Result<Note, AppError> {
+    pub async fn update_note(
+        &self,
+        owner: &IdentityId,
+        change: &NoteUpdate,
+        now: &str,
+    ) -> Result<Note, AppError> {
         let [pk, sk] = self.key(&change.id);
         let mut set = vec!["version = version + :one", "updatedAt = :now"];
         let mut remove = Vec::new();
@@ -287,7 +310,9 @@ impl TenantStore {
             .table_name(&self.db.table)
             .key(pk.0, pk.1)
             .key(sk.0, sk.1)
-            .condition_expression("attribute_exists(pk) AND ownerId = :owner AND version = :expected")
+            .condition_expression(
+                "attribute_exists(pk) AND ownerId = :owner AND version = :expected",
+            )
             .expression_attribute_values(":owner", s(owner.as_str()))
             .expression_attribute_values(":expected", n(change.expected_version))
             .expression_attribute_values(":one", n(1))
@@ -311,7 +336,10 @@ impl TenantStore {
             if v == Visibility::Public {
                 set.push("gsi1pk = :gpk, gsi1sk = :gsk");
                 req = req
-                    .expression_attribute_values(":gpk", s(keys::public_partition(self.tenant.id())))
+                    .expression_attribute_values(
+                        ":gpk",
+                        s(keys::public_partition(self.tenant.id())),
+                    )
                     .expression_attribute_values(":gsk", s(keys::note_sk(&change.id)));
             } else {
                 remove.extend(["gsi1pk", "gsi1sk"]);
@@ -334,12 +362,10 @@ impl TenantStore {
                 .transpose()?
                 .ok_or_else(|| AppError::Internal("UpdateItem returned no attributes".into())),
             Err(e) => {
-                let old = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
-                        _ => None,
-                    });
+                let old = e.as_service_error().and_then(|s| match s {
+                    UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+                    _ => None,
+                });
                 match old {
                     Some(old) => Err(self.rejection(old, owner, Some(change.expected_version))?),
                     None => Err(sdk_err("UpdateItem note", e)),
@@ -349,7 +375,12 @@ impl TenantStore {
     }
 
     /// Deletes the note if `owner` owns it (and, if given, it is at `expected_version`).
-    pub async fn delete_note(&self, owner: &IdentityId, id: &NoteId, expected_version: Option<i64>) -> Result<Note, AppError> {
+    pub async fn delete_note(
+        &self,
+        owner: &IdentityId,
+        id: &NoteId,
+        expected_version: Option<i64>,
+    ) -> Result<Note, AppError> {
         let [pk, sk] = self.key(id);
         let mut cond = String::from("attribute_exists(pk) AND ownerId = :owner");
         let mut req = self
@@ -377,12 +408,10 @@ impl TenantStore {
                 .transpose()?
                 .ok_or_else(|| AppError::Internal("DeleteItem returned no attributes".into())),
             Err(e) => {
-                let old = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        DeleteItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
-                        _ => None,
-                    });
+                let old = e.as_service_error().and_then(|s| match s {
+                    DeleteItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
+                    _ => None,
+                });
                 match old {
                     Some(old) => Err(self.rejection(old, owner, expected_version)?),
                     None => Err(sdk_err("DeleteItem note", e)),
@@ -391,26 +420,46 @@ impl TenantStore {
         }
     }
 
-    fn rejection(&self, old: Option<Item>, viewer: &IdentityId, expected: Option<i64>) -> Result<AppError, AppError> {
+    fn rejection(
+        &self,
+        old: Option<Item>,
+        viewer: &IdentityId,
+        expected: Option<i64>,
+    ) -> Result<AppError, AppError> {
         let current = old.map(|i| self.note_of(i)).transpose()?;
         Ok(notes::write_rejection(current.as_ref(), viewer, expected))
     }
 
     /// The notes of this tenant that `viewer` may read, newest first.
-    pub async fn list_readable(&self, viewer: &IdentityId, limit: Limit, after: Option<&NoteId>) -> Result<Page, AppError> {
+    pub async fn list_readable(
+        &self,
+        viewer: &IdentityId,
+        limit: Limit,
+        after: Option<&NoteId>,
+    ) -> Result<Page, AppError> {
         let query = QuerySpec {
             index: None,
             partition_attr: PK,
             partition: self.partition.clone(),
-            filter: Some(("visibility <> :private OR ownerId = :me", vec![
-                (":private", s(visibility_str(Visibility::Private))),
-                (":me", s(viewer.as_str())),
-            ])),
+            filter: Some((
+                "visibility <> :private OR ownerId = :me",
+                vec![
+                    (":private", s(visibility_str(Visibility::Private))),
+                    (":me", s(viewer.as_str())),
+                ],
+            )),
             start: after.map(|id| vec![(PK, s(&self.partition)), (SK, s(keys::note_sk(id)))]),
         };
         let page = run_query(&self.db, query, limit).await?;
-        let items = page.0.into_iter().map(|i| self.note_of(i)).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, last: page.1 })
+        let items = page
+            .0
+            .into_iter()
+            .map(|i| self.note_of(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            last: page.1,
+        })
     }
 }
 
@@ -447,7 +496,10 @@ impl PublicNotes {
             let note = from_item::<NoteItem>(item)?.into_note();
             // The index is keyed by tenant, so this holds by construction; refuse rather than leak.
             if note.tenant_id != tenant.as_str() || note.visibility != Visibility::Public {
-                return Err(AppError::Internal(format!("public index returned a foreign item {}", note.id.as_str())));
+                return Err(AppError::Internal(format!(
+                    "public index returned a foreign item {}",
+                    note.id.as_str()
+                )));
             }
             items.push(note);
         }
@@ -459,14 +511,21 @@ struct QuerySpec {
     index: Option<&'static str>,
     partition_attr: &'static str,
     partition: String,
-    filter: Option<(&'static str, Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>)>,
+    filter: Option<(
+        &'static str,
+        Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
+    )>,
     start: Option<Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>>,
 }
 
 /// Runs a query over one partition of note items, newest first, until `limit` items passed the
 /// filter or the partition ends. Asking DynamoDB for exactly the missing count each round keeps
 /// its `LastEvaluatedKey` on the last item we return, so the next page starts right after it.
-async fn run_query(db: &Db, spec: QuerySpec, limit: Limit) -> Result<(Vec<Item>, Option<NoteId>), AppError> {
+async fn run_query(
+    db: &Db,
+    spec: QuerySpec,
+    limit: Limit,
+) -> Result<(Vec<Item>, Option<NoteId>), AppError> {
     let mut out: Vec<Item> = Vec::with_capacity(limit.get());
     let mut start: Option<Item> = spec
         .start
@@ -502,10 +561,14 @@ async fn run_query(db: &Db, spec: QuerySpec, limit: Limit) -> Result<(Vec<Item>,
     let last = match start {
         None => None,
         Some(key) => {
-            let sk = key.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str).unwrap_or_default();
-            let id = sk
-                .strip_prefix(NOTE_PREFIX)
-                .ok_or_else(|| AppError::Internal(format!("unexpected sort key in LastEvaluatedKey: {sk}")))?;
+            let sk = key
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .map(String::as_str)
+                .unwrap_or_default();
+            let id = sk.strip_prefix(NOTE_PREFIX).ok_or_else(|| {
+                AppError::Internal(format!("unexpected sort key in LastEvaluatedKey: {sk}"))
+            })?;
             Some(NoteId::parse(id).map_err(|e| AppError::internal("LastEvaluatedKey", e))?)
         }
     };

@@ -37,7 +37,10 @@ fn status_str(status: TenantStatus) -> &'static str {
 
 impl Db {
     /// The tenant a provider key maps to, if any (two reads; callers cache).
-    pub async fn registry_lookup_provider(&self, key: &ProviderKey) -> Result<Option<TenantRecord>, AppError> {
+    pub async fn registry_lookup_provider(
+        &self,
+        key: &ProviderKey,
+    ) -> Result<Option<TenantRecord>, AppError> {
         let out = self
             .client
             .get_item()
@@ -47,12 +50,17 @@ impl Db {
             .send()
             .await
             .map_err(|e| sdk_err("GetItem provider", e))?;
-        let Some(item) = out.item else { return Ok(None) };
+        let Some(item) = out.item else {
+            return Ok(None);
+        };
         let mapping: ProviderItem = from_item(item)?;
         self.registry_get_tenant(&mapping.tenant_id).await
     }
 
-    pub async fn registry_get_tenant(&self, id: &TenantId) -> Result<Option<TenantRecord>, AppError> {
+    pub async fn registry_get_tenant(
+        &self,
+        id: &TenantId,
+    ) -> Result<Option<TenantRecord>, AppError> {
         let out = self
             .client
             .get_item()
@@ -68,12 +76,19 @@ impl Db {
     /// Creates the tenant (ACTIVE) or renames it, and maps `provider` to it, in one transaction.
     /// A provider already mapped to a different tenant is refused: re-pointing a provider would
     /// hand one tenant's users another tenant's data.
-    pub async fn registry_register(&self, id: &TenantId, name: &str, provider: &ProviderKey) -> Result<(), AppError> {
+    pub async fn registry_register(
+        &self,
+        id: &TenantId,
+        name: &str,
+        provider: &ProviderKey,
+    ) -> Result<(), AppError> {
         let tenant = Update::builder()
             .table_name(&self.table)
             .key(PK, s(REGISTRY_PK))
             .key(SK, s(keys::registry_tenant_sk(id)))
-            .update_expression("SET tenantId = :t, #name = :n, #status = if_not_exists(#status, :active)")
+            .update_expression(
+                "SET tenantId = :t, #name = :n, #status = if_not_exists(#status, :active)",
+            )
             .expression_attribute_names("#name", "name")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":t", s(id.as_str()))
@@ -125,7 +140,11 @@ impl Db {
     }
 
     /// Sets an existing tenant's status; unknown tenant → `NotFound`.
-    pub async fn registry_set_status(&self, id: &TenantId, status: TenantStatus) -> Result<TenantRecord, AppError> {
+    pub async fn registry_set_status(
+        &self,
+        id: &TenantId,
+        status: TenantStatus,
+    ) -> Result<TenantRecord, AppError> {
         let res = self
             .client
             .update_item()
@@ -145,8 +164,13 @@ impl Db {
                 .map(from_item::<TenantRecord>)
                 .transpose()?
                 .ok_or_else(|| AppError::Internal("UpdateItem returned no attributes".into())),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_conditional_check_failed_exception()) => {
-                Err(AppError::NotFound(format!("No tenant '{id}' is registered.")))
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
+            {
+                Err(AppError::NotFound(format!(
+                    "No tenant '{id}' is registered."
+                )))
             }
             Err(e) => Err(sdk_err("UpdateItem tenant status", e)),
         }
@@ -169,15 +193,25 @@ impl Db {
         let mut tenants: Vec<RegistryEntry> = Vec::new();
         let mut providers: Vec<ProviderItem> = Vec::new();
         for item in items {
-            let sk = item.get(SK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+            let sk = item
+                .get(SK)
+                .and_then(|v| v.as_s().ok())
+                .cloned()
+                .unwrap_or_default();
             if sk.starts_with(TENANT_PREFIX) {
-                tenants.push(RegistryEntry { tenant: from_item(item)?, providers: Vec::new() });
+                tenants.push(RegistryEntry {
+                    tenant: from_item(item)?,
+                    providers: Vec::new(),
+                });
             } else if sk.starts_with(PROVIDER_PREFIX) {
                 providers.push(from_item(item)?);
             }
         }
         for p in providers {
-            if let Some(t) = tenants.iter_mut().find(|t| t.tenant.tenant_id == p.tenant_id) {
+            if let Some(t) = tenants
+                .iter_mut()
+                .find(|t| t.tenant.tenant_id == p.tenant_id)
+            {
                 t.providers.push(p.provider_key);
             }
         }

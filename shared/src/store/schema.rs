@@ -10,6 +10,13 @@ use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{Db, sdk_err};
 use crate::error::AppError;
 
+/// (index name, key schema as (name, HASH|RANGE), projection type).
+pub type IndexSpec = (
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    &'static str,
+);
+
 /// The table's shape in plain data, so a test can compare it with `template.yaml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableSpec {
@@ -18,7 +25,7 @@ pub struct TableSpec {
     /// (name, HASH|RANGE).
     pub key_schema: Vec<(&'static str, &'static str)>,
     /// (index name, key schema, projection type).
-    pub global_secondary_indexes: Vec<(&'static str, Vec<(&'static str, &'static str)>, &'static str)>,
+    pub global_secondary_indexes: Vec<IndexSpec>,
     pub billing_mode: &'static str,
     pub ttl_attribute: &'static str,
 }
@@ -74,14 +81,21 @@ impl Db {
                 GlobalSecondaryIndex::builder()
                     .index_name(*name)
                     .set_key_schema(Some(key_schema(keys)?))
-                    .projection(Projection::builder().projection_type(ProjectionType::from(*projection)).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(*projection))
+                            .build(),
+                    )
                     .build()
                     .map_err(build_err)?,
             );
         }
         match req.send().await {
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_resource_in_use_exception()) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) =>
+            {
                 return Ok(false);
             }
             Err(e) => return Err(sdk_err("CreateTable", e)),
@@ -112,12 +126,17 @@ impl Db {
                 .send()
                 .await
                 .map_err(|e| sdk_err("DescribeTable", e))?;
-            let status = out.table().and_then(|t| t.table_status()).map(|s| s.as_str().to_owned());
+            let status = out
+                .table()
+                .and_then(|t| t.table_status())
+                .map(|s| s.as_str().to_owned());
             if status.as_deref() == Some("ACTIVE") {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
-        Err(AppError::Internal("table did not become ACTIVE within 60 s".into()))
+        Err(AppError::Internal(
+            "table did not become ACTIVE within 60 s".into(),
+        ))
     }
 }

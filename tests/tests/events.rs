@@ -1,0 +1,78 @@
+//! Every sample event in `events/` runs through its function's resolver on DynamoDB Local with
+//! the outcome its caller should get, and every function crate has the four sample callers.
+
+use std::path::{Path, PathBuf};
+
+use integration_tests::*;
+use lambda_runtime::Diagnostic;
+use serde_json::Value;
+use shared::api::{CreateNote, DeleteNote, GetNote, ListNotes, Me, PublicNotes, UpdateNote};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+async fn invoke(fx: &Fixture, function: &str, payload: Value) -> Result<Value, Diagnostic> {
+    match function {
+        "me" => fx.call_raw(Me, payload).await,
+        "get-note" => fx.call_raw(GetNote, payload).await,
+        "list-notes" => fx.call_raw(ListNotes, payload).await,
+        "public-notes" => fx.call_raw(PublicNotes, payload).await,
+        "create-note" => fx.call_raw(CreateNote, payload).await,
+        "update-note" => fx.call_raw(UpdateNote, payload).await,
+        "delete-note" => fx.call_raw(DeleteNote, payload).await,
+        other => panic!("events/{other}: no such function in this test's table"),
+    }
+}
+
+/// What each sample caller gets from each function on a table where the event's note id does
+/// not exist.
+fn expected(function: &str, caller: &str) -> &'static str {
+    match (caller, function) {
+        (_, "public-notes") => "ok",
+        ("guest", "me") => "ok",
+        ("guest", _) | ("unknown-provider", _) => "Unauthorized",
+        (_, "update-note" | "delete-note") => "NotFound",
+        _ => "ok",
+    }
+}
+
+#[tokio::test]
+async fn every_sample_event_gets_its_callers_outcome() {
+    let fx = Fixture::new().await;
+    let mut functions: Vec<String> = std::fs::read_dir(root().join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    functions.sort();
+    assert_eq!(functions.len(), 7);
+    let mut checked = 0;
+    for function in &functions {
+        for caller in ["tenant-a", "tenant-b", "guest", "unknown-provider"] {
+            let path = root()
+                .join("events")
+                .join(function)
+                .join(format!("{caller}.json"));
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            let payload: Value = serde_json::from_str(&text).unwrap();
+            let got = invoke(&fx, function, payload).await;
+            assert_eq!(
+                kind(&got),
+                expected(function, caller),
+                "{function}/{caller}: {got:?}"
+            );
+            if let Ok(v) = &got {
+                match (function.as_str(), caller) {
+                    ("me", "tenant-a") => assert_eq!(v["tenantId"], "acme"),
+                    ("me", "tenant-b") => assert_eq!(v["tenantId"], "globex"),
+                    ("create-note", "tenant-a") => assert_eq!(v["tenantId"], "acme"),
+                    ("create-note", "tenant-b") => assert_eq!(v["tenantId"], "globex"),
+                    _ => {}
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 28);
+}
