@@ -124,7 +124,12 @@ async fn run<R: Resolver>(
     report.caller = Some(caller.kind());
     let who = R::Access::admit(app, caller).await?;
     report.tenant = who.tenant().map(|t| t.id().to_string());
-    let args: R::Args = serde_json::from_value(event.arguments).map_err(|e| {
+    // A field without arguments may arrive with `arguments: null` or none at all.
+    let arguments = match event.arguments {
+        Value::Null => Value::Object(serde_json::Map::new()),
+        other => other,
+    };
+    let args: R::Args = serde_json::from_value(arguments).map_err(|e| {
         let msg: String = e.to_string().chars().take(200).collect();
         AppError::validation(format!("Invalid arguments for {}: {msg}.", R::FIELD))
     })?;

@@ -374,4 +374,8 @@ async fn misrouted_and_malformed_events_are_typed_errors() {
     assert_err(&fx.call_raw(GetNote, guest_bad_args).await, "Unauthorized");
     let missing_args = event("Query", "note", &alice, json!(null));
     assert_err(&fx.call_raw(GetNote, missing_args).await, "ValidationError");
+    let mut no_args = event("Query", "me", &alice, json!(null));
+    assert_eq!(kind(&fx.call_raw(Me, no_args.clone()).await), "ok");
+    no_args.as_object_mut().unwrap().remove("arguments");
+    assert_eq!(kind(&fx.call_raw(Me, no_args).await), "ok");
 }
