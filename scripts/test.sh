@@ -17,3 +17,6 @@ export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 
 cargo test --workspace --locked "$@"
+
+# The AppSync resolver handler (APPSYNC_JS) shared by every field.
+node --test resolvers/

@@ -1,8 +1,14 @@
 //! The one error type of the API and the one place that turns it into what a function returns.
 //!
 //! Every resolver fails with an [`AppError`]. [`AppError::into_diagnostic`] is the only mapping to
-//! the Lambda error shape (`errorType` / `errorMessage`), so the deploy layer (the AppSync response
-//! handler that re-raises the type with `util.error`) depends on this file alone.
+//! the Lambda error shape (`errorType` / `errorMessage`), so the deploy layer depends on this file
+//! alone.
+//!
+//! The contract with the deployed API: AppSync reports every failed Direct Lambda invocation as
+//! `errorType: "Lambda:Unhandled"` and passes on only the `errorMessage`. So the message starts
+//! with the type, `"<errorType>: <sentence>"`, and the resolvers' shared response handler
+//! (`resolvers/invoke.js`) splits it and raises `util.error(sentence, errorType)`. `errorType` is
+//! set as well, so `cargo lambda invoke` and direct callers see the type without parsing.
 
 use lambda_runtime::Diagnostic;
 
@@ -78,7 +84,7 @@ impl AppError {
         }
         Diagnostic {
             error_type: self.error_type().to_owned(),
-            error_message: self.client_message().to_owned(),
+            error_message: format!("{}: {}", self.error_type(), self.client_message()),
         }
     }
 }
@@ -104,7 +110,14 @@ mod tests {
             (AppError::Internal("i".into()), "InternalError"),
         ];
         for (err, ty) in cases {
-            assert_eq!(Diagnostic::from(err).error_type, ty);
+            let d = Diagnostic::from(err);
+            assert_eq!(d.error_type, ty);
+            // The message carries the type for the AppSync response handler.
+            assert!(
+                d.error_message.starts_with(&format!("{ty}: ")),
+                "{}",
+                d.error_message
+            );
         }
     }
 
@@ -114,7 +127,10 @@ mod tests {
             "GetItem on table notes-prod",
             "ResourceNotFoundException",
         ));
-        assert_eq!(d.error_message, INTERNAL_MESSAGE);
+        assert_eq!(
+            d.error_message,
+            format!("InternalError: {INTERNAL_MESSAGE}")
+        );
         assert!(!d.error_message.contains("notes-prod"));
     }
 }

@@ -1,0 +1,108 @@
+// Unit tests of the APPSYNC_JS resolver handler, run with `node --test resolvers/`.
+// The handler imports `util` from '@aws-appsync/utils', which exists only inside AppSync: we load
+// the source with that import replaced by a recording fake whose util.error throws, as AppSync's
+// does (it stops the handler).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+
+function load(file) {
+  const src = readFileSync(new URL(file, import.meta.url), 'utf8')
+    .replace(/^import \{ util \} from '@aws-appsync\/utils';$/m, '')
+    .replace(/^export function /gm, 'function ');
+  assert.ok(!/\bimport\b/.test(src), 'the handler may import nothing but @aws-appsync/utils');
+  const names = [...src.matchAll(/^function (\w+)/gm)].map((m) => m[1]);
+  const util = {
+    error(message, type) {
+      const e = new Error(message);
+      e.graphql = { message, type };
+      throw e;
+    },
+  };
+  return new Function('util', `${src}\nreturn { ${names.join(', ')} };`)(util);
+}
+
+const handler = load('./invoke.js');
+
+// A context as AppSync builds it for Query.note under AWS_IAM.
+function ctx(extra = {}) {
+  return {
+    arguments: { id: 'n-1' },
+    identity: {
+      accountId: '123456789012',
+      cognitoIdentityAuthProvider:
+        '"cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1","cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1:CognitoSignIn:2f1c5a3e"',
+      cognitoIdentityAuthType: 'authenticated',
+      cognitoIdentityId: 'eu-central-1:a11ce000',
+      cognitoIdentityPoolId: 'eu-central-1:1cb638b4',
+      sourceIp: ['203.0.113.7'],
+      userArn: 'arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials',
+      username: 'AROA:CognitoIdentityCredentials',
+    },
+    source: null,
+    request: { headers: { host: 'x.appsync-api.eu-central-1.amazonaws.com' }, domainName: null },
+    info: {
+      parentTypeName: 'Query',
+      fieldName: 'note',
+      variables: { id: 'n-1' },
+      selectionSetList: ['id', 'title'],
+      selectionSetGraphQL: '{ id title }',
+    },
+    prev: null,
+    stash: {},
+    ...extra,
+  };
+}
+
+function raised(fn) {
+  try {
+    fn();
+  } catch (e) {
+    if (e.graphql) return e.graphql;
+    throw e;
+  }
+  assert.fail('util.error was not called');
+}
+
+test('request invokes the function with the Direct Lambda event shape', () => {
+  const c = ctx();
+  const req = handler.request(c);
+  assert.equal(req.operation, 'Invoke');
+  assert.deepEqual(Object.keys(req.payload).sort(), ['arguments', 'identity', 'info', 'prev', 'request', 'source', 'stash']);
+  assert.deepEqual(req.payload.identity, c.identity);
+  assert.deepEqual(req.payload.info, c.info);
+  assert.deepEqual(req.payload.arguments, c.arguments);
+});
+
+test('response passes results through, null included', () => {
+  const note = { id: 'n-1', title: 't' };
+  assert.deepEqual(handler.response(ctx({ result: note })), note);
+  assert.equal(handler.response(ctx({ result: null })), null);
+});
+
+test('typed function errors become typed GraphQL errors', () => {
+  for (const type of ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'InternalError']) {
+    const message = `${type}: Something a client can act on: with a colon.`;
+    const e = raised(() => handler.response(ctx({ error: { message, type: 'Lambda:Unhandled' } })));
+    assert.deepEqual(e, { type, message: 'Something a client can act on: with a colon.' });
+  }
+});
+
+test('other errors pass through unchanged', () => {
+  for (const error of [
+    { message: 'Task timed out after 10.00 seconds', type: 'Lambda:Unhandled' },
+    { message: 'NotOurs: message', type: 'Lambda:Unhandled' },
+    { message: 'NotFound without separator', type: 'Lambda:Unhandled' },
+    { message: undefined, type: 'Lambda:Unhandled' },
+  ]) {
+    const e = raised(() => handler.response(ctx({ error })));
+    assert.deepEqual(e, { message: error.message, type: 'Lambda:Unhandled' });
+  }
+});
+
+test('splitError only accepts our error types', () => {
+  assert.deepEqual(handler.splitError('ConflictError: stale'), { type: 'ConflictError', message: 'stale' });
+  assert.equal(handler.splitError('Lambda:Unhandled: x'), null);
+  assert.equal(handler.splitError(null), null);
+  assert.equal(handler.splitError(''), null);
+});
