@@ -1,28 +1,11 @@
 // Unit tests of the APPSYNC_JS resolver handler, run with `node --test resolvers/`.
-// The handler imports `util` from '@aws-appsync/utils', which exists only inside AppSync: we load
-// the source with that import replaced by a recording fake whose util.error throws, as AppSync's
-// does (it stops the handler).
+// The handler runs through the same loader the local endpoint uses (local/appsync-js.mjs).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { AppSyncError, loadAppsyncJs } from '../local/appsync-js.mjs';
 
-function load(file) {
-  const src = readFileSync(new URL(file, import.meta.url), 'utf8')
-    .replace(/^import \{ util \} from '@aws-appsync\/utils';$/m, '')
-    .replace(/^export function /gm, 'function ');
-  assert.ok(!/\bimport\b/.test(src), 'the handler may import nothing but @aws-appsync/utils');
-  const names = [...src.matchAll(/^function (\w+)/gm)].map((m) => m[1]);
-  const util = {
-    error(message, type) {
-      const e = new Error(message);
-      e.graphql = { message, type };
-      throw e;
-    },
-  };
-  return new Function('util', `${src}\nreturn { ${names.join(', ')} };`)(util);
-}
-
-const handler = load('./invoke.js');
+const handler = loadAppsyncJs(fileURLToPath(new URL('./invoke.js', import.meta.url)));
 
 // A context as AppSync builds it for Query.note under AWS_IAM.
 function ctx(extra = {}) {
@@ -58,7 +41,7 @@ function raised(fn) {
   try {
     fn();
   } catch (e) {
-    if (e.graphql) return e.graphql;
+    if (e instanceof AppSyncError) return { message: e.rawMessage, type: e.errorType };
     throw e;
   }
   assert.fail('util.error was not called');

@@ -18,5 +18,6 @@ export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 
 cargo test --workspace --locked "$@"
 
-# The AppSync resolver handler (APPSYNC_JS) shared by every field.
-node --test resolvers/
+# The AppSync resolver handler (APPSYNC_JS) and the local endpoint, against stand-ins.
+(cd local && npm ci --silent --no-audit --no-fund)
+node --test resolvers/ local/
