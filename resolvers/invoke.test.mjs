@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { AppSyncError, loadAppsyncJs } from '../local/appsync-js.mjs';
 
-const handler = loadAppsyncJs(fileURLToPath(new URL('./invoke.js', import.meta.url)));
+const load = (file) => loadAppsyncJs(fileURLToPath(new URL(file, import.meta.url)));
+const handlers = { 'invoke.js': load('./invoke.js'), 'batch-invoke.js': load('./batch-invoke.js') };
 
 // A context as AppSync builds it for Query.note under AWS_IAM.
 function ctx(extra = {}) {
@@ -49,21 +50,25 @@ function raised(fn) {
 
 test('request invokes the function with the Direct Lambda event shape', () => {
   const c = ctx();
+  assert.equal(handlers['invoke.js'].request(c).operation, 'Invoke');
+  // Batched fields: AppSync collects these payloads into one array per invocation.
+  assert.equal(handlers['batch-invoke.js'].request(c).operation, 'BatchInvoke');
+  for (const handler of Object.values(handlers)) {
   const req = handler.request(c);
-  assert.equal(req.operation, 'Invoke');
   assert.deepEqual(Object.keys(req.payload).sort(), ['arguments', 'identity', 'info', 'prev', 'request', 'source', 'stash']);
   assert.deepEqual(req.payload.identity, c.identity);
   assert.deepEqual(req.payload.info, c.info);
   assert.deepEqual(req.payload.arguments, c.arguments);
+  }
 });
 
-test('response passes results through, null included', () => {
+for (const [file, handler] of Object.entries(handlers)) test(`response passes results through, null included (${file})`, () => {
   const note = { id: 'n-1', title: 't' };
   assert.deepEqual(handler.response(ctx({ result: note })), note);
   assert.equal(handler.response(ctx({ result: null })), null);
 });
 
-test('typed function errors become typed GraphQL errors', () => {
+for (const [file, handler] of Object.entries(handlers)) test(`typed function errors become typed GraphQL errors (${file})`, () => {
   for (const type of ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'InternalError']) {
     const message = `${type}: Something a client can act on: with a colon.`;
     const e = raised(() => handler.response(ctx({ error: { message, type: 'Lambda:Unhandled' } })));
@@ -71,7 +76,7 @@ test('typed function errors become typed GraphQL errors', () => {
   }
 });
 
-test('other errors pass through unchanged', () => {
+for (const [file, handler] of Object.entries(handlers)) test(`other errors pass through unchanged (${file})`, () => {
   for (const error of [
     { message: 'Task timed out after 10.00 seconds', type: 'Lambda:Unhandled' },
     { message: 'NotOurs: message', type: 'Lambda:Unhandled' },
@@ -83,7 +88,7 @@ test('other errors pass through unchanged', () => {
   }
 });
 
-test('splitError only accepts our error types', () => {
+for (const [file, handler] of Object.entries(handlers)) test(`splitError only accepts our error types (${file})`, () => {
   assert.deepEqual(handler.splitError('ConflictError: stale'), { type: 'ConflictError', message: 'stale' });
   assert.equal(handler.splitError('Lambda:Unhandled: x'), null);
   assert.equal(handler.splitError(null), null);

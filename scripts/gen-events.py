@@ -50,6 +50,7 @@ def identity(caller):
     }
 
 
+PROFILE_FIELDS = ["identityId", "displayName", "role", "updatedAt"]
 NOTE_FIELDS = ["id", "tenantId", "ownerId", "title", "body", "visibility", "version", "createdAt", "updatedAt"]
 NOTE_ID = "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
 
@@ -66,7 +67,28 @@ FUNCTIONS = {
                     {"input": {"id": NOTE_ID, "title": "Quarterly plan (v2)", "visibility": "TENANT",
                                "expectedVersion": 1}}, NOTE_FIELDS),
     "delete-note": ("Mutation", "deleteNote", {"id": NOTE_ID, "expectedVersion": 2}, NOTE_FIELDS),
+    "my-profile": ("Query", "myProfile", {}, PROFILE_FIELDS),
+    "tenant": ("Query", "tenant", {}, ["id", "name", "memberCount"]),
+    "update-my-profile": ("Mutation", "updateMyProfile", {"input": {"displayName": "Alice A."}}, PROFILE_FIELDS),
+    "set-role": ("Mutation", "setRole",
+                 {"identityId": f"{REGION}:ca201000-0000-4000-8000-00000000000c", "role": "ADMIN"}, PROFILE_FIELDS),
+    # Nested, batched field: `source` is the parent Note (here one of tenant A's).
+    "note-author": ("Note", "author", {}, PROFILE_FIELDS),
 }
+
+# The parent notes a Note.author event carries as `source`: all of tenant A, owned by its user.
+def acme_note(i):
+    return {
+        "id": f"0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a{i:02x}",
+        "tenantId": "acme",
+        "ownerId": f"{REGION}:{USERS['tenant-a'][0]}",
+        "title": f"Note {i}",
+        "body": None,
+        "visibility": "TENANT",
+        "version": 1,
+        "createdAt": "2026-11-24T18:00:00.000Z",
+        "updatedAt": "2026-11-24T18:00:00.000Z",
+    }
 
 
 def selection_graphql(fields):
@@ -78,11 +100,11 @@ def selection_graphql(fields):
     return "{ " + " ".join(out) + " }"
 
 
-def event(caller, type_name, field, args, selection):
+def event(caller, type_name, field, args, selection, source=None):
     return {
         "arguments": args,
         "identity": identity(caller),
-        "source": None,
+        "source": source,
         "request": {
             "headers": {
                 "host": "abcdefghijklmnopqrstuvwxyz.appsync-api.eu-central-1.amazonaws.com",
@@ -108,9 +130,14 @@ def main():
     for fn, (type_name, field, args, selection) in FUNCTIONS.items():
         folder = ROOT / "events" / fn
         folder.mkdir(parents=True, exist_ok=True)
+        source = acme_note(1) if type_name == "Note" else None
         for caller in ["tenant-a", "tenant-b", "guest", "unknown-provider"]:
             path = folder / f"{caller}.json"
-            path.write_text(json.dumps(event(caller, type_name, field, args, selection), indent=2) + "\n")
+            path.write_text(json.dumps(event(caller, type_name, field, args, selection, source), indent=2) + "\n")
+        if type_name == "Note":
+            # What AppSync sends with batching on: one array, one event per parent note.
+            batch = [event("tenant-a", type_name, field, args, selection, acme_note(i)) for i in range(3)]
+            (folder / "batch-tenant-a.json").write_text(json.dumps(batch, indent=2) + "\n")
 
 
 if __name__ == "__main__":

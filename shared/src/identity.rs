@@ -15,7 +15,7 @@ const MAX_PROVIDER_STRING: usize = 2048;
 const MAX_ID_LEN: usize = 128;
 
 /// The caller's stable id in the Identity Pool (`<region>:<uuid>`), used as `ownerId`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IdentityId(String);
 
 impl IdentityId {

@@ -160,20 +160,152 @@ async fn call_logged<R: Resolver>(
     let fut: Pin<Box<dyn Future<Output = Result<Value, AppError>> + Send + '_>> =
         Box::pin(run(app, resolver, payload, &mut report));
     let result = fut.await;
-    let outcome = match &result {
+    log_invocation(R::FIELD, request_id, &report, &result, started);
+    result.map_err(AppError::into_diagnostic)
+}
+
+/// A nested field resolved in batches (AppSync BatchInvoke): the function receives an array of
+/// events, one per parent object, and answers an array of the same length and order.
+///
+/// The glue admits every item on its own: an item whose caller is refused (a guest, an unknown
+/// provider) or whose `source` cannot be read gets `null`, never another item's answer.
+pub trait BatchResolver: Send + Sync {
+    const FIELD: Field;
+    /// The parent object (`source`).
+    type Source: DeserializeOwned + Send;
+    type Output: Serialize + Send;
+    fn resolve_batch(
+        &self,
+        app: &App,
+        items: Vec<Option<(Member, Self::Source)>>,
+    ) -> impl Future<Output = Result<Vec<Option<Self::Output>>, AppError>> + Send;
+}
+
+async fn admit_item<R: BatchResolver>(
+    app: &App,
+    event: ResolverEvent,
+) -> Option<(Member, R::Source)> {
+    let refused = |why: &str, err: &dyn std::fmt::Display| {
+        tracing::warn!(field = %R::FIELD, why, error = %err, "batch item refused");
+        None
+    };
+    let caller = match parse_caller(
+        event.identity.as_ref(),
+        app.config.identity_pool_id.as_deref(),
+    ) {
+        Ok(c) => c,
+        Err(e) => return refused("caller", &e),
+    };
+    let member = match Member::admit(app, caller).await {
+        Ok(m) => m,
+        Err(e) => return refused("access", &e),
+    };
+    match serde_json::from_value::<R::Source>(event.source.unwrap_or_default()) {
+        Ok(source) => Some((member, source)),
+        Err(e) => refused("source", &e),
+    }
+}
+
+async fn run_batch<R: BatchResolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+    report: &mut Report,
+) -> Result<Value, AppError> {
+    // Batching off (or a hand-made event): one event in, one answer out.
+    let (events, single) = match payload {
+        Value::Array(events) => (events, false),
+        one => (vec![one], true),
+    };
+    let mut items = Vec::with_capacity(events.len());
+    for event in events {
+        let event = ResolverEvent::decode(event, R::FIELD)?;
+        items.push(admit_item::<R>(app, event).await);
+    }
+    let n = items.len();
+    report.caller = Some(if single { "batch-of-1" } else { "batch" });
+    report.tenant = items
+        .iter()
+        .flatten()
+        .next()
+        .map(|(m, _)| m.store.tenant().id().to_string());
+    let answers = resolver.resolve_batch(app, items).await?;
+    if answers.len() != n {
+        return Err(AppError::Internal(format!(
+            "{} answered {} of {n} items",
+            R::FIELD,
+            answers.len()
+        )));
+    }
+    let mut values = answers
+        .into_iter()
+        .map(|a| {
+            serde_json::to_value(a).map_err(|e| AppError::internal("serializing the response", e))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(if single {
+        values.pop().unwrap_or(Value::Null)
+    } else {
+        Value::Array(values)
+    })
+}
+
+/// Resolves a BatchInvoke payload (or a single event) for a [`BatchResolver`].
+pub async fn call_batch<R: BatchResolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+) -> Result<Value, Diagnostic> {
+    call_batch_logged(app, resolver, payload, "-").await
+}
+
+async fn call_batch_logged<R: BatchResolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+    request_id: &str,
+) -> Result<Value, Diagnostic> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    let fut: Pin<Box<dyn Future<Output = Result<Value, AppError>> + Send + '_>> =
+        Box::pin(run_batch(app, resolver, payload, &mut report));
+    let result = fut.await;
+    log_invocation(R::FIELD, request_id, &report, &result, started);
+    result.map_err(AppError::into_diagnostic)
+}
+
+/// Runs a [`BatchResolver`] as a Lambda function.
+pub async fn serve_batch<R: BatchResolver>(resolver: R) -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let app = App::from_env().await?;
+    let app = &app;
+    let resolver = &resolver;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        call_batch_logged(app, resolver, event.payload, &event.context.request_id).await
+    }))
+    .await
+}
+
+fn log_invocation(
+    field: Field,
+    request_id: &str,
+    report: &Report,
+    result: &Result<Value, AppError>,
+    started: Instant,
+) {
+    let outcome = match result {
         Ok(_) => "ok",
         Err(e) => e.error_type(),
     };
     tracing::info!(
         request_id,
-        field = %R::FIELD,
+        field = %field,
         tenant = report.tenant.as_deref().unwrap_or("-"),
         caller = report.caller.unwrap_or("-"),
         outcome,
         duration_ms = started.elapsed().as_secs_f64() * 1000.0,
         "invocation"
     );
-    result.map_err(AppError::into_diagnostic)
 }
 
 /// JSON logs, one object per line; `LOG_LEVEL` (or `RUST_LOG`) sets the level, default `info`.

@@ -18,6 +18,7 @@ pub mod identity;
 pub mod lambda;
 pub mod notes;
 pub mod pagination;
+pub mod profiles;
 pub mod store;
 pub mod tenancy;
 

@@ -299,6 +299,20 @@ pub fn write_rejection(
     }
 }
 
+/// Why an admin's conditional write was refused: the note is gone, or it moved on.
+pub fn admin_write_rejection(current: Option<&Note>, expected_version: Option<i64>) -> AppError {
+    match (current, expected_version) {
+        (None, _) => not_found(),
+        (Some(n), Some(v)) if v != n.version => AppError::Conflict(format!(
+            "expectedVersion {v} is stale: the note is at version {}; read it again and retry.",
+            n.version
+        )),
+        (Some(_), _) => {
+            AppError::Conflict("The note changed concurrently; read it again and retry.".into())
+        }
+    }
+}
+
 pub fn not_found() -> AppError {
     AppError::NotFound("No note with that id exists for you.".into())
 }

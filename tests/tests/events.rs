@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use integration_tests::*;
 use lambda_runtime::Diagnostic;
 use serde_json::Value;
-use shared::api::{CreateNote, DeleteNote, GetNote, ListNotes, Me, PublicNotes, UpdateNote};
+use shared::api::{
+    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
+    TenantInfo, UpdateMyProfile, UpdateNote,
+};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -21,6 +24,11 @@ async fn invoke(fx: &Fixture, function: &str, payload: Value) -> Result<Value, D
         "create-note" => fx.call_raw(CreateNote, payload).await,
         "update-note" => fx.call_raw(UpdateNote, payload).await,
         "delete-note" => fx.call_raw(DeleteNote, payload).await,
+        "my-profile" => fx.call_raw(MyProfile, payload).await,
+        "tenant" => fx.call_raw(TenantInfo, payload).await,
+        "update-my-profile" => fx.call_raw(UpdateMyProfile, payload).await,
+        "set-role" => fx.call_raw(SetRole, payload).await,
+        "note-author" => shared::lambda::call_batch(&fx.app, &NoteAuthor, payload).await,
         other => panic!("events/{other}: no such function in this test's table"),
     }
 }
@@ -29,10 +37,11 @@ async fn invoke(fx: &Fixture, function: &str, payload: Value) -> Result<Value, D
 /// not exist.
 fn expected(function: &str, caller: &str) -> &'static str {
     match (caller, function) {
-        (_, "public-notes") => "ok",
+        (_, "public-notes" | "note-author") => "ok",
         ("guest", "me") => "ok",
         ("guest", _) | ("unknown-provider", _) => "Unauthorized",
         (_, "update-note" | "delete-note") => "NotFound",
+        (_, "set-role") => "Forbidden",
         _ => "ok",
     }
 }
@@ -45,7 +54,7 @@ async fn every_sample_event_gets_its_callers_outcome() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     functions.sort();
-    assert_eq!(functions.len(), 7);
+    assert_eq!(functions.len(), 12);
     let mut checked = 0;
     for function in &functions {
         for caller in ["tenant-a", "tenant-b", "guest", "unknown-provider"] {
@@ -68,11 +77,29 @@ async fn every_sample_event_gets_its_callers_outcome() {
                     ("me", "tenant-b") => assert_eq!(v["tenantId"], "globex"),
                     ("create-note", "tenant-a") => assert_eq!(v["tenantId"], "acme"),
                     ("create-note", "tenant-b") => assert_eq!(v["tenantId"], "globex"),
+                    ("tenant", "tenant-a") => assert_eq!(v["id"], "acme"),
+                    ("update-my-profile", _) => assert_eq!(v["role"], "MEMBER"),
+                    // No profiles exist for these authors, and tenant B's caller gets nothing
+                    // of tenant A's note either way.
+                    ("note-author", _) => assert_eq!(v, &Value::Null),
                     _ => {}
                 }
             }
             checked += 1;
         }
     }
-    assert_eq!(checked, 28);
+    assert_eq!(checked, 48);
+
+    // The batch sample: three of tenant A's notes in one invocation, three answers — by now the
+    // author has a profile (update-my-profile/tenant-a ran above).
+    let text =
+        std::fs::read_to_string(root().join("events/note-author/batch-tenant-a.json")).unwrap();
+    let got = invoke(&fx, "note-author", serde_json::from_str(&text).unwrap())
+        .await
+        .unwrap();
+    let answers = got.as_array().unwrap();
+    assert_eq!(answers.len(), 3);
+    for a in answers {
+        assert_eq!(a["displayName"], "Alice A.");
+    }
 }

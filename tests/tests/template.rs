@@ -6,9 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
-use shared::api::{CreateNote, DeleteNote, GetNote, ListNotes, Me, PublicNotes, UpdateNote};
+use shared::api::{
+    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
+    TenantInfo, UpdateMyProfile, UpdateNote,
+};
 use shared::event::Field;
-use shared::lambda::Resolver;
+use shared::lambda::{BatchResolver, Resolver};
 
 /// Fields guests may call (the unauthenticated role's policy must name exactly these).
 const GUEST_FIELDS: &[(&str, &str)] = &[("Query", "me"), ("Query", "publicNotes")];
@@ -33,6 +36,11 @@ fn field_of(resolver: &str) -> Field {
         "CreateNote" => CreateNote::FIELD,
         "UpdateNote" => UpdateNote::FIELD,
         "DeleteNote" => DeleteNote::FIELD,
+        "MyProfile" => MyProfile::FIELD,
+        "TenantInfo" => TenantInfo::FIELD,
+        "UpdateMyProfile" => UpdateMyProfile::FIELD,
+        "SetRole" => SetRole::FIELD,
+        "NoteAuthor" => <NoteAuthor as BatchResolver>::FIELD,
         other => panic!(
             "shared::api::{other} is served by a function but not listed in this test's field_of"
         ),
@@ -484,5 +492,44 @@ fn functions_run_on_arm64_provided_al2023_with_the_shared_environment() {
             f["Properties"]["Architectures"].is_null(),
             "{name} overrides the global architecture"
         );
+    }
+}
+
+#[test]
+fn batch_resolvers_are_wired_for_batch_invoke() {
+    let t = Template::load();
+    let resolvers = t.resolvers();
+    for (name, r) in t.of_type("AWS::AppSync::Resolver") {
+        let p = &r["Properties"];
+        let field = (
+            p["TypeName"].as_str().unwrap().to_owned(),
+            p["FieldName"].as_str().unwrap().to_owned(),
+        );
+        let krate = &resolvers[&field];
+        let main =
+            std::fs::read_to_string(root().join("functions").join(krate).join("src/main.rs"))
+                .unwrap();
+        let batched = main.contains("serve_batch");
+        let code = p["CodeS3Location"].as_str().unwrap();
+        if batched {
+            assert_eq!(
+                code, "resolvers/batch-invoke.js",
+                "{name}: {krate} is a batch resolver"
+            );
+            let max = p["MaxBatchSize"].as_u64().unwrap_or(0);
+            assert!(
+                (2..=2000).contains(&max),
+                "{name}: MaxBatchSize must be set (2..=2000), is {max}"
+            );
+        } else {
+            assert_eq!(
+                code, "resolvers/invoke.js",
+                "{name}: {krate} takes single events"
+            );
+            assert!(
+                p["MaxBatchSize"].is_null(),
+                "{name}: batching on for a function that takes single events"
+            );
+        }
     }
 }

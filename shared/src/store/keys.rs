@@ -6,6 +6,8 @@
 //! | provider → tenant | `REGISTRY`       | `PROVIDER#<providerKey>`        |                  |                |
 //! | note            | `TENANT#<tenantId>`| `NOTE#<noteId>`                 | `PUBLIC#<tenantId>` (PUBLIC only) | `NOTE#<noteId>` |
 //! | idempotency token | `TENANT#<tenantId>` | `TOKEN#<identityId>#<clientToken>` |             |                |
+//! | profile         | `TENANT#<tenantId>`| `PROFILE#<identityId>`          |                  |                |
+//! | tenant counters | `TENANT#<tenantId>`| `META`                          |                  |                |
 //!
 //! Every component is parsed before it gets here (tenant ids, note ids and client tokens cannot
 //! contain `#`; identity ids and provider keys cannot either), so no input can name a key of
@@ -50,4 +52,11 @@ pub fn public_partition(t: &TenantId) -> String {
 
 pub fn token_sk(owner: &IdentityId, token: &ClientToken) -> String {
     format!("TOKEN#{}#{}", owner.as_str(), token.as_str())
+}
+
+/// The per-tenant counters item (`memberCount`, `adminCount`).
+pub const META_SK: &str = "META";
+
+pub fn profile_sk(id: &IdentityId) -> String {
+    format!("PROFILE#{}", id.as_str())
 }

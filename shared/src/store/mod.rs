@@ -7,6 +7,7 @@
 
 mod keys;
 mod notes;
+mod profiles;
 mod registry;
 mod schema;
 
@@ -17,7 +18,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use keys::{GSI1, TTL_ATTRIBUTE};
-pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore};
+pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore, Writer};
+pub use profiles::BATCH_GET_MAX_KEYS;
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};
 

@@ -16,6 +16,7 @@ use crate::error::AppError;
 use crate::identity::IdentityId;
 use crate::notes::{self, ClientToken, Note, NoteId, NoteUpdate, Visibility};
 use crate::pagination::Limit;
+use crate::profiles::Admin;
 use crate::tenancy::ActiveTenant;
 
 /// How long an idempotency token is remembered.
@@ -71,6 +72,14 @@ struct TokenItem {
     expires_at: i64,
 }
 
+/// Who is writing a note: its owner (the condition checks `ownerId`), or an admin of the
+/// tenant (proven by [`Admin`], which only a profile read can make).
+#[derive(Debug, Clone)]
+pub enum Writer {
+    Owner(IdentityId),
+    Admin(Admin),
+}
+
 /// One page of notes and the id to continue after, if there may be more.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
@@ -120,6 +129,18 @@ impl TenantStore {
 
     pub fn tenant(&self) -> &ActiveTenant {
         &self.tenant
+    }
+
+    pub(crate) fn partition(&self) -> &str {
+        &self.partition
+    }
+
+    pub(crate) fn table(&self) -> &str {
+        &self.db.table
+    }
+
+    pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
+        &self.db.client
     }
 
     fn key(&self, id: &NoteId) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
@@ -293,10 +314,11 @@ impl TenantStore {
         }
     }
 
-    /// Applies `change` if `owner` owns the note and it is still at `expected_version`.
+    /// Applies `change` if `writer` may (the owner, or an admin of this tenant) and the note is
+    /// still at `expected_version`.
     pub async fn update_note(
         &self,
-        owner: &IdentityId,
+        writer: Writer,
         change: &NoteUpdate,
         now: &str,
     ) -> Result<Note, AppError> {
@@ -310,10 +332,6 @@ impl TenantStore {
             .table_name(&self.db.table)
             .key(pk.0, pk.1)
             .key(sk.0, sk.1)
-            .condition_expression(
-                "attribute_exists(pk) AND ownerId = :owner AND version = :expected",
-            )
-            .expression_attribute_values(":owner", s(owner.as_str()))
             .expression_attribute_values(":expected", n(change.expected_version))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(now));
@@ -349,7 +367,13 @@ impl TenantStore {
         if !remove.is_empty() {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
+        let mut cond = String::from("attribute_exists(pk) AND version = :expected");
+        if let Writer::Owner(owner) = &writer {
+            cond.push_str(" AND ownerId = :owner");
+            req = req.expression_attribute_values(":owner", s(owner.as_str()));
+        }
         let res = req
+            .condition_expression(cond)
             .update_expression(expr)
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
@@ -367,30 +391,35 @@ impl TenantStore {
                     _ => None,
                 });
                 match old {
-                    Some(old) => Err(self.rejection(old, owner, Some(change.expected_version))?),
+                    Some(old) => {
+                        Err(self.rejection(old, &writer, Some(change.expected_version))?)
+                    }
                     None => Err(sdk_err("UpdateItem note", e)),
                 }
             }
         }
     }
 
-    /// Deletes the note if `owner` owns it (and, if given, it is at `expected_version`).
+    /// Deletes the note if `writer` may (and, if given, it is at `expected_version`).
     pub async fn delete_note(
         &self,
-        owner: &IdentityId,
+        writer: Writer,
         id: &NoteId,
         expected_version: Option<i64>,
     ) -> Result<Note, AppError> {
         let [pk, sk] = self.key(id);
-        let mut cond = String::from("attribute_exists(pk) AND ownerId = :owner");
+        let mut cond = String::from("attribute_exists(pk)");
         let mut req = self
             .db
             .client
             .delete_item()
             .table_name(&self.db.table)
             .key(pk.0, pk.1)
-            .key(sk.0, sk.1)
-            .expression_attribute_values(":owner", s(owner.as_str()));
+            .key(sk.0, sk.1);
+        if let Writer::Owner(owner) = &writer {
+            cond.push_str(" AND ownerId = :owner");
+            req = req.expression_attribute_values(":owner", s(owner.as_str()));
+        }
         if let Some(v) = expected_version {
             cond.push_str(" AND version = :expected");
             req = req.expression_attribute_values(":expected", n(v));
@@ -413,7 +442,7 @@ impl TenantStore {
                     _ => None,
                 });
                 match old {
-                    Some(old) => Err(self.rejection(old, owner, expected_version)?),
+                    Some(old) => Err(self.rejection(old, &writer, expected_version)?),
                     None => Err(sdk_err("DeleteItem note", e)),
                 }
             }
@@ -423,11 +452,14 @@ impl TenantStore {
     fn rejection(
         &self,
         old: Option<Item>,
-        viewer: &IdentityId,
+        writer: &Writer,
         expected: Option<i64>,
     ) -> Result<AppError, AppError> {
         let current = old.map(|i| self.note_of(i)).transpose()?;
-        Ok(notes::write_rejection(current.as_ref(), viewer, expected))
+        Ok(match writer {
+            Writer::Owner(viewer) => notes::write_rejection(current.as_ref(), viewer, expected),
+            Writer::Admin(_) => notes::admin_write_rejection(current.as_ref(), expected),
+        })
     }
 
     /// The notes of this tenant that `viewer` may read, newest first.

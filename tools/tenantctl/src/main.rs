@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use shared::AppError;
 use shared::identity::ProviderKey;
-use shared::store::Db;
-use shared::tenancy::{TenantId, TenantStatus};
+use std::time::Duration;
+
+use shared::store::{Db, TenantStore};
+use shared::tenancy::{TenantId, TenantRegistry, TenantStatus};
+use shared::{notes, profiles};
 
 #[derive(Parser)]
 #[command(version, about = "Manage the tenants of the notes API")]
@@ -44,6 +47,14 @@ enum Command {
     Resume {
         #[arg(long)]
         tenant_id: String,
+    },
+    /// Make a user an ADMIN of its tenant (the first admin; later ones can use setRole).
+    GrantAdmin {
+        #[arg(long)]
+        tenant_id: String,
+        /// The user's Cognito identity id (`<region>:<guid>`, Query.me's identityId).
+        #[arg(long)]
+        identity_id: String,
     },
     /// Print every tenant with its providers, one JSON object per line.
     List,
@@ -111,6 +122,20 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
                 .registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Active)
                 .await?;
             println!("resumed {}", rec.tenant_id);
+        }
+        Command::GrantAdmin {
+            tenant_id,
+            identity_id,
+        } => {
+            let id = TenantId::parse(&tenant_id)?;
+            let user = profiles::parse_identity_arg(&identity_id)?;
+            // Uncached: an operator acts on the registry as it is now.
+            let tenant = TenantRegistry::new(db.clone(), Duration::ZERO)
+                .active_by_id(&id)
+                .await?;
+            let store = TenantStore::new(db.clone(), tenant);
+            let profile = store.grant_admin(&user, &notes::now_timestamp()).await?;
+            println!("{} is ADMIN of {id}", profile.identity_id);
         }
         Command::List => {
             for entry in db.registry_list().await? {

@@ -1,0 +1,6 @@
+//! `Note.author`: the field and its handler live in `shared::api`; this binary only runs them.
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    shared::lambda::serve_batch(shared::api::NoteAuthor).await
+}
