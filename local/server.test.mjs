@@ -112,3 +112,28 @@ test('invalid queries are refused like AppSync does', async () => {
     assert.equal(r.body.errors[0].errorType, 'GraphQLValidationException');
   });
 });
+
+test('batched nested fields reach their function as one BatchInvoke array per request', async () => {
+  calls.length = 0;
+  const notes = [1, 2, 3].map((i) => ({ id: `n${i}`, tenantId: 'acme', ownerId: `owner-${i % 2}`, title: `t${i}`, visibility: 'TENANT', version: 1, createdAt: 'x', updatedAt: 'x' }));
+  answer = (fn, payload) => {
+    if (fn === 'list-notes') return { status: 200, body: { items: notes, nextToken: null } };
+    // note-author: one answer per event, in order; null for the second.
+    return { status: 200, body: payload.map((e, i) => (i === 1 ? null : { identityId: e.source.ownerId, displayName: `name of ${e.source.id}`, role: 'MEMBER', updatedAt: 'x' })) };
+  };
+  await withEndpoint({ local: true }, async (url) => {
+    const r = await post(url, '{ notes { items { id author { displayName } } } }', 'acme/alice');
+    assert.deepEqual(r.body.data.notes.items, [
+      { id: 'n1', author: { displayName: 'name of n1' } },
+      { id: 'n2', author: null },
+      { id: 'n3', author: { displayName: 'name of n3' } },
+    ]);
+  });
+  assert.deepEqual(calls.map((c) => c.fn), ['list-notes', 'note-author']);
+  const batch = calls[1].payload;
+  assert.ok(Array.isArray(batch) && batch.length === 3);
+  assert.deepEqual(batch.map((e) => e.source.id), ['n1', 'n2', 'n3']);
+  assert.equal(batch[0].info.parentTypeName, 'Note');
+  assert.equal(batch[0].info.fieldName, 'author');
+  assert.deepEqual(batch[0].info.selectionSetList, ['displayName']);
+});

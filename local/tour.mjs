@@ -68,6 +68,17 @@ export function steps() {
       'mutation ($id: ID!) { updateNote(input: {id: $id, title: "lost update", expectedVersion: 1}) { id version } }',
       (s) => ({ id: s.privateId }),
       (r) => (errorTypes(r).includes('ConflictError') ? null : 'expected ConflictError')],
+    ['alice names herself (her profile: MEMBER)', 'acme/alice',
+      'mutation { updateMyProfile(input: {displayName: "Alice Liddell"}) { identityId displayName role } }', () => ({}),
+      (r) => (r.data?.updateMyProfile?.role === 'MEMBER' ? null : 'expected a MEMBER profile')],
+    ['alice lists notes with their authors (Note.author, one BatchInvoke for the page)', 'acme/alice',
+      '{ notes(limit: 20) { items { id title author { displayName } } } tenant { name memberCount } }', () => ({}),
+      (r, s) => {
+        const mine = (r.data?.notes?.items ?? []).filter((n) => n.id === s.privateId || n.id === s.publicId);
+        if (mine.length !== 2) return 'expected both of alice\'s notes';
+        if (!mine.every((n) => n.author?.displayName === 'Alice Liddell')) return 'expected alice as author';
+        return r.data.tenant.memberCount >= 1 ? null : 'expected a member count';
+      }],
     ['bob (globex) tries to delete alice\'s note', 'globex/bob',
       'mutation ($id: ID!) { deleteNote(id: $id) { id } }', (s) => ({ id: s.privateId }),
       (r) => (errorTypes(r).includes('NotFound') ? null : 'expected NotFound')],

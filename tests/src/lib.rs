@@ -4,9 +4,15 @@
 //! `scripts/test.sh` starts DynamoDB Local and exports `AWS_ENDPOINT_URL_DYNAMODB`; these tests
 //! talk to it with the real `aws-sdk-dynamodb` client.
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use shared::config::Config;
@@ -132,9 +138,58 @@ pub fn event(type_name: &str, field: &str, who: &Who, args: Value) -> Value {
 /// A fresh table on DynamoDB Local with tenants `acme` (POOL_A) and `globex` (POOL_B, OIDC_B).
 pub struct Fixture {
     pub app: App,
+    /// Every DynamoDB request the fixture's client sent.
+    pub requests: RequestCounter,
+}
+
+/// Counts the HTTP requests a client sends, per DynamoDB operation (retries included), through
+/// the SDK's interceptor hook: how the tests pin the round trips a field costs.
+#[derive(Debug, Default, Clone)]
+pub struct RequestCounter(Arc<Mutex<BTreeMap<String, usize>>>);
+
+impl RequestCounter {
+    pub fn count(&self, operation: &str) -> usize {
+        self.0.lock().unwrap().get(operation).copied().unwrap_or(0)
+    }
+
+    pub fn total(&self) -> usize {
+        self.0.lock().unwrap().values().sum()
+    }
+
+    pub fn snapshot(&self) -> BTreeMap<String, usize> {
+        self.0.lock().unwrap().clone()
+    }
+
+    pub fn reset(&self) {
+        self.0.lock().unwrap().clear();
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let op = cfg
+            .load::<Metadata>()
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default();
+        *self.0.lock().unwrap().entry(op).or_default() += 1;
+        Ok(())
+    }
 }
 
 pub fn client() -> Client {
+    counted_client(RequestCounter::default())
+}
+
+pub fn counted_client(counter: RequestCounter) -> Client {
     let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
         panic!("AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local")
     });
@@ -145,6 +200,7 @@ pub fn client() -> Client {
             "local", "local", None, None, "tests",
         ))
         .endpoint_url(endpoint)
+        .interceptor(counter)
         .build();
     Client::from_conf(conf)
 }
@@ -170,7 +226,8 @@ impl Fixture {
 
     pub async fn with(opts: Options) -> Fixture {
         let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
-        let db = Db::new(client(), table.clone());
+        let requests = RequestCounter::default();
+        let db = Db::new(counted_client(requests.clone()), table.clone());
         db.create_table().await.expect("create table");
         for (tenant, name, provider) in [
             ("acme", "Acme Corp", POOL_A),
@@ -193,8 +250,10 @@ impl Fixture {
             _ => None,
         })
         .expect("config");
+        requests.reset();
         Fixture {
             app: App::new(config, db),
+            requests,
         }
     }
 
