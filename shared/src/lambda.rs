@@ -310,6 +310,9 @@ fn log_invocation(
 
 /// JSON logs, one object per line; `LOG_LEVEL` (or `RUST_LOG`) sets the level, default `info`.
 pub fn init_tracing() {
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+
     let level = std::env::var("RUST_LOG")
         .or_else(|_| std::env::var("LOG_LEVEL"))
         .unwrap_or_else(|_| "info".to_owned())
@@ -318,15 +321,18 @@ pub fn init_tracing() {
     // mistake (a guest calling a private field) would look like an outage. Our own line per
     // invocation already reports the outcome, and internal errors are logged where they are
     // mapped; a real panic still reaches stderr through the panic hook.
-    let filter = format!("{level},lambda_runtime::layers::panic=off");
-    let _ = tracing_subscriber::fmt()
+    // `Targets` rather than `EnvFilter`: the same `level,target=level` syntax without a regex
+    // engine in every binary.
+    let filter: Targets = format!("{level},lambda_runtime::layers::panic=off")
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
+    let json = tracing_subscriber::fmt::layer()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_target(false)
         .with_current_span(false)
         .with_span_list(false)
-        .flatten_event(true)
-        .try_init();
+        .flatten_event(true);
+    let _ = tracing_subscriber::registry().with(json.with_filter(filter)).try_init();
 }
 
 /// Runs `resolver` as a Lambda function: builds everything once, then serves invocations.

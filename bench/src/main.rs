@@ -1,0 +1,452 @@
+//! The benchmark: cold start, warm latency against the DynamoDB floor, Node.js and Python peers,
+//! and footprint, all through a loopback Lambda Runtime API against DynamoDB Local.
+//!
+//! Run by `scripts/bench.sh`, which builds the release binaries, starts DynamoDB Local, installs
+//! the peers' SDKs and passes their commands here. Writes a markdown table to stdout and to
+//! `bench/results.md`.
+
+mod runtime_api;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use runtime_api::{Outcome, RuntimeApi};
+use serde_json::{Value, json};
+use shared::config::Config;
+use shared::identity::ProviderKey;
+use shared::lambda::App;
+use shared::store::Db;
+use shared::tenancy::TenantId;
+
+const POOL: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1";
+const IDENTITY_ID: &str = "eu-central-1:a11ce000-0000-4000-8000-00000000000a";
+
+struct Opts {
+    bins: PathBuf,
+    cold: usize,
+    warm: usize,
+    out: PathBuf,
+    node: Option<Vec<String>>,
+    python: Option<Vec<String>>,
+    lambda_dir: PathBuf,
+}
+
+fn parse_opts() -> Opts {
+    let mut o = Opts {
+        bins: PathBuf::from("target/release"),
+        cold: 30,
+        warm: 2000,
+        out: PathBuf::from("bench/results.md"),
+        node: None,
+        python: None,
+        lambda_dir: PathBuf::from("target/lambda"),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
+        match a.as_str() {
+            "--bins" => o.bins = PathBuf::from(val()),
+            "--cold" => o.cold = val().parse().expect("--cold N"),
+            "--warm" => o.warm = val().parse().expect("--warm N"),
+            "--out" => o.out = PathBuf::from(val()),
+            "--node" => o.node = Some(val().split(' ').map(str::to_owned).collect()),
+            "--python" => o.python = Some(val().split(' ').map(str::to_owned).collect()),
+            "--lambda-dir" => o.lambda_dir = PathBuf::from(val()),
+            other => panic!("unknown argument {other}"),
+        }
+    }
+    o
+}
+
+fn identity() -> Value {
+    json!({
+        "accountId": "123456789012",
+        "cognitoIdentityAuthProvider": format!("\"{POOL}\",\"{POOL}:CognitoSignIn:2f1c5a3e-8a3b-4b9e-9d2a-5f0c1e7d9b11\""),
+        "cognitoIdentityAuthType": "authenticated",
+        "cognitoIdentityId": IDENTITY_ID,
+        "cognitoIdentityPoolId": "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d",
+        "sourceIp": ["203.0.113.7"],
+        "userArn": "arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials",
+        "username": "AROAUSERROLEID000001:CognitoIdentityCredentials"
+    })
+}
+
+fn event(type_name: &str, field: &str, args: Value) -> Value {
+    json!({
+        "arguments": args,
+        "identity": identity(),
+        "source": null,
+        "request": {"headers": {"host": "bench.appsync-api.eu-central-1.amazonaws.com"}, "domainName": null},
+        "info": {"parentTypeName": type_name, "fieldName": field, "variables": {}, "selectionSetList": ["id", "title"], "selectionSetGraphQL": "{ id title }"},
+        "prev": null,
+        "stash": {}
+    })
+}
+
+/// One function under test: how to start it and what to send it.
+struct Subject {
+    label: String,
+    command: Vec<String>,
+    events: Box<dyn Fn(usize) -> Value>,
+}
+
+#[derive(Default, Clone)]
+struct Stats(Vec<f64>);
+
+impl Stats {
+    fn push(&mut self, d: Duration) {
+        self.0.push(d.as_secs_f64() * 1000.0);
+    }
+    fn sorted(&self) -> Vec<f64> {
+        let mut v = self.0.clone();
+        v.sort_by(|a, b| a.total_cmp(b));
+        v
+    }
+    fn pct(&self, p: f64) -> f64 {
+        let v = self.sorted();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        let i = ((p / 100.0) * (v.len() as f64 - 1.0)).round() as usize;
+        v[i.min(v.len() - 1)]
+    }
+    fn min(&self) -> f64 {
+        self.sorted().first().copied().unwrap_or(f64::NAN)
+    }
+    fn max(&self) -> f64 {
+        self.sorted().last().copied().unwrap_or(f64::NAN)
+    }
+}
+
+fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = [
+        ("AWS_LAMBDA_RUNTIME_API", api),
+        ("AWS_LAMBDA_FUNCTION_NAME", name),
+        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256"),
+        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench"),
+        ("AWS_LAMBDA_LOG_STREAM_NAME", "bench"),
+        ("TABLE_NAME", table),
+        ("LOG_LEVEL", "info"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for k in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PATH", "HOME"] {
+        if let Ok(v) = std::env::var(k) {
+            env.push((k.to_owned(), v));
+        }
+    }
+    env
+}
+
+fn spawn(cmd: &[String], env: &[(String, String)]) -> tokio::process::Child {
+    tokio::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .env_clear()
+        .envs(env.iter().cloned())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"))
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Fails the run on an error, and on a get-note that found nothing: a peer that answers null
+/// quickly would otherwise look fast.
+fn check(outcome: &Outcome, label: &str) {
+    match outcome {
+        Outcome::Err(e) => panic!("{label} failed: {e}"),
+        Outcome::Ok(Value::Null) if label.starts_with("get-note") => panic!("{label} answered null"),
+        Outcome::Ok(_) => {}
+    }
+}
+
+struct Cold {
+    init: Stats,
+    first: Stats,
+}
+
+async fn cold(subject: &Subject, table: &str, n: usize) -> Cold {
+    let mut c = Cold { init: Stats::default(), first: Stats::default() };
+    for i in 0..n {
+        let api = RuntimeApi::start().await.expect("runtime api");
+        let env = function_env(&api.endpoint(), table, &subject.label);
+        let started = Instant::now();
+        let mut child = spawn(&subject.command, &env);
+        let polled = api.first_poll(Duration::from_secs(30)).await.unwrap_or_else(|| panic!("{} never polled", subject.label));
+        let (outcome, answered, _) = api.invoke((subject.events)(i)).await.expect("first invoke");
+        check(&outcome, &subject.label);
+        c.init.push(polled - started);
+        c.first.push(answered - started);
+        let _ = child.kill().await;
+    }
+    c
+}
+
+struct Warm {
+    lat: Stats,
+    rss_kib: Option<u64>,
+}
+
+async fn warm(subject: &Subject, table: &str, n: usize) -> Warm {
+    let api = RuntimeApi::start().await.expect("runtime api");
+    let env = function_env(&api.endpoint(), table, &subject.label);
+    let mut child = spawn(&subject.command, &env);
+    api.first_poll(Duration::from_secs(30)).await.expect("warm process never polled");
+    for i in 0..50 {
+        let (o, _, _) = api.invoke((subject.events)(i)).await.expect("warm-up");
+        check(&o, &subject.label);
+    }
+    let mut lat = Stats::default();
+    for i in 0..n {
+        let (o, at, sent) = api.invoke((subject.events)(1000 + i)).await.expect("invoke");
+        check(&o, &subject.label);
+        lat.push(at - sent);
+    }
+    let rss_kib = child.id().and_then(peak_rss_kib);
+    let _ = child.kill().await;
+    Warm { lat, rss_kib }
+}
+
+/// The raw SDK call(s) a field needs, issued directly: the floor no resolver can beat.
+async fn floor(client: &aws_sdk_dynamodb::Client, table: &str, field: &str, note_id: &str, n: usize) -> Stats {
+    let mut s = Stats::default();
+    let pk = AttributeValue::S("TENANT#acme".into());
+    for i in 0..(n + 50) {
+        let t = Instant::now();
+        match field {
+            "get-note" => {
+                client
+                    .get_item()
+                    .table_name(table)
+                    .key("pk", pk.clone())
+                    .key("sk", AttributeValue::S(format!("NOTE#{note_id}")))
+                    .consistent_read(true)
+                    .send()
+                    .await
+                    .expect("GetItem");
+            }
+            "list-notes" => {
+                client
+                    .query()
+                    .table_name(table)
+                    .key_condition_expression("#p = :p AND begins_with(#s, :note)")
+                    .filter_expression("visibility <> :private OR ownerId = :me")
+                    .expression_attribute_names("#p", "pk")
+                    .expression_attribute_names("#s", "sk")
+                    .expression_attribute_values(":p", pk.clone())
+                    .expression_attribute_values(":note", AttributeValue::S("NOTE#".into()))
+                    .expression_attribute_values(":private", AttributeValue::S("PRIVATE".into()))
+                    .expression_attribute_values(":me", AttributeValue::S(IDENTITY_ID.into()))
+                    .scan_index_forward(false)
+                    .limit(20)
+                    .send()
+                    .await
+                    .expect("Query");
+            }
+            _ => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let now = "2026-11-24T00:00:00.000Z";
+                client
+                    .put_item()
+                    .table_name(table)
+                    .item("pk", pk.clone())
+                    .item("sk", AttributeValue::S(format!("NOTE#floor-{id}")))
+                    .item("id", AttributeValue::S(id.clone()))
+                    .item("tenantId", AttributeValue::S("acme".into()))
+                    .item("ownerId", AttributeValue::S(IDENTITY_ID.into()))
+                    .item("title", AttributeValue::S("floor".into()))
+                    .item("body", AttributeValue::S("bench".into()))
+                    .item("visibility", AttributeValue::S("PRIVATE".into()))
+                    .item("version", AttributeValue::N("1".into()))
+                    .item("createdAt", AttributeValue::S(now.into()))
+                    .item("updatedAt", AttributeValue::S(now.into()))
+                    .condition_expression("attribute_not_exists(pk)")
+                    .send()
+                    .await
+                    .expect("PutItem");
+            }
+        }
+        if i >= 50 {
+            s.push(t.elapsed());
+        }
+    }
+    s
+}
+
+fn file_size(p: &Path) -> Option<u64> {
+    std::fs::metadata(p).ok().map(|m| m.len())
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map(|b| format!("{:.2} MiB", b as f64 / 1048576.0)).unwrap_or_else(|| "n/a".into())
+}
+
+fn machine_info() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .unwrap_or_else(|| "unknown".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let mem = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) / 1048576))
+        .unwrap_or(0);
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let node = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpu}, {cores} cores, {mem} GiB; {rustc}; node {node}; DynamoDB Local on loopback")
+}
+
+fn f1(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+#[tokio::main]
+async fn main() {
+    let opts = parse_opts();
+    let table = format!("notes-bench-{}", uuid::Uuid::new_v4().simple());
+    let sdk = aws_config::load_from_env().await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let db = Db::new(client.clone(), table.clone());
+    db.create_table().await.expect("create table");
+    db.registry_register(&TenantId::parse("acme").unwrap(), "Acme Corp", &ProviderKey::parse(POOL).unwrap())
+        .await
+        .expect("register");
+    let config = Config::from_lookup(|k| (k == "TABLE_NAME").then(|| table.clone())).expect("config");
+    let app = App::new(config, db);
+    let mut note_id = String::new();
+    for i in 0..30 {
+        let n = shared::lambda::call(&app, &shared::api::CreateNote, event("Mutation", "createNote", json!({"input": {"title": format!("seed {i}"), "body": "x".repeat(200), "visibility": "TENANT"}})))
+            .await
+            .expect("seed note");
+        note_id = n["id"].as_str().unwrap().to_owned();
+    }
+
+    let bin = |name: &str| vec![opts.bins.join(name).to_string_lossy().into_owned()];
+    let get_event = {
+        let id = note_id.clone();
+        move |_: usize| event("Query", "note", json!({"id": id}))
+    };
+    let mut subjects: Vec<(String, Subject)> = vec![
+        ("get-note".into(), Subject { label: "get-note".into(), command: bin("get-note"), events: Box::new(get_event.clone()) }),
+        ("list-notes".into(), Subject { label: "list-notes".into(), command: bin("list-notes"), events: Box::new(|_| event("Query", "notes", json!({"limit": 20}))) }),
+        (
+            "create-note".into(),
+            Subject {
+                label: "create-note".into(),
+                command: bin("create-note"),
+                events: Box::new(|i| event("Mutation", "createNote", json!({"input": {"title": format!("bench {i}"), "body": "bench", "visibility": "PRIVATE"}}))),
+            },
+        ),
+    ];
+    let echo = Subject { label: "echo".into(), command: bin("echo"), events: Box::new(|_| event("Query", "note", json!({"id": "x"}))) };
+    let mut peers: Vec<Subject> = Vec::new();
+    if let Some(cmd) = &opts.node {
+        peers.push(Subject { label: "get-note (Node.js 20, SDK v3)".into(), command: cmd.clone(), events: Box::new(get_event.clone()) });
+    }
+    if let Some(cmd) = &opts.python {
+        peers.push(Subject { label: "get-note (Python 3.11, boto3)".into(), command: cmd.clone(), events: Box::new(get_event.clone()) });
+    }
+
+    let mut md = String::new();
+    md.push_str("# Benchmark results\n\n");
+    md.push_str(&format!("Machine: {}\n\n", machine_info()));
+    md.push_str(&format!(
+        "Cold: {} spawns per function (process start → first `next` poll = init; → first response = first invoke). Warm: {} invocations on one process after 50 warm-up calls. All through a loopback Lambda Runtime API served by the benchmark, against DynamoDB Local on loopback. Milliseconds.\n\n",
+        opts.cold, opts.warm
+    ));
+
+    eprintln!("echo: warm");
+    let echo_warm = warm(&echo, &table, opts.warm).await;
+    md.push_str("## Rust resolvers\n\n| function | init min / median / p95 | first invoke min / median / p95 | warm p50 / p99 / max | floor p50 / p99 | p50 ÷ (floor + echo) | p99 ÷ (floor + echo) | peak RSS |\n|---|---|---|---|---|---|---|---|\n");
+    let mut rust_get: Option<(Cold, Warm)> = None;
+    for (field, subject) in subjects.drain(..) {
+        eprintln!("{field}: cold");
+        let c = cold(&subject, &table, opts.cold).await;
+        eprintln!("{field}: warm");
+        let w = warm(&subject, &table, opts.warm).await;
+        eprintln!("{field}: floor");
+        let fl = floor(&client, &table, &field, &note_id, opts.warm).await;
+        let r50 = w.lat.pct(50.0) / (fl.pct(50.0) + echo_warm.lat.pct(50.0));
+        let r99 = w.lat.pct(99.0) / (fl.pct(99.0) + echo_warm.lat.pct(99.0));
+        md.push_str(&format!(
+            "| {field} | {} / {} / {} | {} / {} / {} | {} / {} / {} | {} / {} | {:.2} | {:.2} | {} |\n",
+            f1(c.init.min()), f1(c.init.pct(50.0)), f1(c.init.pct(95.0)),
+            f1(c.first.min()), f1(c.first.pct(50.0)), f1(c.first.pct(95.0)),
+            f1(w.lat.pct(50.0)), f1(w.lat.pct(99.0)), f1(w.lat.max()),
+            f1(fl.pct(50.0)), f1(fl.pct(99.0)), r50, r99,
+            mib(w.rss_kib.map(|k| k * 1024)),
+        ));
+        if field == "get-note" {
+            rust_get = Some((c, w));
+        }
+    }
+    md.push_str(&format!(
+        "| echo (no-op) | | | {} / {} / {} | | | | {} |\n\n",
+        f1(echo_warm.lat.pct(50.0)), f1(echo_warm.lat.pct(99.0)), f1(echo_warm.lat.max()), mib(echo_warm.rss_kib.map(|k| k * 1024))
+    ));
+
+    if let Some((rc, rw)) = &rust_get {
+        md.push_str("## Peers: the same get-note\n\n| implementation | init median | first invoke median | warm p50 / p99 | peak RSS | Rust is faster by (init / first / p50 / p99) | Rust RSS is smaller by |\n|---|---|---|---|---|---|---|\n");
+        md.push_str(&format!(
+            "| Rust (this project) | {} | {} | {} / {} | {} | | |\n",
+            f1(rc.init.pct(50.0)), f1(rc.first.pct(50.0)), f1(rw.lat.pct(50.0)), f1(rw.lat.pct(99.0)), mib(rw.rss_kib.map(|k| k * 1024))
+        ));
+        for p in &peers {
+            eprintln!("{}: cold", p.label);
+            let c = cold(p, &table, opts.cold).await;
+            eprintln!("{}: warm", p.label);
+            let w = warm(p, &table, opts.warm).await;
+            let ratio = |a: f64, b: f64| format!("{:.1}×", a / b);
+            md.push_str(&format!(
+                "| {} | {} | {} | {} / {} | {} | {} / {} / {} / {} | {} |\n",
+                p.label,
+                f1(c.init.pct(50.0)), f1(c.first.pct(50.0)), f1(w.lat.pct(50.0)), f1(w.lat.pct(99.0)), mib(w.rss_kib.map(|k| k * 1024)),
+                ratio(c.init.pct(50.0), rc.init.pct(50.0)), ratio(c.first.pct(50.0), rc.first.pct(50.0)),
+                ratio(w.lat.pct(50.0), rw.lat.pct(50.0)), ratio(w.lat.pct(99.0), rw.lat.pct(99.0)),
+                match (w.rss_kib, rw.rss_kib) { (Some(a), Some(b)) => ratio(a as f64, b as f64), _ => "n/a".into() },
+            ));
+        }
+        md.push('\n');
+    }
+
+    md.push_str("## Footprint\n\n| function | x86_64 stripped binary | arm64 bootstrap | arm64 bootstrap.zip (deploy artifact) |\n|---|---|---|---|\n");
+    for f in ["get-note", "list-notes", "create-note"] {
+        md.push_str(&format!(
+            "| {f} | {} | {} | {} |\n",
+            mib(file_size(&opts.bins.join(f))),
+            mib(file_size(&opts.lambda_dir.join(f).join("bootstrap"))),
+            mib(file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"))),
+        ));
+    }
+    println!("{md}");
+    if let Some(dir) = opts.out.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    std::fs::write(&opts.out, &md).expect("writing results");
+    eprintln!("wrote {}", opts.out.display());
+    let _ = client.delete_table().table_name(&table).send().await;
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The benchmark (not part of the test command):
+#   scripts/bench.sh [--cold N] [--warm N]     (defaults: 30 spawns, 2000 warm invocations)
+# Builds the release binaries (and the arm64 deploy artifacts, for their size), installs the
+# peers' SDKs (Node.js @aws-sdk/client-dynamodb v3, Python boto3; pinned), starts DynamoDB Local,
+# and runs bench/ — which serves a Lambda Runtime API on loopback, spawns each function against
+# it, and writes the table to stdout and bench/results.md.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
+FUNCS=(get-note list-notes create-note)
+
+say "release build (x86_64, this machine)"
+pkgs=(-p bench)
+for f in "${FUNCS[@]}"; do pkgs+=(-p "$f"); done
+cargo build --release --locked "${pkgs[@]}" --bins 2>&1 | tail -1
+
+say "arm64 deploy artifacts (cargo lambda build --release --arm64 --output-format zip)"
+CARGO_LAMBDA_VERSION=1.9.2
+cargo lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION" \
+  || python3 -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
+rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+for f in "${FUNCS[@]}"; do
+  cargo lambda build --release --arm64 --output-format zip --bin "$f" -p "$f" 2>&1 | tail -1
+done
+
+say "peers: Node.js (AWS SDK v3) and Python (boto3)"
+(cd bench/peers/node && npm ci --silent --no-audit --no-fund)
+if [ ! -x .local/bench-venv/bin/python ]; then python3 -m venv .local/bench-venv; fi
+.local/bench-venv/bin/python -m pip install --quiet --disable-pip-version-check boto3==1.44.8
+
+work="$(mktemp -d)"
+export DDB_STATE_DIR="$work/ddb"
+trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
+scripts/dynamodb-local.sh start
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+
+say "benchmark"
+target/release/bench --bins "$ROOT/target/release" --lambda-dir "$ROOT/target/lambda" \
+  --node "node $ROOT/bench/peers/node/index.mjs" \
+  --python "$ROOT/.local/bench-venv/bin/python $ROOT/bench/peers/python/bootstrap.py" \
+  --out "$ROOT/bench/results.md" "$@"
