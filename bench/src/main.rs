@@ -134,7 +134,14 @@ fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
-    for k in ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "PATH", "HOME"] {
+    for k in [
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "AWS_REGION",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "PATH",
+        "HOME",
+    ] {
         if let Ok(v) = std::env::var(k) {
             env.push((k.to_owned(), v));
         }
@@ -169,7 +176,9 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 fn check(outcome: &Outcome, label: &str) {
     match outcome {
         Outcome::Err(e) => panic!("{label} failed: {e}"),
-        Outcome::Ok(Value::Null) if label.starts_with("get-note") => panic!("{label} answered null"),
+        Outcome::Ok(Value::Null) if label.starts_with("get-note") => {
+            panic!("{label} answered null")
+        }
         Outcome::Ok(_) => {}
     }
 }
@@ -180,13 +189,19 @@ struct Cold {
 }
 
 async fn cold(subject: &Subject, table: &str, n: usize) -> Cold {
-    let mut c = Cold { init: Stats::default(), first: Stats::default() };
+    let mut c = Cold {
+        init: Stats::default(),
+        first: Stats::default(),
+    };
     for i in 0..n {
         let api = RuntimeApi::start().await.expect("runtime api");
         let env = function_env(&api.endpoint(), table, &subject.label);
         let started = Instant::now();
         let mut child = spawn(&subject.command, &env);
-        let polled = api.first_poll(Duration::from_secs(30)).await.unwrap_or_else(|| panic!("{} never polled", subject.label));
+        let polled = api
+            .first_poll(Duration::from_secs(30))
+            .await
+            .unwrap_or_else(|| panic!("{} never polled", subject.label));
         let (outcome, answered, _) = api.invoke((subject.events)(i)).await.expect("first invoke");
         check(&outcome, &subject.label);
         c.init.push(polled - started);
@@ -205,14 +220,19 @@ async fn warm(subject: &Subject, table: &str, n: usize) -> Warm {
     let api = RuntimeApi::start().await.expect("runtime api");
     let env = function_env(&api.endpoint(), table, &subject.label);
     let mut child = spawn(&subject.command, &env);
-    api.first_poll(Duration::from_secs(30)).await.expect("warm process never polled");
+    api.first_poll(Duration::from_secs(30))
+        .await
+        .expect("warm process never polled");
     for i in 0..50 {
         let (o, _, _) = api.invoke((subject.events)(i)).await.expect("warm-up");
         check(&o, &subject.label);
     }
     let mut lat = Stats::default();
     for i in 0..n {
-        let (o, at, sent) = api.invoke((subject.events)(1000 + i)).await.expect("invoke");
+        let (o, at, sent) = api
+            .invoke((subject.events)(1000 + i))
+            .await
+            .expect("invoke");
         check(&o, &subject.label);
         lat.push(at - sent);
     }
@@ -222,7 +242,13 @@ async fn warm(subject: &Subject, table: &str, n: usize) -> Warm {
 }
 
 /// The raw SDK call(s) a field needs, issued directly: the floor no resolver can beat.
-async fn floor(client: &aws_sdk_dynamodb::Client, table: &str, field: &str, note_id: &str, n: usize) -> Stats {
+async fn floor(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    field: &str,
+    note_id: &str,
+    n: usize,
+) -> Stats {
     let mut s = Stats::default();
     let pk = AttributeValue::S("TENANT#acme".into());
     for i in 0..(n + 50) {
@@ -292,18 +318,35 @@ fn file_size(p: &Path) -> Option<u64> {
 }
 
 fn mib(bytes: Option<u64>) -> String {
-    bytes.map(|b| format!("{:.2} MiB", b as f64 / 1048576.0)).unwrap_or_else(|| "n/a".into())
+    bytes
+        .map(|b| format!("{:.2} MiB", b as f64 / 1048576.0))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn machine_info() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|c| c.lines().find(|l| l.starts_with("model name")).map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned()))
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_owned())
+        })
         .unwrap_or_else(|| "unknown".into());
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let mem = std::fs::read_to_string("/proc/meminfo")
         .ok()
-        .and_then(|m| m.lines().next().map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<u64>().unwrap_or(0) / 1048576))
+        .and_then(|m| {
+            m.lines().next().map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .unwrap_or("0")
+                    .parse::<u64>()
+                    .unwrap_or(0)
+                    / 1048576
+            })
+        })
         .unwrap_or(0);
     let rustc = std::process::Command::new("rustc")
         .arg("--version")
@@ -332,10 +375,15 @@ async fn main() {
     let client = aws_sdk_dynamodb::Client::new(&sdk);
     let db = Db::new(client.clone(), table.clone());
     db.create_table().await.expect("create table");
-    db.registry_register(&TenantId::parse("acme").unwrap(), "Acme Corp", &ProviderKey::parse(POOL).unwrap())
-        .await
-        .expect("register");
-    let config = Config::from_lookup(|k| (k == "TABLE_NAME").then(|| table.clone())).expect("config");
+    db.registry_register(
+        &TenantId::parse("acme").unwrap(),
+        "Acme Corp",
+        &ProviderKey::parse(POOL).unwrap(),
+    )
+    .await
+    .expect("register");
+    let config =
+        Config::from_lookup(|k| (k == "TABLE_NAME").then(|| table.clone())).expect("config");
     let app = App::new(config, db);
     let mut note_id = String::new();
     for i in 0..30 {
@@ -351,24 +399,56 @@ async fn main() {
         move |_: usize| event("Query", "note", json!({"id": id}))
     };
     let mut subjects: Vec<(String, Subject)> = vec![
-        ("get-note".into(), Subject { label: "get-note".into(), command: bin("get-note"), events: Box::new(get_event.clone()) }),
-        ("list-notes".into(), Subject { label: "list-notes".into(), command: bin("list-notes"), events: Box::new(|_| event("Query", "notes", json!({"limit": 20}))) }),
+        (
+            "get-note".into(),
+            Subject {
+                label: "get-note".into(),
+                command: bin("get-note"),
+                events: Box::new(get_event.clone()),
+            },
+        ),
+        (
+            "list-notes".into(),
+            Subject {
+                label: "list-notes".into(),
+                command: bin("list-notes"),
+                events: Box::new(|_| event("Query", "notes", json!({"limit": 20}))),
+            },
+        ),
         (
             "create-note".into(),
             Subject {
                 label: "create-note".into(),
                 command: bin("create-note"),
-                events: Box::new(|i| event("Mutation", "createNote", json!({"input": {"title": format!("bench {i}"), "body": "bench", "visibility": "PRIVATE"}}))),
+                events: Box::new(|i| {
+                    event(
+                        "Mutation",
+                        "createNote",
+                        json!({"input": {"title": format!("bench {i}"), "body": "bench", "visibility": "PRIVATE"}}),
+                    )
+                }),
             },
         ),
     ];
-    let echo = Subject { label: "echo".into(), command: bin("echo"), events: Box::new(|_| event("Query", "note", json!({"id": "x"}))) };
+    let echo = Subject {
+        label: "echo".into(),
+        command: bin("echo"),
+        events: Box::new(|_| event("Query", "note", json!({"id": "x"}))),
+    };
     let mut peers: Vec<Subject> = Vec::new();
     if let Some(cmd) = &opts.node {
-        peers.push(Subject { label: "get-note (Node.js 20, SDK v3)".into(), command: cmd.clone(), events: Box::new(get_event.clone()) });
+        peers.push(Subject {
+            label: "get-note (Node.js 20, SDK v3)".into(),
+            command: cmd.clone(),
+            events: Box::new(get_event.clone()),
+        });
     }
     if let Some(cmd) = &opts.python {
-        peers.push(Subject { label: "get-note (Python 3.11, boto3)".into(), command: cmd.clone(), events: Box::new(get_event.clone()) });
+        peers.push(Subject {
+            label: "get-note (Python 3.11, boto3)".into(),
+            command: cmd.clone(),
+            events: Box::new(get_event.clone()),
+        });
     }
 
     let mut md = String::new();
@@ -406,14 +486,21 @@ async fn main() {
     }
     md.push_str(&format!(
         "| echo (no-op) | | | {} / {} / {} | | | | {} |\n\n",
-        f1(echo_warm.lat.pct(50.0)), f1(echo_warm.lat.pct(99.0)), f1(echo_warm.lat.max()), mib(echo_warm.rss_kib.map(|k| k * 1024))
+        f1(echo_warm.lat.pct(50.0)),
+        f1(echo_warm.lat.pct(99.0)),
+        f1(echo_warm.lat.max()),
+        mib(echo_warm.rss_kib.map(|k| k * 1024))
     ));
 
     if let Some((rc, rw)) = &rust_get {
         md.push_str("## Peers: the same get-note\n\n| implementation | init median | first invoke median | warm p50 / p99 | peak RSS | Rust is faster by (init / first / p50 / p99) | Rust RSS is smaller by |\n|---|---|---|---|---|---|---|\n");
         md.push_str(&format!(
             "| Rust (this project) | {} | {} | {} / {} | {} | | |\n",
-            f1(rc.init.pct(50.0)), f1(rc.first.pct(50.0)), f1(rw.lat.pct(50.0)), f1(rw.lat.pct(99.0)), mib(rw.rss_kib.map(|k| k * 1024))
+            f1(rc.init.pct(50.0)),
+            f1(rc.first.pct(50.0)),
+            f1(rw.lat.pct(50.0)),
+            f1(rw.lat.pct(99.0)),
+            mib(rw.rss_kib.map(|k| k * 1024))
         ));
         for p in &peers {
             eprintln!("{}: cold", p.label);
@@ -424,10 +511,19 @@ async fn main() {
             md.push_str(&format!(
                 "| {} | {} | {} | {} / {} | {} | {} / {} / {} / {} | {} |\n",
                 p.label,
-                f1(c.init.pct(50.0)), f1(c.first.pct(50.0)), f1(w.lat.pct(50.0)), f1(w.lat.pct(99.0)), mib(w.rss_kib.map(|k| k * 1024)),
-                ratio(c.init.pct(50.0), rc.init.pct(50.0)), ratio(c.first.pct(50.0), rc.first.pct(50.0)),
-                ratio(w.lat.pct(50.0), rw.lat.pct(50.0)), ratio(w.lat.pct(99.0), rw.lat.pct(99.0)),
-                match (w.rss_kib, rw.rss_kib) { (Some(a), Some(b)) => ratio(a as f64, b as f64), _ => "n/a".into() },
+                f1(c.init.pct(50.0)),
+                f1(c.first.pct(50.0)),
+                f1(w.lat.pct(50.0)),
+                f1(w.lat.pct(99.0)),
+                mib(w.rss_kib.map(|k| k * 1024)),
+                ratio(c.init.pct(50.0), rc.init.pct(50.0)),
+                ratio(c.first.pct(50.0), rc.first.pct(50.0)),
+                ratio(w.lat.pct(50.0), rw.lat.pct(50.0)),
+                ratio(w.lat.pct(99.0), rw.lat.pct(99.0)),
+                match (w.rss_kib, rw.rss_kib) {
+                    (Some(a), Some(b)) => ratio(a as f64, b as f64),
+                    _ => "n/a".into(),
+                },
             ));
         }
         md.push('\n');

@@ -64,15 +64,28 @@ async fn next(State(s): State<Shared>) -> impl IntoResponse {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() + 10_000)
         .unwrap_or_default();
-    h.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).unwrap());
-    h.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
+    h.insert(
+        "lambda-runtime-aws-request-id",
+        HeaderValue::from_str(&id).unwrap(),
+    );
+    h.insert(
+        "lambda-runtime-deadline-ms",
+        HeaderValue::from_str(&deadline.to_string()).unwrap(),
+    );
     h.insert(
         "lambda-runtime-invoked-function-arn",
         HeaderValue::from_static("arn:aws:lambda:eu-central-1:123456789012:function:bench"),
     );
-    h.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-00000000-000000000000000000000000"));
+    h.insert(
+        "lambda-runtime-trace-id",
+        HeaderValue::from_static("Root=1-00000000-000000000000000000000000"),
+    );
     h.insert("content-type", HeaderValue::from_static("application/json"));
-    (StatusCode::OK, h, Bytes::from(serde_json::to_vec(&event).unwrap_or_default()))
+    (
+        StatusCode::OK,
+        h,
+        Bytes::from(serde_json::to_vec(&event).unwrap_or_default()),
+    )
 }
 
 fn finish(s: &Shared, id: &str, outcome: Outcome) {
@@ -83,12 +96,20 @@ fn finish(s: &Shared, id: &str, outcome: Outcome) {
 }
 
 async fn response(State(s): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&s, &id, Outcome::Ok(serde_json::from_slice(&body).unwrap_or(Value::Null)));
+    finish(
+        &s,
+        &id,
+        Outcome::Ok(serde_json::from_slice(&body).unwrap_or(Value::Null)),
+    );
     StatusCode::ACCEPTED
 }
 
 async fn error(State(s): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
-    finish(&s, &id, Outcome::Err(serde_json::from_slice(&body).unwrap_or(Value::Null)));
+    finish(
+        &s,
+        &id,
+        Outcome::Err(serde_json::from_slice(&body).unwrap_or(Value::Null)),
+    );
     StatusCode::ACCEPTED
 }
 
@@ -109,7 +130,10 @@ impl RuntimeApi {
         };
         let app = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route(
+                "/2018-06-01/runtime/invocation/{id}/response",
+                post(response),
+            )
             .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
             .route("/2018-06-01/runtime/init/error", post(init_error))
             .with_state(shared.clone());
@@ -118,7 +142,13 @@ impl RuntimeApi {
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
-        Ok(RuntimeApi { addr, tx, shared, counter: 0.into(), server })
+        Ok(RuntimeApi {
+            addr,
+            tx,
+            shared,
+            counter: 0.into(),
+            server,
+        })
     }
 
     /// `AWS_LAMBDA_RUNTIME_API` for the function.
@@ -139,7 +169,12 @@ impl RuntimeApi {
                 return None;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() || tokio::time::timeout(left.min(Duration::from_millis(50)), notified).await.is_err() && Instant::now() >= deadline {
+            if left.is_zero()
+                || tokio::time::timeout(left.min(Duration::from_millis(50)), notified)
+                    .await
+                    .is_err()
+                    && Instant::now() >= deadline
+            {
                 return None;
             }
         }
@@ -148,12 +183,19 @@ impl RuntimeApi {
     /// Hands the function one event and waits for its answer: (answer, when it arrived,
     /// when the event was handed over).
     pub async fn invoke(&self, event: Value) -> Option<(Outcome, Instant, Instant)> {
-        let id = format!("req-{}", self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed));
+        let id = format!(
+            "req-{}",
+            self.counter
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
         let (tx, rx) = oneshot::channel();
         self.shared.waiters.lock().unwrap().insert(id.clone(), tx);
         let sent = Instant::now();
         self.tx.send((id, event)).await.ok()?;
-        let (outcome, at) = tokio::time::timeout(Duration::from_secs(30), rx).await.ok()?.ok()?;
+        let (outcome, at) = tokio::time::timeout(Duration::from_secs(30), rx)
+            .await
+            .ok()?
+            .ok()?;
         Some((outcome, at, sent))
     }
 }

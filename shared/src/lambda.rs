@@ -332,7 +332,9 @@ pub fn init_tracing() {
         .with_current_span(false)
         .with_span_list(false)
         .flatten_event(true);
-    let _ = tracing_subscriber::registry().with(json.with_filter(filter)).try_init();
+    let _ = tracing_subscriber::registry()
+        .with(json.with_filter(filter))
+        .try_init();
 }
 
 /// Runs `resolver` as a Lambda function: builds everything once, then serves invocations.

@@ -5,5 +5,8 @@ use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    lambda_runtime::run(service_fn(|e: LambdaEvent<Value>| async move { Ok::<Value, lambda_runtime::Error>(e.payload) })).await
+    lambda_runtime::run(service_fn(|e: LambdaEvent<Value>| async move {
+        Ok::<Value, lambda_runtime::Error>(e.payload)
+    }))
+    .await
 }
