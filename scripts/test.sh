@@ -16,7 +16,9 @@ echo "DynamoDB Local on 127.0.0.1:$port"
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$port"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked "$@" -- --skip isolation_matrix
+# The isolation matrix prints its size and how many cells held: run it uncaptured.
+cargo test --locked -p integration-tests --test isolation_matrix -- --nocapture
 
 # The AppSync resolver handler (APPSYNC_JS) and the local endpoint, against stand-ins.
 (cd local && npm ci --silent --no-audit --no-fund)

@@ -1,0 +1,580 @@
+//! The isolation matrix: every field × every kind of caller × hostile arguments, each cell with
+//! its expected outcome, and on top a leak check: no answer to any caller may contain a marker
+//! of data that caller may not see. Prints `isolation: N cells, N held`.
+
+use integration_tests::*;
+use lambda_runtime::Diagnostic;
+use serde_json::{Value, json};
+use shared::api::{
+    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
+    TenantInfo, UpdateMyProfile, UpdateNote,
+};
+use shared::identity::ProviderKey;
+use shared::tenancy::{TenantId, TenantStatus};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Alice,
+    Carol,
+    Bob,
+    Guest,
+    UnknownProvider,
+    SuspendedTenant,
+    ForeignPool,
+    PlainIam,
+    ApiKey,
+    MissingIdentity,
+    UserPoolJwt,
+}
+
+const KINDS: [Kind; 11] = [
+    Kind::Alice,
+    Kind::Carol,
+    Kind::Bob,
+    Kind::Guest,
+    Kind::UnknownProvider,
+    Kind::SuspendedTenant,
+    Kind::ForeignPool,
+    Kind::PlainIam,
+    Kind::ApiKey,
+    Kind::MissingIdentity,
+    Kind::UserPoolJwt,
+];
+
+fn who(k: Kind) -> Option<Who> {
+    Some(match k {
+        Kind::Alice => Who::alice(),
+        Kind::Carol => Who::carol(),
+        Kind::Bob => Who::bob(),
+        Kind::Guest => Who::guest("guest"),
+        Kind::UnknownProvider => Who::user(POOL_UNKNOWN, "eve"),
+        Kind::SuspendedTenant => Who::user(POOL_C, "ivan"),
+        Kind::ForeignPool => {
+            Who::alice().from_pool("eu-central-1:00000000-0000-4000-8000-0000000000ff")
+        }
+        Kind::PlainIam => Who::raw(
+            json!({"accountId": "123456789012", "cognitoIdentityAuthProvider": null, "cognitoIdentityAuthType": null, "cognitoIdentityId": null, "cognitoIdentityPoolId": null, "sourceIp": ["1.2.3.4"], "userArn": "arn:aws:iam::123456789012:role/admin", "username": "AROA"}),
+        ),
+        Kind::ApiKey => Who::raw(Value::Null),
+        Kind::UserPoolJwt => Who::raw(
+            json!({"sub": "s", "issuer": format!("https://{POOL_A}"), "claims": {"custom:tenant": "globex"}, "username": "alice", "sourceIp": ["1.2.3.4"], "defaultAuthStrategy": "ALLOW"}),
+        ),
+        Kind::MissingIdentity => return None,
+    })
+}
+
+/// Markers each caller may see in an answer; every other marker is a leak.
+const MARKERS: [&str; 6] = [
+    "A-PRIVATE-SECRET",
+    "A-TENANT-SECRET",
+    "A-PUBLIC",
+    "B-PRIVATE-SECRET",
+    "B-TENANT-SECRET",
+    "B-PUBLIC",
+];
+
+fn may_see(k: Kind, marker: &str) -> bool {
+    match k {
+        Kind::Alice => marker.starts_with("A-") || marker == "B-PUBLIC",
+        Kind::Carol => marker == "A-TENANT-SECRET" || marker.ends_with("PUBLIC"),
+        Kind::Bob => marker.starts_with("B-") || marker == "A-PUBLIC",
+        _ => marker.ends_with("PUBLIC"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum F {
+    Me,
+    Note,
+    Notes,
+    PublicNotes,
+    CreateNote,
+    UpdateNote,
+    DeleteNote,
+    MyProfile,
+    Tenant,
+    UpdateMyProfile,
+    SetRole,
+    NoteAuthor,
+}
+
+/// What happens before arguments matter: refused callers.
+fn gate(f: F, k: Kind) -> Option<&'static str> {
+    let open = matches!(f, F::Me | F::PublicNotes);
+    match k {
+        Kind::Alice | Kind::Carol | Kind::Bob => None,
+        // Batch items of refused callers are answered null, never an error for the whole page.
+        _ if f == F::NoteAuthor => Some("null"),
+        Kind::ForeignPool
+        | Kind::PlainIam
+        | Kind::ApiKey
+        | Kind::MissingIdentity
+        | Kind::UserPoolJwt => Some("Unauthorized"),
+        Kind::Guest if open => None,
+        Kind::Guest => Some("Unauthorized"),
+        Kind::UnknownProvider if f == F::PublicNotes => None,
+        Kind::UnknownProvider => Some("Unauthorized"),
+        Kind::SuspendedTenant if f == F::PublicNotes => None,
+        Kind::SuspendedTenant => Some("Forbidden"),
+    }
+}
+
+struct World {
+    priv_a: Value,
+    ten_a: Value,
+    pub_a: Value,
+    priv_b: Value,
+    token_alice: String,
+    token_bob: String,
+}
+
+const HOSTILE_IDS: [&str; 7] = [
+    "a#b",
+    "../globex",
+    "x/y",
+    "nul\u{0}",
+    "ＮＯＴＥ",
+    "n\u{200b}",
+    "",
+];
+
+/// The cells of one field: (label, arguments, expected outcome per admitted caller).
+#[allow(clippy::type_complexity)]
+fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static str>)> {
+    let mut out: Vec<(String, Value, Box<dyn Fn(Kind) -> &'static str>)> = Vec::new();
+    let big = "x".repeat(10_240);
+    let id = |n: &Value| n["id"].clone();
+    let by_owner = |owner: Kind,
+                    other_same_tenant: &'static str,
+                    shared: bool|
+     -> Box<dyn Fn(Kind) -> &'static str> {
+        Box::new(move |k| match (k, owner) {
+            (k, o) if k == o => "ok",
+            (Kind::Carol, Kind::Alice) if shared => "ok",
+            (Kind::Carol, Kind::Alice) => other_same_tenant,
+            _ => "null",
+        })
+    };
+    match f {
+        F::Me | F::Tenant => out.push(("no arguments".into(), json!({}), Box::new(|_| "ok"))),
+        // Carol has no profile yet (updateMyProfile cells run later).
+        F::MyProfile => out.push((
+            "no arguments".into(),
+            json!({}),
+            Box::new(|k| if k == Kind::Carol { "null" } else { "ok" }),
+        )),
+        F::Note => {
+            out.push((
+                "A's private".into(),
+                json!({"id": id(&w.priv_a)}),
+                by_owner(Kind::Alice, "null", false),
+            ));
+            out.push((
+                "A's tenant note".into(),
+                json!({"id": id(&w.ten_a)}),
+                by_owner(Kind::Alice, "ok", true),
+            ));
+            out.push((
+                "A's public".into(),
+                json!({"id": id(&w.pub_a)}),
+                by_owner(Kind::Alice, "ok", true),
+            ));
+            out.push((
+                "B's private".into(),
+                json!({"id": id(&w.priv_b)}),
+                by_owner(Kind::Bob, "null", false),
+            ));
+            out.push((
+                "unknown id".into(),
+                json!({"id": "does-not-exist"}),
+                Box::new(|_| "null"),
+            ));
+            let key = format!("TENANT#globex#NOTE#{}", w.priv_b["id"].as_str().unwrap());
+            for h in HOSTILE_IDS
+                .iter()
+                .map(|s| s.to_string())
+                .chain([big.clone(), key])
+            {
+                out.push((
+                    format!("hostile id {:?}", h.chars().take(20).collect::<String>()),
+                    json!({"id": h}),
+                    Box::new(|_| "ValidationError"),
+                ));
+            }
+        }
+        F::Notes => {
+            out.push(("defaults".into(), json!({}), Box::new(|_| "ok")));
+            for l in [
+                json!(-1),
+                json!(0),
+                json!(101),
+                json!(1i64 << 40),
+                json!("5"),
+            ] {
+                out.push((
+                    format!("limit {l}"),
+                    json!({"limit": l}),
+                    Box::new(|_| "ValidationError"),
+                ));
+            }
+            let ta = w.token_alice.clone();
+            out.push((
+                "alice's token".into(),
+                json!({"limit": 1, "nextToken": ta}),
+                Box::new(|k| {
+                    if k == Kind::Alice {
+                        "ok"
+                    } else {
+                        "ValidationError"
+                    }
+                }),
+            ));
+            out.push((
+                "bob's token".into(),
+                json!({"limit": 1, "nextToken": w.token_bob}),
+                Box::new(|k| {
+                    if k == Kind::Bob {
+                        "ok"
+                    } else {
+                        "ValidationError"
+                    }
+                }),
+            ));
+            let mut tampered = w.token_alice.clone().into_bytes();
+            tampered[5] = if tampered[5] == b'A' { b'B' } else { b'A' };
+            out.push((
+                "tampered token".into(),
+                json!({"nextToken": String::from_utf8(tampered).unwrap()}),
+                Box::new(|_| "ValidationError"),
+            ));
+            out.push((
+                "garbage token".into(),
+                json!({"nextToken": big}),
+                Box::new(|_| "ValidationError"),
+            ));
+        }
+        F::PublicNotes => {
+            out.push((
+                "acme".into(),
+                json!({"tenantId": "acme"}),
+                Box::new(|_| "ok"),
+            ));
+            out.push((
+                "globex".into(),
+                json!({"tenantId": "globex"}),
+                Box::new(|_| "ok"),
+            ));
+            for t in ["initech", "nosuch", "acme#x", "ACME", "../globex", ""] {
+                out.push((
+                    format!("tenant {t:?}"),
+                    json!({"tenantId": t}),
+                    Box::new(|_| "NotFound"),
+                ));
+            }
+            out.push((
+                "a notes token".into(),
+                json!({"tenantId": "acme", "nextToken": w.token_alice}),
+                Box::new(|_| "ValidationError"),
+            ));
+            out.push((
+                "limit 0".into(),
+                json!({"tenantId": "acme", "limit": 0}),
+                Box::new(|_| "ValidationError"),
+            ));
+        }
+        F::CreateNote => {
+            out.push((
+                "valid".into(),
+                json!({"input": {"title": "matrix"}}),
+                Box::new(|_| "ok"),
+            ));
+            out.push((
+                "empty title".into(),
+                json!({"input": {"title": ""}}),
+                Box::new(|_| "ValidationError"),
+            ));
+            out.push((
+                "10 kB title".into(),
+                json!({"input": {"title": big}}),
+                Box::new(|_| "ValidationError"),
+            ));
+            out.push((
+                "huge body".into(),
+                json!({"input": {"title": "t", "body": "b".repeat(10_001)}}),
+                Box::new(|_| "ValidationError"),
+            ));
+            out.push((
+                "hostile clientToken".into(),
+                json!({"input": {"title": "t", "clientToken": "TOKEN#x"}}),
+                Box::new(|_| "ValidationError"),
+            ));
+        }
+        F::UpdateNote | F::DeleteNote => {
+            let args = |n: &Value| {
+                if f == F::UpdateNote {
+                    json!({"input": {"id": n["id"], "title": "pwned", "expectedVersion": 99}})
+                } else {
+                    json!({"id": n["id"], "expectedVersion": 99})
+                }
+            };
+            // Stale versions only: the matrix must not change what later cells read.
+            out.push((
+                "A's tenant note".into(),
+                args(&w.ten_a),
+                Box::new(|k| match k {
+                    Kind::Alice => "ConflictError",
+                    Kind::Carol => "Forbidden",
+                    _ => "NotFound",
+                }),
+            ));
+            out.push((
+                "A's private".into(),
+                args(&w.priv_a),
+                Box::new(|k| {
+                    if k == Kind::Alice {
+                        "ConflictError"
+                    } else {
+                        "NotFound"
+                    }
+                }),
+            ));
+            out.push((
+                "B's private".into(),
+                args(&w.priv_b),
+                Box::new(|k| {
+                    if k == Kind::Bob {
+                        "ConflictError"
+                    } else {
+                        "NotFound"
+                    }
+                }),
+            ));
+            for h in HOSTILE_IDS.iter().map(|s| s.to_string()).chain([big]) {
+                let a = if f == F::UpdateNote {
+                    json!({"input": {"id": h, "title": "x", "expectedVersion": 1}})
+                } else {
+                    json!({"id": h})
+                };
+                out.push((
+                    format!("hostile id {:?}", h.chars().take(20).collect::<String>()),
+                    a,
+                    Box::new(|_| "ValidationError"),
+                ));
+            }
+        }
+        F::UpdateMyProfile => {
+            out.push((
+                "valid".into(),
+                json!({"input": {"displayName": "Matrix"}}),
+                Box::new(|_| "ok"),
+            ));
+            out.push((
+                "blank".into(),
+                json!({"input": {"displayName": " "}}),
+                Box::new(|_| "ValidationError"),
+            ));
+        }
+        F::SetRole => {
+            out.push((
+                "promote alice".into(),
+                json!({"identityId": Who::alice().identity_id(), "role": "ADMIN"}),
+                Box::new(|_| "Forbidden"),
+            ));
+            out.push((
+                "hostile id".into(),
+                json!({"identityId": "x#TENANT#globex", "role": "ADMIN"}),
+                Box::new(|_| "ValidationError"),
+            ));
+        }
+        F::NoteAuthor => {
+            out.push((
+                "A's public note".into(),
+                w.pub_a.clone(),
+                Box::new(|k| {
+                    if matches!(k, Kind::Alice | Kind::Carol) {
+                        "ok"
+                    } else {
+                        "null"
+                    }
+                }),
+            ));
+            out.push((
+                "B's private note".into(),
+                w.priv_b.clone(),
+                Box::new(|k| if k == Kind::Bob { "ok" } else { "null" }),
+            ));
+            let mut forged = w.priv_b.clone();
+            forged["tenantId"] = json!("acme");
+            out.push((
+                "B's note relabelled acme".into(),
+                forged,
+                Box::new(|_| "null"),
+            ));
+        }
+    }
+    out
+}
+
+async fn call(fx: &Fixture, f: F, caller: Option<&Who>, args: Value) -> Result<Value, Diagnostic> {
+    let (ty, field) = match f {
+        F::Me => ("Query", "me"),
+        F::Note => ("Query", "note"),
+        F::Notes => ("Query", "notes"),
+        F::PublicNotes => ("Query", "publicNotes"),
+        F::CreateNote => ("Mutation", "createNote"),
+        F::UpdateNote => ("Mutation", "updateNote"),
+        F::DeleteNote => ("Mutation", "deleteNote"),
+        F::MyProfile => ("Query", "myProfile"),
+        F::Tenant => ("Query", "tenant"),
+        F::UpdateMyProfile => ("Mutation", "updateMyProfile"),
+        F::SetRole => ("Mutation", "setRole"),
+        F::NoteAuthor => ("Note", "author"),
+    };
+    let mut e = event(
+        ty,
+        field,
+        caller.unwrap_or(&Who::raw(Value::Null)),
+        if f == F::NoteAuthor {
+            json!({})
+        } else {
+            args.clone()
+        },
+    );
+    if caller.is_none() {
+        e.as_object_mut().unwrap().remove("identity");
+    }
+    if f == F::NoteAuthor {
+        e["source"] = args;
+        // As AppSync sends it with batching on: an array (of one).
+        return shared::lambda::call_batch(&fx.app, &NoteAuthor, Value::Array(vec![e]))
+            .await
+            .map(|v| {
+                v.as_array()
+                    .and_then(|a| a.first().cloned())
+                    .unwrap_or(Value::Null)
+            });
+    }
+    let app = &fx.app;
+    match f {
+        F::Me => shared::lambda::call(app, &Me, e).await,
+        F::Note => shared::lambda::call(app, &GetNote, e).await,
+        F::Notes => shared::lambda::call(app, &ListNotes, e).await,
+        F::PublicNotes => shared::lambda::call(app, &PublicNotes, e).await,
+        F::CreateNote => shared::lambda::call(app, &CreateNote, e).await,
+        F::UpdateNote => shared::lambda::call(app, &UpdateNote, e).await,
+        F::DeleteNote => shared::lambda::call(app, &DeleteNote, e).await,
+        F::MyProfile => shared::lambda::call(app, &MyProfile, e).await,
+        F::Tenant => shared::lambda::call(app, &TenantInfo, e).await,
+        F::UpdateMyProfile => shared::lambda::call(app, &UpdateMyProfile, e).await,
+        F::SetRole => shared::lambda::call(app, &SetRole, e).await,
+        F::NoteAuthor => unreachable!("handled above"),
+    }
+}
+
+#[tokio::test]
+async fn isolation_matrix() {
+    let fx = Fixture::with(Options {
+        identity_pool: Some(IDENTITY_POOL),
+        ..Options::default()
+    })
+    .await;
+    let (alice, bob) = (Who::alice(), Who::bob());
+    // A third tenant, suspended.
+    let initech = TenantId::parse("initech").unwrap();
+    fx.db()
+        .registry_register(&initech, "Initech", &ProviderKey::parse(POOL_C).unwrap())
+        .await
+        .unwrap();
+    fx.db()
+        .registry_set_status(&initech, TenantStatus::Suspended)
+        .await
+        .unwrap();
+
+    for (w, n) in [
+        (&alice, "A-PRIVATE-SECRET Alice"),
+        (&bob, "B-PRIVATE-SECRET Bob"),
+    ] {
+        fx.call(UpdateMyProfile, w, json!({"input": {"displayName": n}}))
+            .await
+            .unwrap();
+    }
+    let world = World {
+        priv_a: fx.create(&alice, "A-PRIVATE-SECRET", "PRIVATE").await,
+        ten_a: fx.create(&alice, "A-TENANT-SECRET", "TENANT").await,
+        pub_a: fx.create(&alice, "A-PUBLIC", "PUBLIC").await,
+        priv_b: fx.create(&bob, "B-PRIVATE-SECRET", "PRIVATE").await,
+        token_alice: String::new(),
+        token_bob: String::new(),
+    };
+    fx.create(&bob, "B-TENANT-SECRET", "TENANT").await;
+    fx.create(&bob, "B-PUBLIC", "PUBLIC").await;
+    let token = |w: &Who| {
+        let w = w.clone();
+        let fx = &fx;
+        async move {
+            let page = fx.call(ListNotes, &w, json!({"limit": 1})).await.unwrap();
+            page["nextToken"].as_str().unwrap().to_owned()
+        }
+    };
+    let world = World {
+        token_alice: token(&alice).await,
+        token_bob: token(&bob).await,
+        ..world
+    };
+
+    let fields = [
+        F::Me,
+        F::Note,
+        F::Notes,
+        F::PublicNotes,
+        F::CreateNote,
+        F::UpdateNote,
+        F::DeleteNote,
+        F::MyProfile,
+        F::Tenant,
+        F::UpdateMyProfile,
+        F::SetRole,
+        F::NoteAuthor,
+    ];
+    let (mut total, mut held) = (0usize, 0usize);
+    let mut failures = Vec::new();
+    for f in fields {
+        for (label, args, expect) in cells(f, &world) {
+            for k in KINDS {
+                total += 1;
+                let caller = who(k);
+                let want = gate(f, k).unwrap_or_else(|| expect(k));
+                let got = call(&fx, f, caller.as_ref(), args.clone()).await;
+                let outcome = match &got {
+                    Ok(Value::Null) => "null".to_owned(),
+                    Ok(_) => "ok".to_owned(),
+                    Err(d) => d.error_type.clone(),
+                };
+                let text = match &got {
+                    Ok(v) => v.to_string(),
+                    Err(d) => d.error_message.clone(),
+                };
+                let leaked: Vec<&str> = MARKERS
+                    .iter()
+                    .copied()
+                    .filter(|m| text.contains(m) && !may_see(k, m))
+                    .collect();
+                if outcome == want && leaked.is_empty() {
+                    held += 1;
+                } else {
+                    failures.push(format!(
+                        "{f:?} / {label} / {k:?}: expected {want}, got {outcome}; leaked {leaked:?}"
+                    ));
+                }
+            }
+        }
+    }
+    println!("isolation: {total} cells, {held} held");
+    assert!(
+        failures.is_empty(),
+        "{} cells failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(total >= 700, "the matrix shrank to {total} cells");
+}
