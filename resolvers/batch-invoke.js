@@ -5,7 +5,7 @@
 // through the same cases.
 import { util } from '@aws-appsync/utils';
 
-const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'InternalError'];
+const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'Unavailable', 'InternalError'];
 
 export function request(ctx) {
   return {

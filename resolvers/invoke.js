@@ -7,7 +7,7 @@
 //          (shared/src/error.rs); this splits it and raises the typed GraphQL error.
 import { util } from '@aws-appsync/utils';
 
-const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'InternalError'];
+const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'Unavailable', 'InternalError'];
 
 export function request(ctx) {
   return {

@@ -69,7 +69,7 @@ for (const [file, handler] of Object.entries(handlers)) test(`response passes re
 });
 
 for (const [file, handler] of Object.entries(handlers)) test(`typed function errors become typed GraphQL errors (${file})`, () => {
-  for (const type of ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'InternalError']) {
+  for (const type of ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError', 'ConflictError', 'Unavailable', 'InternalError']) {
     const message = `${type}: Something a client can act on: with a colon.`;
     const e = raised(() => handler.response(ctx({ error: { message, type: 'Lambda:Unhandled' } })));
     assert.deepEqual(e, { type, message: 'Something a client can act on: with a colon.' });

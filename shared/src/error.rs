@@ -34,10 +34,17 @@ pub enum AppError {
     /// The write lost a race: a stale `expectedVersion` or a reused idempotency token.
     #[error("{0}")]
     Conflict(String),
+    /// The data store is unreachable, too slow or throttling even after retries: retry later.
+    /// The detail is logged, never returned.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything the client cannot fix; the detail is logged, never returned.
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// The sentence clients see when the data store is unavailable.
+pub const UNAVAILABLE_MESSAGE: &str = "The service is temporarily unavailable; retry shortly.";
 
 /// The sentence clients see for every internal failure.
 pub const INTERNAL_MESSAGE: &str =
@@ -52,6 +59,7 @@ impl AppError {
             AppError::NotFound(_) => "NotFound",
             AppError::Validation(_) => "ValidationError",
             AppError::Conflict(_) => "ConflictError",
+            AppError::Unavailable(_) => "Unavailable",
             AppError::Internal(_) => "InternalError",
         }
     }
@@ -64,6 +72,7 @@ impl AppError {
             | AppError::NotFound(m)
             | AppError::Validation(m)
             | AppError::Conflict(m) => m,
+            AppError::Unavailable(_) => UNAVAILABLE_MESSAGE,
             AppError::Internal(_) => INTERNAL_MESSAGE,
         }
     }
@@ -79,8 +88,10 @@ impl AppError {
 
     /// The Lambda error shape. Logs internal detail here, the one place that does.
     pub fn into_diagnostic(self) -> Diagnostic {
-        if let AppError::Internal(detail) = &self {
-            tracing::error!(detail = %detail, "internal error");
+        match &self {
+            AppError::Internal(detail) => tracing::error!(detail = %detail, "internal error"),
+            AppError::Unavailable(detail) => tracing::warn!(detail = %detail, "unavailable"),
+            _ => {}
         }
         Diagnostic {
             error_type: self.error_type().to_owned(),
@@ -107,6 +118,7 @@ mod tests {
             (AppError::NotFound("n".into()), "NotFound"),
             (AppError::Validation("v".into()), "ValidationError"),
             (AppError::Conflict("c".into()), "ConflictError"),
+            (AppError::Unavailable("x".into()), "Unavailable"),
             (AppError::Internal("i".into()), "InternalError"),
         ];
         for (err, ty) in cases {

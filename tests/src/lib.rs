@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod fault_proxy;
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -189,11 +191,20 @@ pub fn client() -> Client {
     counted_client(RequestCounter::default())
 }
 
-pub fn counted_client(counter: RequestCounter) -> Client {
-    let endpoint = std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
+/// DynamoDB Local's endpoint, from `scripts/test.sh`.
+pub fn ddb_endpoint() -> String {
+    std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_else(|_| {
         panic!("AWS_ENDPOINT_URL_DYNAMODB is not set: run the tests with scripts/test.sh, which starts DynamoDB Local")
-    });
-    let conf = aws_sdk_dynamodb::Config::builder()
+    })
+}
+
+pub fn counted_client(counter: RequestCounter) -> Client {
+    client_at(&ddb_endpoint(), counter)
+}
+
+/// A client as the functions build it (same timeouts and retries), at `endpoint`.
+pub fn client_at(endpoint: &str, counter: RequestCounter) -> Client {
+    let conf = shared::store::with_budget(aws_sdk_dynamodb::Config::builder())
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -208,6 +219,8 @@ pub fn counted_client(counter: RequestCounter) -> Client {
 pub struct Options {
     pub cache_ttl: Duration,
     pub identity_pool: Option<&'static str>,
+    /// Where the functions' client sends requests (a fault proxy); set-up always goes direct.
+    pub endpoint: Option<String>,
 }
 
 impl Default for Options {
@@ -215,6 +228,7 @@ impl Default for Options {
         Options {
             cache_ttl: Duration::from_secs(60),
             identity_pool: None,
+            endpoint: None,
         }
     }
 }
@@ -227,8 +241,10 @@ impl Fixture {
     pub async fn with(opts: Options) -> Fixture {
         let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();
-        let db = Db::new(counted_client(requests.clone()), table.clone());
-        db.create_table().await.expect("create table");
+        let setup = Db::new(client(), table.clone());
+        setup.create_table().await.expect("create table");
+        let endpoint = opts.endpoint.clone().unwrap_or_else(ddb_endpoint);
+        let db = Db::new(client_at(&endpoint, requests.clone()), table.clone());
         for (tenant, name, provider) in [
             ("acme", "Acme Corp", POOL_A),
             ("globex", "Globex", POOL_B),

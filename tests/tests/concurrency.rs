@@ -30,8 +30,15 @@ async fn concurrent_updates_with_one_expected_version_have_exactly_one_winner() 
         let (winner, won) = winners[0];
         let won = won.as_ref().unwrap();
         assert_eq!(won["version"], round + 1);
-        let now = fx.call(GetNote, &alice, json!({"id": note["id"]})).await.unwrap();
-        assert_eq!(now["title"], format!("round {round} writer {winner}"), "the stored note is the winner's write");
+        let now = fx
+            .call(GetNote, &alice, json!({"id": note["id"]}))
+            .await
+            .unwrap();
+        assert_eq!(
+            now["title"],
+            format!("round {round} writer {winner}"),
+            "the stored note is the winner's write"
+        );
         assert_eq!(&now, won);
     }
 }
@@ -46,7 +53,11 @@ async fn writers_retrying_on_conflict_lose_no_update() {
     let mut ids = Vec::new();
     for k in 0..NOTES {
         let n = fx
-            .call(shared::api::CreateNote, &alice, json!({"input": {"title": format!("counter {k}"), "body": "0"}}))
+            .call(
+                shared::api::CreateNote,
+                &alice,
+                json!({"input": {"title": format!("counter {k}"), "body": "0"}}),
+            )
             .await
             .unwrap();
         ids.push(n["id"].clone());
@@ -79,8 +90,19 @@ async fn writers_retrying_on_conflict_lose_no_update() {
     let conflicts: usize = futures::future::join_all(writers).await.into_iter().sum();
     for id in &ids {
         let n = fx.call(GetNote, &alice, json!({"id": id})).await.unwrap();
-        assert_eq!(n["body"], (WRITERS * INCREMENTS).to_string(), "every success is in the final state");
-        assert_eq!(n["version"], (WRITERS * INCREMENTS + 1) as i64, "one version per success");
+        assert_eq!(
+            n["body"],
+            (WRITERS * INCREMENTS).to_string(),
+            "every success is in the final state"
+        );
+        assert_eq!(
+            n["version"],
+            (WRITERS * INCREMENTS + 1) as i64,
+            "one version per success"
+        );
     }
-    println!("no lost update: {} increments, {conflicts} conflicts retried", WRITERS * INCREMENTS * NOTES);
+    println!(
+        "no lost update: {} increments, {conflicts} conflicts retried",
+        WRITERS * INCREMENTS * NOTES
+    );
 }

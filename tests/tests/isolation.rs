@@ -269,6 +269,7 @@ async fn unknown_providers_suspended_tenants_and_foreign_pools_are_refused() {
     let fx = Fixture::with(Options {
         cache_ttl: std::time::Duration::ZERO,
         identity_pool: Some(IDENTITY_POOL),
+        ..Options::default()
     })
     .await;
     let alice = Who::alice();

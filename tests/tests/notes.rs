@@ -338,7 +338,7 @@ async fn pages_cover_every_readable_note_once() {
 async fn the_tenant_cache_serves_warm_calls_and_expires() {
     let fx = Fixture::with(Options {
         cache_ttl: Duration::from_secs(1),
-        identity_pool: None,
+        ..Options::default()
     })
     .await;
     let alice = Who::alice();

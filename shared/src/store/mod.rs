@@ -46,7 +46,8 @@ impl Db {
     /// `AWS_ENDPOINT_URL_DYNAMODB`), so the same binary runs against DynamoDB Local and AWS.
     pub async fn from_env(table: impl Into<String>) -> Self {
         let sdk = aws_config::load_from_env().await;
-        Db::new(Client::new(&sdk), table)
+        let conf = with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk)).build();
+        Db::new(Client::from_conf(conf), table)
     }
 
     pub fn table_name(&self) -> &str {
@@ -58,13 +59,60 @@ impl Db {
     }
 }
 
-/// Logs-only detail for an SDK failure; the client sees `InternalError`.
+/// Timeouts and retries that keep every DynamoDB call inside the function's budget (the
+/// template's Lambda timeout is 10 s): a connection gets 1 s, an attempt 2 s, the whole call with
+/// its retries 5 s. Throttling and 5xx are retried (standard mode, 3 attempts, jittered backoff
+/// from 50 ms); then the caller gets `Unavailable` well before Lambda would kill the invocation.
+pub fn with_budget(
+    builder: aws_sdk_dynamodb::config::Builder,
+) -> aws_sdk_dynamodb::config::Builder {
+    use aws_sdk_dynamodb::config::retry::RetryConfig;
+    use aws_sdk_dynamodb::config::timeout::TimeoutConfig;
+    use std::time::Duration;
+    builder
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(1))
+                .operation_attempt_timeout(Duration::from_secs(2))
+                .operation_timeout(Duration::from_secs(5))
+                .build(),
+        )
+        .retry_config(
+            RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(Duration::from_millis(50)),
+        )
+}
+
+/// Maps an SDK failure: an unreachable, slow or throttling DynamoDB (after the SDK's retries)
+/// is `Unavailable` (retryable), anything else `InternalError`. The detail is for the log only.
 pub(crate) fn sdk_err<E, R>(op: &'static str, e: SdkError<E, R>) -> AppError
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    AppError::internal(op, DisplayErrorContext(&e))
+    let transient = match &e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(s) => matches!(
+            s.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "ThrottlingException"
+                    | "RequestLimitExceeded"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+            )
+        ),
+        _ => false,
+    };
+    if transient {
+        tracing::warn!(operation = op, detail = %DisplayErrorContext(&e), "DynamoDB unavailable");
+        AppError::Unavailable(format!("{op}: {}", DisplayErrorContext(&e)))
+    } else {
+        AppError::internal(op, DisplayErrorContext(&e))
+    }
 }
 
 pub(crate) fn s(v: impl Into<String>) -> AttributeValue {

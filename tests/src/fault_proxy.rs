@@ -1,0 +1,146 @@
+//! A loopback HTTP/1.1 proxy in front of DynamoDB Local whose behaviour a test sets: pass
+//! through, answer with throttling or 500s, drop connections, or hold requests or responses.
+//! Bounded by construction: it serves only loopback and stops with the test's runtime.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// Forward everything.
+    None,
+    /// Answer the next N requests with `ProvisionedThroughputExceededException` (HTTP 400).
+    Throttle(usize),
+    /// Answer the next N requests with HTTP 500.
+    ServerError(usize),
+    /// Close every connection without answering (DynamoDB down).
+    Drop,
+    /// Forward each request, but hold its response this long (DynamoDB slow: the write happens).
+    SlowResponse(Duration),
+}
+
+#[derive(Clone)]
+pub struct FaultProxy {
+    pub endpoint: String,
+    fault: Arc<Mutex<Fault>>,
+    seen: Arc<AtomicUsize>,
+}
+
+impl FaultProxy {
+    pub async fn start(upstream: &str) -> FaultProxy {
+        let upstream = upstream.trim_start_matches("http://").to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let proxy = FaultProxy {
+            endpoint,
+            fault: Arc::new(Mutex::new(Fault::None)),
+            seen: Arc::default(),
+        };
+        let p = proxy.clone();
+        tokio::spawn(async move {
+            while let Ok((conn, _)) = listener.accept().await {
+                let (p, upstream) = (p.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let _ = p.serve(conn, &upstream).await;
+                });
+            }
+        });
+        proxy
+    }
+
+    pub fn set(&self, fault: Fault) {
+        *self.fault.lock().unwrap() = fault;
+    }
+
+    /// Requests that reached the proxy so far.
+    pub fn seen(&self) -> usize {
+        self.seen.load(Ordering::SeqCst)
+    }
+
+    /// Decides what to do with one request, consuming one count of a counted fault.
+    fn next_fault(&self) -> Fault {
+        let mut f = self.fault.lock().unwrap();
+        let now = f.clone();
+        match &mut *f {
+            Fault::Throttle(n) | Fault::ServerError(n) => {
+                *n -= 1;
+                if *n == 0 {
+                    *f = Fault::None;
+                }
+            }
+            _ => {}
+        }
+        now
+    }
+
+    async fn serve(&self, mut conn: TcpStream, upstream: &str) -> std::io::Result<()> {
+        loop {
+            let Some(request) = read_message(&mut conn).await? else {
+                return Ok(());
+            };
+            self.seen.fetch_add(1, Ordering::SeqCst);
+            match self.next_fault() {
+                Fault::Drop => return Ok(()),
+                Fault::Throttle(_) => {
+                    let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+                    respond(&mut conn, "400 Bad Request", body).await?;
+                }
+                Fault::ServerError(_) => {
+                    let body = r#"{"__type":"com.amazon.coral.availability#InternalServerError","message":"Internal server error"}"#;
+                    respond(&mut conn, "500 Internal Server Error", body).await?;
+                }
+                fault => {
+                    let mut up = TcpStream::connect(upstream).await?;
+                    up.write_all(&request).await?;
+                    let response = read_message(&mut up).await?.unwrap_or_default();
+                    if let Fault::SlowResponse(d) = fault {
+                        tokio::time::sleep(d).await;
+                    }
+                    conn.write_all(&response).await?;
+                }
+            }
+        }
+    }
+}
+
+async fn respond(conn: &mut TcpStream, status: &str, body: &str) -> std::io::Result<()> {
+    let msg = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nx-amzn-requestid: fault-proxy\r\n\r\n{body}",
+        body.len()
+    );
+    conn.write_all(msg.as_bytes()).await
+}
+
+/// Reads one HTTP/1.1 message (headers + Content-Length body); None at a clean EOF.
+async fn read_message(s: &mut TcpStream) -> std::io::Result<Option<Vec<u8>>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let header_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..header_end]).to_ascii_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < header_end + len {
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some(buf))
+}
