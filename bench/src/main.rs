@@ -146,17 +146,34 @@ fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
             env.push((k.to_owned(), v));
         }
     }
+    // Lambda sets both; boto3 reads only the latter.
+    if let Ok(v) = std::env::var("AWS_REGION") {
+        env.push(("AWS_DEFAULT_REGION".to_owned(), v));
+    }
     env
 }
 
+/// Starts a function; its stderr goes to `target/bench-<label>.log` for when one fails to start.
 fn spawn(cmd: &[String], env: &[(String, String)]) -> tokio::process::Child {
+    let label = env
+        .iter()
+        .find(|(k, _)| k == "AWS_LAMBDA_FUNCTION_NAME")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("fn");
+    let safe: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let log = std::fs::File::create(format!("target/bench-{safe}.log"))
+        .map(Stdio::from)
+        .unwrap_or(Stdio::null());
     tokio::process::Command::new(&cmd[0])
         .args(&cmd[1..])
         .env_clear()
         .envs(env.iter().cloned())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(log)
         .kill_on_drop(true)
         .spawn()
         .unwrap_or_else(|e| panic!("spawning {cmd:?}: {e}"))
@@ -372,7 +389,10 @@ async fn main() {
     let opts = parse_opts();
     let table = format!("notes-bench-{}", uuid::Uuid::new_v4().simple());
     let sdk = aws_config::load_from_env().await;
-    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    // The floor uses the client exactly as the functions configure it (timeouts, retries).
+    let client = aws_sdk_dynamodb::Client::from_conf(
+        shared::store::with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk)).build(),
+    );
     let db = Db::new(client.clone(), table.clone());
     db.create_table().await.expect("create table");
     db.registry_register(
