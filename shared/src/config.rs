@@ -15,6 +15,9 @@ pub struct Config {
     /// `PAGE_TOKEN_SECRET`: key for the MAC on `nextToken`s. Isolation never depends on it (a
     /// token's keys are always rebuilt under the caller's tenant); it makes tampering detectable.
     pub page_token_secret: Vec<u8>,
+    /// `TENANT_ROLE_ARN`: when set, tenant data is accessed with credentials of this role,
+    /// assumed per tenant with the session tag `tenant=<id>` (see `tenant_credentials`).
+    pub tenant_role_arn: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,11 +54,13 @@ impl Config {
         let page_token_secret = non_empty("PAGE_TOKEN_SECRET")
             .unwrap_or_else(|| format!("page-token:{table_name}"))
             .into_bytes();
+        let tenant_role_arn = non_empty("TENANT_ROLE_ARN");
         Ok(Config {
             table_name,
             identity_pool_id,
             tenant_cache_ttl,
             page_token_secret,
+            tenant_role_arn,
         })
     }
 }

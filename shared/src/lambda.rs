@@ -16,12 +16,15 @@ use crate::event::{Field, ResolverEvent};
 use crate::identity::{Caller, User, parse_caller};
 use crate::store::{Db, TenantStore};
 use crate::tenancy::{ActiveTenant, TenantRegistry};
+use crate::tenant_credentials::TenantCredentials;
 
 /// What a warm function keeps between invocations: configuration, the table, the tenant cache.
 pub struct App {
     pub config: Config,
     pub db: Db,
     pub registry: TenantRegistry,
+    /// Set in the tenant-scoped credentials mode (`TENANT_ROLE_ARN`).
+    pub tenant_credentials: Option<TenantCredentials>,
 }
 
 impl App {
@@ -31,14 +34,35 @@ impl App {
             config,
             db,
             registry,
+            tenant_credentials: None,
         }
     }
 
     /// Cold start: configuration and the SDK client from the environment.
     pub async fn from_env() -> Result<Self, lambda_runtime::Error> {
         let config = Config::from_env()?;
-        let db = Db::from_env(config.table_name.clone()).await;
-        Ok(App::new(config, db))
+        let sdk = aws_config::load_from_env().await;
+        let conf = crate::store::with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk)).build();
+        let db = Db::new(
+            aws_sdk_dynamodb::Client::from_conf(conf),
+            config.table_name.clone(),
+        );
+        let tenant_credentials = config
+            .tenant_role_arn
+            .clone()
+            .map(|arn| TenantCredentials::new(&sdk, arn, config.table_name.clone()));
+        Ok(App {
+            tenant_credentials,
+            ..App::new(config, db)
+        })
+    }
+
+    /// The handle a tenant's store uses: scoped credentials in that mode, else the shared one.
+    async fn db_for(&self, tenant: &ActiveTenant) -> Result<Db, AppError> {
+        match &self.tenant_credentials {
+            Some(tc) => tc.db_for(tenant.id()).await,
+            None => Ok(self.db.clone()),
+        }
     }
 }
 
@@ -76,9 +100,10 @@ impl Access for Member {
             )),
             Caller::User(user) => {
                 let tenant = app.registry.tenant_of(&user).await?;
+                let db = app.db_for(&tenant).await?;
                 Ok(Member {
                     user,
-                    store: TenantStore::new(app.db.clone(), tenant),
+                    store: TenantStore::new(db, tenant),
                 })
             }
         }

@@ -21,5 +21,6 @@ pub mod pagination;
 pub mod profiles;
 pub mod store;
 pub mod tenancy;
+pub mod tenant_credentials;
 
 pub use error::AppError;

@@ -364,6 +364,15 @@ fn read_only_functions_get_read_only_actions() {
             .unwrap();
         let mut actions = BTreeSet::new();
         for p in policies {
+            // The shared managed policy only lets functions assume the tenant data role.
+            if matches!(p, Value::Tagged(_)) {
+                assert_eq!(
+                    intrinsic(p),
+                    ("Ref".to_owned(), "AssumeTenantDataRolePolicy".to_owned()),
+                    "{fn_name}"
+                );
+                continue;
+            }
             for st in p["Statement"]
                 .as_sequence()
                 .unwrap_or_else(|| panic!("{fn_name}: inline statements only"))
@@ -532,4 +541,52 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
             );
         }
     }
+}
+
+#[test]
+fn the_tenant_data_role_reaches_only_the_tagged_tenants_partition() {
+    let t = Template::load();
+    let role = &t.get("TenantDataRole")["Properties"];
+    let tag = shared::tenant_credentials::TENANT_TAG;
+    // The partition a tenant's keys start with, as the store builds them.
+    let expected = format!(
+        "{}${{aws:PrincipalTag/{tag}}}",
+        shared::store::TENANT_PREFIX
+    );
+    for p in role["Policies"].as_sequence().unwrap() {
+        for st in p["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+            assert_eq!(st["Effect"].as_str(), Some("Allow"));
+            let keys = &st["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"];
+            assert_eq!(
+                keys.as_sequence().map(|v| v.len()),
+                Some(1),
+                "exactly one allowed partition"
+            );
+            assert_eq!(keys[0].as_str(), Some(expected.as_str()));
+            for a in st["Action"].as_sequence().unwrap() {
+                let a = a.as_str().unwrap();
+                assert!(
+                    a.starts_with("dynamodb:") && !a.contains('*') && a != "dynamodb:Scan",
+                    "{a}"
+                );
+            }
+        }
+    }
+    let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(
+        trust["Condition"]["StringLike"][format!("aws:RequestTag/{tag}").as_str()].as_str(),
+        Some("?*")
+    );
+    assert_eq!(
+        trust["Condition"]["ForAllValues:StringEquals"]["aws:TagKeys"][0].as_str(),
+        Some(tag)
+    );
+    // Off by default; on, every function gets the role's ARN.
+    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
+    let doc: Value = serde_norway::from_str(&text).unwrap();
+    assert_eq!(
+        doc["Parameters"]["TenantScopedCredentials"]["Default"].as_str(),
+        Some("false")
+    );
+    assert!(!doc["Globals"]["Function"]["Environment"]["Variables"]["TENANT_ROLE_ARN"].is_null());
 }

@@ -17,7 +17,7 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub use keys::{GSI1, TTL_ATTRIBUTE};
+pub use keys::{GSI1, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore, Writer};
 pub use profiles::BATCH_GET_MAX_KEYS;
 pub use registry::RegistryEntry;
