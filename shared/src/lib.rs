@@ -14,6 +14,8 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod event;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod identity;
 pub mod lambda;
 pub mod notes;
