@@ -481,7 +481,7 @@ async fn main() {
 
     eprintln!("echo: warm");
     let echo_warm = warm(&echo, &table, opts.warm).await;
-    md.push_str("## Rust resolvers\n\n| function | init min / median / p95 | first invoke min / median / p95 | warm p50 / p99 / max | floor p50 / p99 | p50 ÷ (floor + echo) | p99 ÷ (floor + echo) | peak RSS |\n|---|---|---|---|---|---|---|---|\n");
+    md.push_str("## Rust resolvers\n\n| function | init min / median / p95 | first invoke min / median / p95 | warm p50 / p99 / max | floor p50 / p99 | p50 ÷ (floor + echo) | p99 ÷ (floor + echo) | in-process resolver p50 / p99 | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n");
     let mut rust_get: Option<(Cold, Warm)> = None;
     for (field, subject) in subjects.drain(..) {
         eprintln!("{field}: cold");
@@ -490,14 +490,30 @@ async fn main() {
         let w = warm(&subject, &table, opts.warm).await;
         eprintln!("{field}: floor");
         let fl = floor(&client, &table, &field, &note_id, opts.warm).await;
+        // The same resolver called in this process, without any runtime: our code's own cost.
+        let mut inproc = Stats::default();
+        for i in 0..(opts.warm + 50) {
+            let e = (subject.events)(5000 + i);
+            let t = Instant::now();
+            let r = match field.as_str() {
+                "get-note" => shared::lambda::call(&app, &shared::api::GetNote, e).await,
+                "list-notes" => shared::lambda::call(&app, &shared::api::ListNotes, e).await,
+                _ => shared::lambda::call(&app, &shared::api::CreateNote, e).await,
+            };
+            assert!(r.is_ok(), "{field} in-process: {r:?}");
+            if i >= 50 {
+                inproc.push(t.elapsed());
+            }
+        }
         let r50 = w.lat.pct(50.0) / (fl.pct(50.0) + echo_warm.lat.pct(50.0));
         let r99 = w.lat.pct(99.0) / (fl.pct(99.0) + echo_warm.lat.pct(99.0));
         md.push_str(&format!(
-            "| {field} | {} / {} / {} | {} / {} / {} | {} / {} / {} | {} / {} | {:.2} | {:.2} | {} |\n",
+            "| {field} | {} / {} / {} | {} / {} / {} | {} / {} / {} | {} / {} | {:.2} | {:.2} | {} / {} | {} |\n",
             f1(c.init.min()), f1(c.init.pct(50.0)), f1(c.init.pct(95.0)),
             f1(c.first.min()), f1(c.first.pct(50.0)), f1(c.first.pct(95.0)),
             f1(w.lat.pct(50.0)), f1(w.lat.pct(99.0)), f1(w.lat.max()),
             f1(fl.pct(50.0)), f1(fl.pct(99.0)), r50, r99,
+            f1(inproc.pct(50.0)), f1(inproc.pct(99.0)),
             mib(w.rss_kib.map(|k| k * 1024)),
         ));
         if field == "get-note" {
@@ -505,7 +521,7 @@ async fn main() {
         }
     }
     md.push_str(&format!(
-        "| echo (no-op) | | | {} / {} / {} | | | | {} |\n\n",
+        "| echo (no-op) | | | {} / {} / {} | | | | | {} |\n\n",
         f1(echo_warm.lat.pct(50.0)),
         f1(echo_warm.lat.pct(99.0)),
         f1(echo_warm.lat.max()),

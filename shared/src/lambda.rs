@@ -348,7 +348,11 @@ pub fn init_tracing() {
     // mapped; a real panic still reaches stderr through the panic hook.
     // `Targets` rather than `EnvFilter`: the same `level,target=level` syntax without a regex
     // engine in every binary.
-    let filter: Targets = format!("{level},lambda_runtime::layers::panic=off")
+    // The runtime's own per-invocation spans and info lines cost time on every call and say
+    // nothing our line does not; its warnings and errors still show.
+    let filter: Targets = format!(
+        "{level},lambda_runtime=warn,lambda_runtime_api_client=warn,lambda_runtime::layers::panic=off"
+    )
         .parse()
         .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO));
     let json = tracing_subscriber::fmt::layer()
