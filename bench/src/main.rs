@@ -496,9 +496,9 @@ async fn main() {
             let e = (subject.events)(5000 + i);
             let t = Instant::now();
             let r = match field.as_str() {
-                "get-note" => shared::lambda::call(&app, &shared::api::GetNote, e).await,
-                "list-notes" => shared::lambda::call(&app, &shared::api::ListNotes, e).await,
-                _ => shared::lambda::call(&app, &shared::api::CreateNote, e).await,
+                "get-note" => shared::lambda::call_json(&app, &shared::api::GetNote, e).await,
+                "list-notes" => shared::lambda::call_json(&app, &shared::api::ListNotes, e).await,
+                _ => shared::lambda::call_json(&app, &shared::api::CreateNote, e).await,
             };
             assert!(r.is_ok(), "{field} in-process: {r:?}");
             if i >= 50 {

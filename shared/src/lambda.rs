@@ -9,6 +9,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::config::Config;
 use crate::error::AppError;
@@ -140,7 +141,7 @@ async fn run<R: Resolver>(
     resolver: &R,
     payload: Value,
     report: &mut Report,
-) -> Result<Value, AppError> {
+) -> Result<Box<RawValue>, AppError> {
     let event = ResolverEvent::decode(payload, R::FIELD)?;
     let caller = parse_caller(
         event.identity.as_ref(),
@@ -159,7 +160,9 @@ async fn run<R: Resolver>(
         AppError::validation(format!("Invalid arguments for {}: {msg}.", R::FIELD))
     })?;
     let output = resolver.resolve(app, who, args).await?;
-    serde_json::to_value(output).map_err(|e| AppError::internal("serializing the response", e))
+    // Straight to JSON text: no intermediate `Value` tree to build and walk again.
+    serde_json::value::to_raw_value(&output)
+        .map_err(|e| AppError::internal("serializing the response", e))
 }
 
 /// Resolves one event (the JSON AppSync sends) into the function's result or its typed error.
@@ -169,6 +172,17 @@ pub async fn call<R: Resolver>(
     resolver: &R,
     payload: Value,
 ) -> Result<Value, Diagnostic> {
+    let raw = call_logged(app, resolver, payload, "-").await?;
+    serde_json::from_str(raw.get())
+        .map_err(|e| AppError::internal("re-reading the response", e).into_diagnostic())
+}
+
+/// [`call`] without turning the answer back into a `Value`: the JSON text the function sends.
+pub async fn call_json<R: Resolver>(
+    app: &App,
+    resolver: &R,
+    payload: Value,
+) -> Result<Box<RawValue>, Diagnostic> {
     call_logged(app, resolver, payload, "-").await
 }
 
@@ -177,12 +191,12 @@ async fn call_logged<R: Resolver>(
     resolver: &R,
     payload: Value,
     request_id: &str,
-) -> Result<Value, Diagnostic> {
+) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
     let mut report = Report::default();
     // Boxed behind `dyn`: the SDK's futures nest deeply, and without this indirection every
     // function binary would hit rustc's layout recursion limit.
-    let fut: Pin<Box<dyn Future<Output = Result<Value, AppError>> + Send + '_>> =
+    let fut: Pin<Box<dyn Future<Output = Result<Box<RawValue>, AppError>> + Send + '_>> =
         Box::pin(run(app, resolver, payload, &mut report));
     let result = fut.await;
     log_invocation(R::FIELD, request_id, &report, &result, started);
@@ -311,11 +325,11 @@ pub async fn serve_batch<R: BatchResolver>(resolver: R) -> Result<(), lambda_run
     .await
 }
 
-fn log_invocation(
+fn log_invocation<T>(
     field: Field,
     request_id: &str,
     report: &Report,
-    result: &Result<Value, AppError>,
+    result: &Result<T, AppError>,
     started: Instant,
 ) {
     let outcome = match result {
