@@ -220,13 +220,16 @@ pub trait BatchResolver: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Option<Self::Output>>, AppError>> + Send;
 }
 
+/// Admits one batch item: `Ok(None)` for an item its caller may not have (answered `null`), an
+/// error only when the store itself failed — then the whole batch fails rather than answering
+/// `null` for data that exists.
 async fn admit_item<R: BatchResolver>(
     app: &App,
     event: ResolverEvent,
-) -> Option<(Member, R::Source)> {
+) -> Result<Option<(Member, R::Source)>, AppError> {
     let refused = |why: &str, err: &dyn std::fmt::Display| {
         tracing::warn!(field = %R::FIELD, why, error = %err, "batch item refused");
-        None
+        Ok(None)
     };
     let caller = match parse_caller(
         event.identity.as_ref(),
@@ -237,10 +240,11 @@ async fn admit_item<R: BatchResolver>(
     };
     let member = match Member::admit(app, caller).await {
         Ok(m) => m,
+        Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => return Err(e),
         Err(e) => return refused("access", &e),
     };
     match serde_json::from_value::<R::Source>(event.source.unwrap_or_default()) {
-        Ok(source) => Some((member, source)),
+        Ok(source) => Ok(Some((member, source))),
         Err(e) => refused("source", &e),
     }
 }
@@ -259,7 +263,7 @@ async fn run_batch<R: BatchResolver>(
     let mut items = Vec::with_capacity(events.len());
     for event in events {
         let event = ResolverEvent::decode(event, R::FIELD)?;
-        items.push(admit_item::<R>(app, event).await);
+        items.push(admit_item::<R>(app, event).await?);
     }
     let n = items.len();
     report.caller = Some(if single { "batch-of-1" } else { "batch" });

@@ -136,3 +136,32 @@ async fn a_create_retried_after_a_timeout_with_its_client_token_makes_one_note()
     assert_eq!(copies, 1, "one note, not one per attempt");
     assert_eq!(items.len(), before + 1);
 }
+
+#[tokio::test]
+async fn a_batch_fails_as_a_whole_rather_than_answering_null_for_existing_authors() {
+    // Registry cached, then DynamoDB goes away: the BatchGetItem fails.
+    let (fx, proxy) = proxied().await;
+    let alice = Who::alice();
+    let mut e = event("Note", "author", &alice, json!({}));
+    e["source"] = json!({"id": "n1", "tenantId": "acme", "ownerId": alice.identity_id()});
+    proxy.set(Fault::Drop);
+    let r = shared::lambda::call_batch(
+        &fx.app,
+        &shared::api::NoteAuthor,
+        json!([e.clone(), e.clone()]),
+    )
+    .await;
+    assert_err(&r, "Unavailable");
+
+    // Cold registry and DynamoDB unreachable: the caller cannot be resolved, and that is not a
+    // refusal either.
+    let proxy = FaultProxy::start(&ddb_endpoint()).await;
+    let cold = Fixture::with(Options {
+        endpoint: Some(proxy.endpoint.clone()),
+        ..Options::default()
+    })
+    .await;
+    proxy.set(Fault::Drop);
+    let r = shared::lambda::call_batch(&cold.app, &shared::api::NoteAuthor, json!([e])).await;
+    assert_err(&r, "Unavailable");
+}
