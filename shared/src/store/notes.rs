@@ -380,11 +380,7 @@ impl TenantStore {
             .send()
             .await;
         match res {
-            Ok(out) => out
-                .attributes
-                .map(|i| self.note_of(i))
-                .transpose()?
-                .ok_or_else(|| AppError::Internal("UpdateItem returned no attributes".into())),
+            Ok(out) => self.returned_note(out.attributes, "UpdateItem"),
             Err(e) => {
                 let old = e.as_service_error().and_then(|s| match s {
                     UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
@@ -431,11 +427,7 @@ impl TenantStore {
             .send()
             .await;
         match res {
-            Ok(out) => out
-                .attributes
-                .map(|i| self.note_of(i))
-                .transpose()?
-                .ok_or_else(|| AppError::Internal("DeleteItem returned no attributes".into())),
+            Ok(out) => self.returned_note(out.attributes, "DeleteItem"),
             Err(e) => {
                 let old = e.as_service_error().and_then(|s| match s {
                     DeleteItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
@@ -447,6 +439,13 @@ impl TenantStore {
                 }
             }
         }
+    }
+
+    /// The note a write returned (`ReturnValues`); none is a store bug, not a client error.
+    fn returned_note(&self, attributes: Option<Item>, op: &str) -> Result<Note, AppError> {
+        let item =
+            attributes.ok_or_else(|| AppError::Internal(format!("{op} returned no attributes")))?;
+        self.note_of(item)
     }
 
     fn rejection(
