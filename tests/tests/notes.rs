@@ -337,7 +337,7 @@ async fn pages_cover_every_readable_note_once() {
 #[tokio::test]
 async fn the_tenant_cache_serves_warm_calls_and_expires() {
     let fx = Fixture::with(Options {
-        cache_ttl: Duration::from_secs(1),
+        cache_ttl: Duration::from_secs(3),
         ..Options::default()
     })
     .await;
@@ -349,7 +349,7 @@ async fn the_tenant_cache_serves_warm_calls_and_expires() {
         .unwrap();
     // Still cached: a warm function does not read the registry on every call.
     assert_eq!(kind(&fx.call(ListNotes, &alice, json!({})).await), "ok");
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(3100)).await;
     assert_err(&fx.call(ListNotes, &alice, json!({})).await, "Forbidden");
 }
 
