@@ -15,6 +15,8 @@ pub enum Fault {
     None,
     /// Answer the next N requests with `ProvisionedThroughputExceededException` (HTTP 400).
     Throttle(usize),
+    /// Answer the next N requests with `ThrottlingException` (HTTP 400).
+    Throttling(usize),
     /// Answer the next N requests with HTTP 500.
     ServerError(usize),
     /// Close every connection without answering (DynamoDB down).
@@ -66,7 +68,7 @@ impl FaultProxy {
         let mut f = self.fault.lock().unwrap();
         let now = f.clone();
         match &mut *f {
-            Fault::Throttle(n) | Fault::ServerError(n) => {
+            Fault::Throttle(n) | Fault::Throttling(n) | Fault::ServerError(n) => {
                 *n -= 1;
                 if *n == 0 {
                     *f = Fault::None;
@@ -87,6 +89,10 @@ impl FaultProxy {
                 Fault::Drop => return Ok(()),
                 Fault::Throttle(_) => {
                     let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
+                    respond(&mut conn, "400 Bad Request", body).await?;
+                }
+                Fault::Throttling(_) => {
+                    let body = r#"{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}"#;
                     respond(&mut conn, "400 Bad Request", body).await?;
                 }
                 Fault::ServerError(_) => {

@@ -39,7 +39,11 @@ async fn count_notes(fx: &Fixture) -> usize {
 async fn throttling_and_server_errors_are_retried_until_they_clear() {
     let (fx, proxy) = proxied().await;
     let alice = Who::alice();
-    for fault in [Fault::Throttle(2), Fault::ServerError(2)] {
+    for fault in [
+        Fault::Throttle(2),
+        Fault::Throttling(2),
+        Fault::ServerError(2),
+    ] {
         proxy.set(fault.clone());
         let before = proxy.seen();
         let n = fx
@@ -72,6 +76,7 @@ async fn persistent_throttling_or_a_dead_dynamodb_is_unavailable_in_bounded_time
     let notes_before = count_notes(&fx).await;
     for fault in [
         Fault::Throttle(usize::MAX),
+        Fault::Throttling(usize::MAX),
         Fault::ServerError(usize::MAX),
         Fault::Drop,
     ] {
