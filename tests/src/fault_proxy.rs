@@ -23,6 +23,8 @@ pub enum Fault {
     Drop,
     /// Forward each request, but hold its response this long (DynamoDB slow: the write happens).
     SlowResponse(Duration),
+    /// Answer the next N `BatchGetItem`s with every key unprocessed (other requests pass).
+    UnprocessedKeys(usize),
 }
 
 #[derive(Clone)]
@@ -64,11 +66,19 @@ impl FaultProxy {
     }
 
     /// Decides what to do with one request, consuming one count of a counted fault.
-    fn next_fault(&self) -> Fault {
+    fn next_fault(&self, request: &[u8]) -> Fault {
         let mut f = self.fault.lock().unwrap();
         let now = f.clone();
+        if let Fault::UnprocessedKeys(_) = now
+            && !String::from_utf8_lossy(request).contains("DynamoDB_20120810.BatchGetItem")
+        {
+            return Fault::None;
+        }
         match &mut *f {
-            Fault::Throttle(n) | Fault::Throttling(n) | Fault::ServerError(n) => {
+            Fault::Throttle(n)
+            | Fault::Throttling(n)
+            | Fault::ServerError(n)
+            | Fault::UnprocessedKeys(n) => {
                 *n -= 1;
                 if *n == 0 {
                     *f = Fault::None;
@@ -85,7 +95,7 @@ impl FaultProxy {
                 return Ok(());
             };
             self.seen.fetch_add(1, Ordering::SeqCst);
-            match self.next_fault() {
+            match self.next_fault(&request) {
                 Fault::Drop => return Ok(()),
                 Fault::Throttle(_) => {
                     let body = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
@@ -94,6 +104,28 @@ impl FaultProxy {
                 Fault::Throttling(_) => {
                     let body = r#"{"__type":"com.amazon.coral.availability#ThrottlingException","message":"Rate exceeded"}"#;
                     respond(&mut conn, "400 Bad Request", body).await?;
+                }
+                Fault::UnprocessedKeys(_) => {
+                    // Hand every requested key back as unprocessed, as DynamoDB does under load.
+                    let body_at = request
+                        .windows(4)
+                        .position(|w| w == b"\r\n\r\n")
+                        .map_or(0, |i| i + 4);
+                    let req: serde_json::Value =
+                        serde_json::from_slice(&request[body_at..]).unwrap_or_default();
+                    let items = req["RequestItems"].clone();
+                    let responses: serde_json::Map<String, serde_json::Value> = items
+                        .as_object()
+                        .map(|m| {
+                            m.keys()
+                                .map(|t| (t.clone(), serde_json::json!([])))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let body =
+                        serde_json::json!({"Responses": responses, "UnprocessedKeys": items})
+                            .to_string();
+                    respond(&mut conn, "200 OK", &body).await?;
                 }
                 Fault::ServerError(_) => {
                     let body = r#"{"__type":"com.amazon.coral.availability#InternalServerError","message":"Internal server error"}"#;

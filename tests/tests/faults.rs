@@ -170,3 +170,38 @@ async fn a_batch_fails_as_a_whole_rather_than_answering_null_for_existing_author
     let r = shared::lambda::call_batch(&cold.app, &shared::api::NoteAuthor, json!([e])).await;
     assert_err(&r, "Unavailable");
 }
+
+#[tokio::test]
+async fn unprocessed_keys_are_retried_a_bounded_number_of_times() {
+    let (fx, proxy) = proxied().await;
+    let alice = Who::alice();
+    fx.call(
+        shared::api::UpdateMyProfile,
+        &alice,
+        json!({"input": {"displayName": "Alice"}}),
+    )
+    .await
+    .unwrap();
+    let mut e = event("Note", "author", &alice, json!({}));
+    e["source"] = json!({"id": "n1", "tenantId": "acme", "ownerId": alice.identity_id()});
+    let batch = json!([e.clone(), e]);
+
+    // Twice handed back unprocessed, then served: the answer is complete.
+    proxy.set(Fault::UnprocessedKeys(2));
+    fx.requests.reset();
+    let got = shared::lambda::call_batch(&fx.app, &shared::api::NoteAuthor, batch.clone())
+        .await
+        .unwrap();
+    assert_eq!(got[0]["displayName"], "Alice");
+    assert_eq!(got[1]["displayName"], "Alice");
+    assert_eq!(fx.requests.count("BatchGetItem"), 3);
+
+    // Never served: a typed error after a bounded number of rounds, not a hang or a null.
+    proxy.set(Fault::UnprocessedKeys(usize::MAX));
+    fx.requests.reset();
+    let started = Instant::now();
+    let r = shared::lambda::call_batch(&fx.app, &shared::api::NoteAuthor, batch).await;
+    assert_err(&r, "Unavailable");
+    assert_eq!(fx.requests.count("BatchGetItem"), 6);
+    assert!(started.elapsed() < BOUND);
+}

@@ -208,7 +208,8 @@ impl TenantStore {
                 if pending.is_some() {
                     attempt += 1;
                     if attempt >= BATCH_GET_ATTEMPTS {
-                        return Err(AppError::Internal(format!(
+                        // Unprocessed keys are DynamoDB shedding load: retryable, like throttling.
+                        return Err(AppError::Unavailable(format!(
                             "BatchGetItem left keys unprocessed after {attempt} attempts"
                         )));
                     }
