@@ -3,7 +3,7 @@
 use lambda_runtime::{LambdaEvent, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     lambda_runtime::run(service_fn(|e: LambdaEvent<Value>| async move {
         Ok::<Value, lambda_runtime::Error>(e.payload)
