@@ -1,25 +1,79 @@
-// Demo tenants and the identities the local endpoint can impersonate (x-demo-identity header).
-// Each identity object is what AppSync puts in `identity` for that caller under AWS_IAM:
-// Identity Pool credentials, the provider list quoted the way AppSync quotes it.
+// Who the local stack knows: the demo tenants and users scripts/local.sh creates in the local
+// User Pools (moto), the Identity Pool roles, and the one function that turns a caller into the
+// `identity` object AppSync puts in the event under AWS_IAM for Identity Pool credentials.
+//
+// The header stand-ins at the bottom (`x-demo-identity: acme/alice`) are a test tool for
+// server.test.mjs: the endpoint accepts them only when started with --trust-identity-header.
 
 export const REGION = 'eu-central-1';
-export const IDENTITY_POOL_ID = `${REGION}:1cb638b4-0f0c-4078-9fe0-4dbd3582783d`;
-const ACCOUNT = '123456789012';
+// moto's default account: the ARNs the local stack hands out are in it.
+export const ACCOUNT_ID = '123456789012';
 
-const pool = (id) => `cognito-idp.${REGION}.amazonaws.com/${REGION}_${id}`;
+/**
+ * The roles the Identity Pool hands out (template.yaml: IdentityPoolRoles). AppSync reports the
+ * assumed role in `userArn` and the role's unique id in `username`; a deployed stack's roles get
+ * generated names and AROA ids, these are the local stand-ins.
+ */
+export const ROLES = {
+  authenticated: { resource: 'UserRole', name: 'NotesUserRole', id: 'AROAUSERROLEID000001' },
+  unauthenticated: { resource: 'GuestRole', name: 'NotesGuestRole', id: 'AROAGUESTROLEID00001' },
+};
+
+/** A Cognito User Pool's provider key, as listed in the Identity Pool and in `Logins`. */
+export const providerKey = (poolId, region = REGION) => `cognito-idp.${region}.amazonaws.com/${poolId}`;
+
+/**
+ * AppSync's `identity` for a caller with Identity Pool credentials:
+ *   provider: the User Pool provider key (null for guests), sub: the user's sub in that pool.
+ * `cognitoIdentityAuthProvider` is AppSync's quoted list, the pool and then pool:CognitoSignIn:sub.
+ */
+export function appsyncIdentity({ identityPoolId, identityId, provider = null, sub = null, sourceIp = '127.0.0.1', accountId = ACCOUNT_ID }) {
+  const authenticated = provider !== null;
+  const role = ROLES[authenticated ? 'authenticated' : 'unauthenticated'];
+  let authProvider = null;
+  if (authenticated) {
+    const entries = sub ? [provider, `${provider}:CognitoSignIn:${sub}`] : [provider];
+    authProvider = entries.map((e) => `"${e}"`).join(',');
+  }
+  return {
+    accountId,
+    cognitoIdentityAuthProvider: authProvider,
+    cognitoIdentityAuthType: authenticated ? 'authenticated' : 'unauthenticated',
+    cognitoIdentityId: identityId,
+    cognitoIdentityPoolId: identityPoolId,
+    sourceIp: [sourceIp],
+    userArn: `arn:aws:sts::${accountId}:assumed-role/${role.name}/CognitoIdentityCredentials`,
+    username: `${role.id}:CognitoIdentityCredentials`,
+  };
+}
+
+// Passwords meet the template's policy (12+ characters, upper, lower, digit). Local demo only.
+const user = (name, domain) => ({ name, username: `${name}@${domain}`, password: `${name[0].toUpperCase()}${name.slice(1)}-Local-Demo-1` });
+
+/**
+ * The demo tenants: each gets its own User Pool with the settings of a template.yaml pool
+ * (`userPool`, `client`), users signing in with their email, and is registered with tenantctl.
+ */
+export const DEMO_TENANTS = [
+  { tenantId: 'acme', name: 'Acme Corp', userPool: 'TenantAUserPool', client: 'TenantAUserPoolClient', users: [user('alice', 'acme.example'), user('carol', 'acme.example')] },
+  { tenantId: 'globex', name: 'Globex', userPool: 'TenantBUserPool', client: 'TenantBUserPoolClient', users: [user('bob', 'globex.example')] },
+];
+
+/** A User Pool that exists but that the Identity Pool does not list and no tenant registered. */
+export const OUTSIDER = { name: 'outsider', userPool: 'TenantAUserPool', client: 'TenantAUserPoolClient', users: [user('mallory', 'outsider.example')] };
+
+// ---------------------------------------------------------------- header stand-ins (test tool)
+
+/** The stand-ins' Identity Pool (the real one is created in moto by scripts/local.sh). */
+export const IDENTITY_POOL_ID = `${REGION}:1cb638b4-0f0c-4078-9fe0-4dbd3582783d`;
+
+const pool = (id) => providerKey(`${REGION}_${id}`);
 export const PROVIDERS = {
   acmePool: pool('AcmePool1'),
   globexPool: pool('GlobexPl1'),
-  globexOidc: `arn:aws:iam::${ACCOUNT}:oidc-provider/login.globex.example`,
+  globexOidc: `arn:aws:iam::${ACCOUNT_ID}:oidc-provider/login.globex.example`,
   unknownPool: pool('NoTenant9'),
 };
-
-/** What `tenantctl register` is run with for the demo. */
-export const TENANTS = [
-  { tenantId: 'acme', name: 'Acme Corp', provider: PROVIDERS.acmePool },
-  { tenantId: 'globex', name: 'Globex', provider: PROVIDERS.globexPool },
-  { tenantId: 'globex', name: 'Globex', provider: PROVIDERS.globexOidc },
-];
 
 // name -> [provider key or null for guests, identity-id suffix, User Pool sub or null]
 const PEOPLE = {
@@ -33,37 +87,10 @@ const PEOPLE = {
 
 export const DEMO_NAMES = Object.keys(PEOPLE);
 
-/** The AppSync identity object for a demo name, or null if there is no such name. */
+/** The AppSync identity object for a stand-in name, or null if there is no such name. */
 export function demoIdentity(name) {
   const person = PEOPLE[name];
   if (!person) return null;
   const [provider, id, sub] = person;
-  const base = {
-    accountId: ACCOUNT,
-    cognitoIdentityId: `${REGION}:${id}`,
-    cognitoIdentityPoolId: IDENTITY_POOL_ID,
-    sourceIp: ['127.0.0.1'],
-  };
-  if (provider === null) {
-    return {
-      ...base,
-      cognitoIdentityAuthType: 'unauthenticated',
-      cognitoIdentityAuthProvider: null,
-      userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/NotesGuestRole/CognitoIdentityCredentials`,
-      username: 'AROAGUESTROLEID00001:CognitoIdentityCredentials',
-    };
-  }
-  const entries = sub ? [provider, `${provider}:CognitoSignIn:${sub}`] : [provider];
-  return {
-    ...base,
-    cognitoIdentityAuthType: 'authenticated',
-    cognitoIdentityAuthProvider: entries.map((e) => `"${e}"`).join(','),
-    userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/NotesUserRole/CognitoIdentityCredentials`,
-    username: 'AROAUSERROLEID000001:CognitoIdentityCredentials',
-  };
-}
-
-// `node identities.mjs tenants` prints "tenantId<TAB>name<TAB>provider" lines for scripts/local.sh.
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()) && process.argv[2] === 'tenants') {
-  for (const t of TENANTS) console.log([t.tenantId, t.name, t.provider].join('\t'));
+  return appsyncIdentity({ identityPoolId: IDENTITY_POOL_ID, identityId: `${REGION}:${id}`, provider, sub });
 }

@@ -1,34 +1,49 @@
 #!/usr/bin/env node
-// A local AppSync-style GraphQL endpoint. Every field that template.yaml gives a resolver is
-// resolved by invoking the real function under `cargo lambda watch`, through the same
-// APPSYNC_JS handler the deployed resolver runs (resolvers/*.js): the same Direct Lambda event,
-// BatchInvoke arrays for batched fields, and typed errors as AppSync would return them.
+// A local AppSync-style GraphQL endpoint with AppSync's AWS_IAM authorization, and the local
+// Cognito Identity Pool that hands out the credentials it accepts.
 //
-//   node local/server.mjs --port 4000 --lambda http://127.0.0.1:9000 --local
+// Every field that template.yaml gives a resolver is resolved by invoking the real function under
+// `cargo lambda watch`, through the same APPSYNC_JS handler the deployed resolver runs
+// (resolvers/*.js): the same Direct Lambda event, BatchInvoke arrays for batched fields, and typed
+// errors as AppSync would return them.
 //
-// No Identity Pool runs locally, so in local mode (--local) the caller is chosen per request by
-// the header `x-demo-identity: acme/alice` (see identities.mjs). Without --local the header is
-// refused.
+//   node local/server.mjs --port 4000 --lambda http://127.0.0.1:9000 \
+//        --moto http://127.0.0.1:5000 --identity-port 4001
+//
+// Requests must be SigV4-signed (service appsync) with credentials the Identity Pool endpoint
+// (--identity-port, Cognito Identity's own API; configuration in moto) issued; the signature is
+// verified before anything runs (sigv4.mjs), and the caller's `identity` is built from the key's
+// Identity Pool identity as AppSync builds it. Each role's root fields come from template.yaml's
+// UserRole / GuestRole policies.
+//
+// --trust-identity-header also accepts `x-demo-identity: acme/alice` (identities.mjs) instead of a
+// signature: a test tool for server.test.mjs, never what scripts/local.sh starts.
 import http from 'node:http';
+import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, defaultFieldResolver, execute, parse, print, specifiedRules, validate } from 'graphql';
 import { AppSyncError, loadAppsyncJs } from './appsync-js.mjs';
-import { DEMO_NAMES, demoIdentity } from './identities.mjs';
+import { ACCOUNT_ID, DEMO_NAMES, REGION, appsyncIdentity, demoIdentity } from './identities.mjs';
+import { CredentialStore, answerPreflight, createIdentityService } from './identity-pool.mjs';
+import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { loadWiring } from './wiring.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { port: 4000, host: '127.0.0.1', lambda: 'http://127.0.0.1:9000', local: false };
+  const opts = { port: 4000, host: '127.0.0.1', lambda: 'http://127.0.0.1:9000', trustIdentityHeader: false, moto: null, identityPort: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') opts.port = Number(argv[++i]);
     else if (a === '--host') opts.host = argv[++i];
     else if (a === '--lambda') opts.lambda = argv[++i];
-    else if (a === '--local') opts.local = true;
+    else if (a === '--moto') opts.moto = argv[++i];
+    else if (a === '--identity-port') opts.identityPort = Number(argv[++i]);
+    else if (a === '--trust-identity-header') opts.trustIdentityHeader = true;
     else throw new Error(`unknown argument ${a}`);
   }
+  if ((opts.moto === null) !== (opts.identityPort === null)) throw new Error('--moto and --identity-port go together');
   return opts;
 }
 
@@ -96,8 +111,8 @@ function toGraphQLError(e, info) {
 
 /** Collects BatchInvoke payloads of one field per tick and sends them as arrays. */
 class Batcher {
-  constructor(lambdaUrl, fn, maxBatchSize) {
-    this.lambdaUrl = lambdaUrl;
+  constructor(invoke, fn, maxBatchSize) {
+    this.invoke = invoke;
     this.fn = fn;
     this.max = maxBatchSize;
     this.queue = [];
@@ -115,7 +130,7 @@ class Batcher {
     this.queue = [];
     for (let i = 0; i < queue.length; i += this.max) {
       const chunk = queue.slice(i, i + this.max);
-      const out = await invokeFunction(this.lambdaUrl, this.fn, chunk.map((c) => c.payload));
+      const out = await this.invoke(this.fn, chunk.map((c) => c.payload));
       chunk.forEach((c, j) => {
         if (out.error) c.resolve({ error: out.error });
         else if (!Array.isArray(out.result) || out.result.length !== chunk.length) {
@@ -126,18 +141,40 @@ class Batcher {
   }
 }
 
-export function createServer({ lambda, local }) {
-  const { schema, resolvers, guestFields } = loadWiring(ROOT);
+// AppSync's CORS answer: any origin, and the headers a browser client may read.
+const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'x-amzn-RequestId,x-amzn-ErrorType,x-amz-user-agent,x-amzn-ErrorMessage,Date,x-amz-schema-version',
+};
+
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+/**
+ * The GraphQL endpoint's request handler (an http.Server).
+ *   lambda: `cargo lambda watch`'s Invoke API
+ *   credentials: the Identity Pool's CredentialStore (keys a signature may be made with)
+ *   trustIdentityHeader: also accept `x-demo-identity` stand-ins (tests only)
+ * `server.invocations` counts function invocations (a BatchInvoke counts once); GET
+ * /__local/invocations answers it, so a test can assert that a refused request invoked nothing.
+ */
+export function createServer({ lambda, credentials = new CredentialStore(), trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID }) {
+  const { schema, resolvers, allows } = loadWiring(ROOT);
   const handlers = new Map();
   for (const [key, w] of resolvers) handlers.set(key, loadAppsyncJs(w.code));
+  const invocations = { count: 0 };
+  const invoke = (name, payload) => {
+    invocations.count += 1;
+    return invokeFunction(lambda, name, payload);
+  };
 
   async function fieldResolver(source, args, context, info) {
     const key = `${info.parentType.name}.${info.fieldName}`;
     const wiring = resolvers.get(key);
     if (!wiring) return defaultFieldResolver(source, args, context, info);
     const isRoot = info.parentType.name === 'Query' || info.parentType.name === 'Mutation';
-    // The Identity Pool's guest role may call only the fields its IAM policy names.
-    if (isRoot && context.identity?.cognitoIdentityAuthType === 'unauthenticated' && !guestFields.has(key)) {
+    // AppSync's IAM check: the caller's role must grant appsync:GraphQL on the field's ARN
+    // (template.yaml's UserRole / GuestRole), else the field is refused before its resolver runs.
+    if (isRoot && !allows[context.identity.cognitoIdentityAuthType]?.(info.parentType.name, info.fieldName)) {
       throw new GraphQLError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, {
         nodes: info.fieldNodes,
         path: info.path,
@@ -160,12 +197,12 @@ export function createServer({ lambda, local }) {
       if (req.operation === 'BatchInvoke') {
         let batcher = context.batchers.get(key);
         if (!batcher) {
-          batcher = new Batcher(lambda, wiring.function, Math.max(1, wiring.maxBatchSize || 1));
+          batcher = new Batcher(invoke, wiring.function, Math.max(1, wiring.maxBatchSize || 1));
           context.batchers.set(key, batcher);
         }
         out = await batcher.load(req.payload);
       } else {
-        out = await invokeFunction(lambda, wiring.function, req.payload);
+        out = await invoke(wiring.function, req.payload);
       }
       return handler.response({ ...ctx, result: out.result ?? null, error: out.error });
     } catch (e) {
@@ -186,38 +223,74 @@ export function createServer({ lambda, local }) {
     };
   }
 
-  function send(res, status, body) {
-    res.writeHead(status, { 'content-type': 'application/json' });
+  function send(res, status, body, headers = {}) {
+    res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', 'x-amzn-requestid': randomUUID(), ...CORS_HEADERS, ...headers });
     res.end(JSON.stringify(body));
   }
 
-  return http.createServer(async (req, res) => {
-    if (req.method === 'GET' && (req.url === '/health' || req.url === '/')) {
-      return send(res, 200, { ok: true, fields: [...resolvers.keys()], identities: local ? DEMO_NAMES : [] });
+  const refuse = (res, r) => send(res, r.status, r.body(), { 'x-amzn-errortype': r.errorType });
+
+  /** Who is calling: an AppSync identity, or a Refusal thrown before anything runs. */
+  async function authenticate(req, body) {
+    const demo = req.headers['x-demo-identity'];
+    if (demo !== undefined) {
+      if (!trustIdentityHeader) {
+        throw new Refusal(403, 'UnauthorizedException', 'x-demo-identity is accepted only when the endpoint runs with --trust-identity-header (tests).');
+      }
+      const identity = demoIdentity(String(demo));
+      if (!identity) throw new Refusal(401, 'UnauthorizedException', `Unknown demo identity '${demo}'; one of: ${DEMO_NAMES.join(', ')}.`);
+      return identity;
     }
-    if (req.url !== '/graphql' || req.method !== 'POST') {
+    const { record } = await verifySigV4({
+      method: req.method,
+      url: req.url,
+      headers: req.headers,
+      body,
+      region,
+      service: 'appsync',
+      lookup: (id) => credentials.lookup(id),
+    });
+    const ip = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    return appsyncIdentity({ ...record.who, sourceIp: ip, accountId });
+  }
+
+  async function readBody(req) {
+    const chunks = [];
+    let size = 0;
+    for await (const c of req) {
+      size += c.length;
+      if (size > MAX_BODY_BYTES) throw new Refusal(413, 'PayloadTooLargeException', 'The request body is too large.');
+      chunks.push(c);
+    }
+    return Buffer.concat(chunks);
+  }
+
+  const server = http.createServer(async (req, res) => {
+    const path = req.url.split('?')[0];
+    if (req.method === 'GET' && (path === '/health' || path === '/')) {
+      return send(res, 200, { ok: true, fields: [...resolvers.keys()], identities: trustIdentityHeader ? DEMO_NAMES : [] });
+    }
+    if (req.method === 'GET' && path === '/__local/invocations') {
+      return send(res, 200, { invocations: invocations.count });
+    }
+    if (path === '/graphql' && req.method === 'OPTIONS') return answerPreflight(req, res, 'GET, POST, OPTIONS');
+    if (path !== '/graphql' || req.method !== 'POST') {
       return send(res, 404, { errors: [{ errorType: 'NotFound', message: 'POST GraphQL requests to /graphql' }] });
     }
-    const demo = req.headers['x-demo-identity'];
-    let identity = null;
-    if (demo !== undefined) {
-      if (!local) {
-        return send(res, 403, { errors: [{ errorType: 'UnauthorizedException', message: 'x-demo-identity is accepted only when the endpoint runs in local mode (--local).' }] });
-      }
-      identity = demoIdentity(String(demo));
-      if (!identity) {
-        return send(res, 401, { errors: [{ errorType: 'UnauthorizedException', message: `Unknown demo identity '${demo}'; one of: ${DEMO_NAMES.join(', ')}.` }] });
-      }
-    } else {
-      // AppSync refuses an AWS_IAM request without a signature before any resolver runs.
-      return send(res, 401, { errors: [{ errorType: 'UnauthorizedException', message: local ? `Valid authorization header not provided: send x-demo-identity (one of: ${DEMO_NAMES.join(', ')}).` : 'Valid authorization header not provided.' }] });
+
+    let identity;
+    let raw;
+    try {
+      raw = await readBody(req);
+      identity = await authenticate(req, raw);
+    } catch (e) {
+      if (e instanceof Refusal) return refuse(res, e);
+      throw e;
     }
 
     let body;
     try {
-      const chunks = [];
-      for await (const c of req) chunks.push(c);
-      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      body = JSON.parse(raw.toString('utf8'));
     } catch {
       return send(res, 400, { errors: [{ errorType: 'MalformedHttpRequestException', message: 'The body must be JSON: {"query": ..., "variables": ...}.' }] });
     }
@@ -242,15 +315,28 @@ export function createServer({ lambda, local }) {
     if (result.errors?.length) out.errors = result.errors.map(formatError);
     return send(res, 200, out);
   });
+  server.invocations = invocations;
+  return server;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const opts = parseArgs(process.argv.slice(2));
-  const server = createServer(opts);
-  server.listen(opts.port, opts.host, () => {
-    console.log(`GraphQL endpoint: http://${opts.host}:${server.address().port}/graphql${opts.local ? ' (local mode: x-demo-identity accepted)' : ''}`);
+  const credentials = new CredentialStore();
+  const servers = [];
+  const graphql = createServer({ lambda: opts.lambda, credentials, trustIdentityHeader: opts.trustIdentityHeader });
+  servers.push(graphql);
+  graphql.listen(opts.port, opts.host, () => {
+    console.log(`GraphQL endpoint: http://${opts.host}:${graphql.address().port}/graphql${opts.trustIdentityHeader ? ' (x-demo-identity trusted: tests only)' : ''}`);
   });
-  const stop = () => server.close(() => process.exit(0));
+  if (opts.moto) {
+    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials });
+    const idServer = http.createServer((req, res) => identity.handle(req, res));
+    servers.push(idServer);
+    idServer.listen(opts.identityPort, opts.host, () => {
+      console.log(`Cognito Identity endpoint: http://${opts.host}:${idServer.address().port} (configuration in moto at ${opts.moto})`);
+    });
+  }
+  const stop = () => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -3,6 +3,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { CredentialStore } from './identity-pool.mjs';
 import { createServer } from './server.mjs';
 
 const calls = [];
@@ -47,22 +50,71 @@ async function post(url, query, who, variables = {}) {
   return { status: res.status, body: await res.json() };
 }
 
-test('the demo header is refused unless the endpoint runs in local mode', async () => {
-  await withEndpoint({ local: false }, async (url) => {
+test('the demo header is refused unless the endpoint trusts it (--trust-identity-header)', async () => {
+  await withEndpoint({ trustIdentityHeader: false }, async (url) => {
     const r = await post(url, '{ me { identityId } }', 'acme/alice');
     assert.equal(r.status, 403);
-    assert.match(r.body.errors[0].message, /local mode/);
+    assert.match(r.body.errors[0].message, /--trust-identity-header/);
   });
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     assert.equal((await post(url, '{ me { identityId } }', 'nobody/x')).status, 401);
-    assert.equal((await post(url, '{ me { identityId } }')).status, 401);
+    // Without the header, a request needs a signature as on AppSync.
+    const unsigned = await post(url, '{ me { identityId } }');
+    assert.equal(unsigned.status, 403);
+    assert.deepEqual(unsigned.body, { errors: [{ errorType: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }] });
+  });
+});
+
+test('a SigV4 request with Identity Pool credentials reaches the function as that identity', async () => {
+  calls.length = 0;
+  answer = () => ({ status: 200, body: { identityId: 'x' } });
+  const credentials = new CredentialStore();
+  const who = { identityId: 'eu-central-1:11111111-2222-4333-8444-555555555555', identityPoolId: 'eu-central-1:pool', provider: 'cognito-idp.eu-central-1.amazonaws.com/eu-central-1_abc', sub: 'sub-1' };
+  const key = credentials.issue(who);
+  await withEndpoint({ credentials }, async (url) => {
+    const u = new URL(url);
+    const body = JSON.stringify({ query: '{ me { identityId } }' });
+    const signer = new SignatureV4({ credentials: { accessKeyId: key.accessKeyId, secretAccessKey: key.secretAccessKey, sessionToken: key.sessionToken }, region: 'eu-central-1', service: 'appsync', sha256: Sha256, applyChecksum: false });
+    const signed = await signer.sign({ method: 'POST', protocol: 'http:', hostname: u.hostname, port: Number(u.port), path: u.pathname, query: {}, headers: { host: u.host, 'content-type': 'application/json' }, body });
+    const server = await fetch(url, { method: 'POST', headers: signed.headers, body });
+    assert.equal(server.status, 200, await server.clone().text());
+    assert.deepEqual(await server.json(), { data: { me: { identityId: 'x' } } });
+    // The same key, the body changed after signing: refused, nothing invoked.
+    const before = (await (await fetch(`${u.origin}/__local/invocations`)).json()).invocations;
+    const tampered = await fetch(url, { method: 'POST', headers: signed.headers, body: body.replace('me', 'notes') });
+    assert.equal(tampered.status, 403);
+    assert.equal((await tampered.json()).errors[0].errorType, 'InvalidSignatureException');
+    assert.equal((await (await fetch(`${u.origin}/__local/invocations`)).json()).invocations, before);
+  });
+  assert.equal(calls.length, 1);
+  assert.deepEqual(calls[0].payload.identity, {
+    accountId: '123456789012',
+    cognitoIdentityAuthProvider: '"cognito-idp.eu-central-1.amazonaws.com/eu-central-1_abc","cognito-idp.eu-central-1.amazonaws.com/eu-central-1_abc:CognitoSignIn:sub-1"',
+    cognitoIdentityAuthType: 'authenticated',
+    cognitoIdentityId: who.identityId,
+    cognitoIdentityPoolId: who.identityPoolId,
+    sourceIp: ['127.0.0.1'],
+    userArn: 'arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials',
+    username: 'AROAUSERROLEID000001:CognitoIdentityCredentials',
+  });
+});
+
+test('CORS: preflights are answered and answers carry AppSync\'s CORS headers', async () => {
+  await withEndpoint({}, async (url) => {
+    const pre = await fetch(url, { method: 'OPTIONS', headers: { origin: 'http://localhost:5173', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,x-amz-date,x-amz-security-token,x-amz-user-agent' } });
+    assert.equal(pre.status, 200);
+    assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+    assert.match(pre.headers.get('access-control-allow-headers'), /x-amz-security-token/);
+    const refused = await fetch(url, { method: 'POST', headers: { origin: 'http://localhost:5173', 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(refused.headers.get('access-control-allow-origin'), '*');
+    assert.equal(refused.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
   });
 });
 
 test('a field is resolved by its function with the Direct Lambda event AppSync sends', async () => {
   calls.length = 0;
   answer = () => ({ status: 200, body: { id: 'n1', title: 'T', extra: 'ignored' } });
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     const r = await post(url, 'query Q($id: ID!) { note(id: $id) { id heading: title } }', 'acme/alice', { id: 'n1' });
     assert.deepEqual(r.body, { data: { note: { id: 'n1', heading: 'T' } } });
   });
@@ -82,7 +134,7 @@ test('a field is resolved by its function with the Direct Lambda event AppSync s
 
 test('function errors come back typed, as the deployed response handler raises them', async () => {
   answer = () => ({ status: 500, body: { errorType: 'ConflictError', errorMessage: 'ConflictError: expectedVersion 1 is stale.' } });
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     const r = await post(url, 'mutation { deleteNote(id: "n1", expectedVersion: 1) { id } }', 'acme/alice');
     assert.equal(r.status, 200);
     assert.equal(r.body.data, null);
@@ -95,7 +147,7 @@ test('function errors come back typed, as the deployed response handler raises t
 test('guests reach only the fields the guest role names, before any function runs', async () => {
   calls.length = 0;
   answer = () => ({ status: 200, body: { items: [], nextToken: null } });
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     const r = await post(url, '{ notes { items { id } } }', 'guest');
     assert.equal(r.body.errors[0].errorType, 'Unauthorized');
     assert.equal(calls.length, 0);
@@ -106,7 +158,7 @@ test('guests reach only the fields the guest role names, before any function run
 });
 
 test('invalid queries are refused like AppSync does', async () => {
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     const r = await post(url, '{ nope }', 'acme/alice');
     assert.equal(r.status, 400);
     assert.equal(r.body.errors[0].errorType, 'GraphQLValidationException');
@@ -121,7 +173,7 @@ test('batched nested fields reach their function as one BatchInvoke array per re
     // note-author: one answer per event, in order; null for the second.
     return { status: 200, body: payload.map((e, i) => (i === 1 ? null : { identityId: e.source.ownerId, displayName: `name of ${e.source.id}`, role: 'MEMBER', updatedAt: 'x' })) };
   };
-  await withEndpoint({ local: true }, async (url) => {
+  await withEndpoint({ trustIdentityHeader: true }, async (url) => {
     const r = await post(url, '{ notes { items { id author { displayName } } } }', 'acme/alice');
     assert.deepEqual(r.body.data.notes.items, [
       { id: 'n1', author: { displayName: 'name of n1' } },

@@ -37,11 +37,99 @@ function getAttTarget(v, attr) {
   return text.slice(0, -attr.length - 1);
 }
 
+/** template.yaml, parsed with CloudFormation's short-form intrinsics kept as { tag: value }. */
+export function loadTemplate(root) {
+  return parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags });
+}
+
 /**
- * { schema, resolvers: Map("Type.field" -> { function, code, maxBatchSize }), guestFields: Set("Type.field") }
+ * The field permissions of an IAM role in template.yaml: a predicate over (type, field) that is
+ * true when one of the role's `appsync:GraphQL` statements names that field's ARN, `*`
+ * patterns included (`.../types/Query/fields/*`). Only the ARN's `types/T/fields/F` tail is
+ * compared: the API id, region and account are the deployed stack's and mean nothing here.
+ */
+export function roleFieldMatcher(template, roleResource) {
+  const role = template.Resources[roleResource];
+  if (!role) throw new Error(`template.yaml has no ${roleResource}`);
+  const patterns = [];
+  for (const policy of role.Properties.Policies ?? []) {
+    for (const st of [].concat(policy.PolicyDocument.Statement)) {
+      if (st.Effect !== 'Allow' || ![].concat(st.Action).includes('appsync:GraphQL')) continue;
+      for (const r of [].concat(st.Resource)) {
+        const arn = r.Sub ?? r;
+        const m = /\/types\/([^/]+)\/fields\/([^/]+)$/.exec(arn);
+        if (!m) continue;
+        const glob = (s) => s.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+        patterns.push(new RegExp(`^${glob(m[1])}/${glob(m[2])}$`));
+      }
+    }
+  }
+  return (type, field) => patterns.some((p) => p.test(`${type}/${field}`));
+}
+
+// CloudFormation property names that differ from the Cognito API's.
+const USER_POOL_RENAMES = { UserPoolName: null, UserPoolTags: 'UserPoolTags' };
+
+function literal(value, where) {
+  // The local stack creates these through the API, so only literal settings can be copied; a
+  // setting built from an intrinsic (!Ref, !If, ...) would need a deployed stack to mean anything.
+  const json = JSON.stringify(value);
+  if (/"(Ref|GetAtt|Sub|If|Join|Select|FindInMap|ImportValue)"\s*:/.test(json)) {
+    throw new Error(`${where}: the local stack copies only literal settings, got ${json}`);
+  }
+  return value;
+}
+
+/**
+ * The Cognito settings the local stack copies from template.yaml, as Cognito API inputs:
+ * CreateUserPool / CreateUserPoolClient parameters of a pool / client resource (name and pool id
+ * left to the caller) and the Identity Pool's flags and per-provider ServerSideTokenCheck.
+ */
+export function cognitoSettings(template) {
+  const res = template.Resources;
+  const userPool = (name) => {
+    const props = res[name]?.Properties;
+    if (res[name]?.Type !== 'AWS::Cognito::UserPool') throw new Error(`${name} is not an AWS::Cognito::UserPool`);
+    const out = {};
+    for (const [k, v] of Object.entries(props)) {
+      const to = k in USER_POOL_RENAMES ? USER_POOL_RENAMES[k] : k;
+      if (to) out[to] = literal(v, `${name}.${k}`);
+    }
+    return out;
+  };
+  const userPoolClient = (name) => {
+    const props = res[name]?.Properties;
+    if (res[name]?.Type !== 'AWS::Cognito::UserPoolClient') throw new Error(`${name} is not an AWS::Cognito::UserPoolClient`);
+    const out = {};
+    for (const [k, v] of Object.entries(props)) if (k !== 'UserPoolId') out[k] = literal(v, `${name}.${k}`);
+    return out;
+  };
+  const ip = Object.values(res).find((r) => r.Type === 'AWS::Cognito::IdentityPool')?.Properties;
+  if (!ip) throw new Error('template.yaml has no AWS::Cognito::IdentityPool');
+  // Which client of which pool the Identity Pool trusts: the entries written out literally
+  // (ClientId: !Ref <client>, ProviderName: !GetAtt <pool>.ProviderName); the optional !If ones
+  // are for extra tenants added at deploy time.
+  const providers = (ip.CognitoIdentityProviders ?? [])
+    .filter((p) => p.ClientId?.Ref && p.ProviderName?.GetAtt)
+    .map((p) => ({ userPool: getAttTarget(p.ProviderName, 'ProviderName'), client: p.ClientId.Ref, ServerSideTokenCheck: p.ServerSideTokenCheck ?? false }));
+  return {
+    userPool,
+    userPoolClient,
+    identityPool: {
+      AllowUnauthenticatedIdentities: literal(ip.AllowUnauthenticatedIdentities ?? false, 'IdentityPool.AllowUnauthenticatedIdentities'),
+      AllowClassicFlow: literal(ip.AllowClassicFlow ?? false, 'IdentityPool.AllowClassicFlow'),
+      providers,
+    },
+  };
+}
+
+/**
+ * { schema, resolvers: Map("Type.field" -> { function, code, maxBatchSize }),
+ *   allows: { authenticated(type, field), unauthenticated(type, field) } }
+ * `allows` are the Identity Pool roles' field permissions (UserRole, GuestRole).
  */
 export function loadWiring(root) {
-  const template = parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags });
+  const template = loadTemplate(root);
   const resources = template.Resources;
   const resolvers = new Map();
   for (const [name, r] of Object.entries(resources)) {
@@ -57,16 +145,14 @@ export function loadWiring(root) {
     });
   }
 
-  const guestFields = new Set();
-  for (const policy of resources.GuestRole.Properties.Policies) {
-    for (const st of policy.PolicyDocument.Statement) {
-      for (const r of [].concat(st.Resource)) {
-        const arn = r.Sub ?? r;
-        const m = /\/types\/([^/]+)\/fields\/([^/]+)$/.exec(arn);
-        if (m) guestFields.add(`${m[1]}.${m[2]}`);
-      }
-    }
-  }
+  // The roles the Identity Pool hands out (IdentityPoolRoleAttachment): their policies decide
+  // which root fields each kind of caller may call, as AppSync's IAM check does.
+  const attachment = Object.values(resources).find((r) => r.Type === 'AWS::Cognito::IdentityPoolRoleAttachment');
+  const roleOf = (kind) => getAttTarget(attachment.Properties.Roles[kind], 'Arn');
+  const allows = {
+    authenticated: roleFieldMatcher(template, roleOf('authenticated')),
+    unauthenticated: roleFieldMatcher(template, roleOf('unauthenticated')),
+  };
 
   const schema = buildSchema(APPSYNC_PRELUDE + readFileSync(join(root, 'schema.graphql'), 'utf8'));
   for (const typeName of ['Query', 'Mutation']) {
@@ -77,5 +163,5 @@ export function loadWiring(root) {
       }
     }
   }
-  return { schema, resolvers, guestFields };
+  return { schema, resolvers, allows, roles: { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } };
 }
