@@ -80,6 +80,15 @@ impl std::fmt::Debug for Session {
     }
 }
 
+impl std::fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
 /// What a session needs before its credentials can sign a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Plan {
