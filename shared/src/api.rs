@@ -16,6 +16,7 @@ use crate::pagination::{self, Binding, Limit};
 use crate::profiles::{self, DisplayName, Profile, Role};
 use crate::store::{Page, PublicNotes as PublicNotesView, TenantStore, Writer};
 use crate::tenancy::TenantId;
+use crate::text::shorten;
 
 /// GraphQL `Caller`.
 #[derive(Debug, Serialize)]
@@ -328,6 +329,7 @@ impl BatchResolver for NoteAuthor {
         type_name: "Note",
         field_name: "author",
     };
+    const MAX_BATCH_SIZE: usize = 100;
     type Source = NoteRef;
     type Output = Profile;
 
@@ -351,8 +353,8 @@ impl BatchResolver for NoteAuthor {
                     security_event = "foreign_parent",
                     field = %Self::FIELD,
                     caller_tenant = %tenant,
-                    note_tenant = %note.tenant_id.chars().take(64).collect::<String>(),
-                    note_id = %note.id.chars().take(64).collect::<String>(),
+                    note_tenant = %shorten(&note.tenant_id, 64),
+                    note_id = %shorten(&note.id, 64),
                     "refused a Note.author item whose note belongs to another tenant"
                 );
                 plan.push(None);

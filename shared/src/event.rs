@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::AppError;
+use crate::text::shorten;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,16 +63,12 @@ impl ResolverEvent {
         {
             return Err(AppError::validation(format!(
                 "Misrouted event: this function resolves {field}, not {}.{}.",
-                shorten(&event.info.parent_type_name),
-                shorten(&event.info.field_name)
+                shorten(&event.info.parent_type_name, 64),
+                shorten(&event.info.field_name, 64)
             )));
         }
         Ok(event)
     }
-}
-
-fn shorten(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::AppError;
+use crate::text::shorten;
 
 /// Upper bound for the whole provider string; real ones are < 300 bytes.
 const MAX_PROVIDER_STRING: usize = 2048;
@@ -254,7 +255,7 @@ pub fn parse_provider(raw: &str) -> Result<(ProviderKey, Option<String>), AppErr
 /// Parses one unquoted entry. Errors are `ValidationError`s; the event path turns them into
 /// `Unauthorized`.
 fn parse_entry(entry: &str) -> Result<Entry, AppError> {
-    let bad = || AppError::validation(format!("'{}' is not a provider key.", shorten(entry)));
+    let bad = || AppError::validation(format!("'{}' is not a provider key.", shorten(entry, 80)));
     if entry.is_empty()
         || entry.len() > 1024
         || entry
@@ -384,14 +385,6 @@ fn is_hostname(host: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
-}
-
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(80).collect();
-    if out.len() < s.len() {
-        out.push('…');
-    }
-    out
 }
 
 #[cfg(test)]

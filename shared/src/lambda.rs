@@ -18,6 +18,7 @@ use crate::identity::{Caller, User, parse_caller};
 use crate::store::{Db, TenantStore};
 use crate::tenancy::{ActiveTenant, TenantRegistry};
 use crate::tenant_credentials::TenantCredentials;
+use crate::text::shorten;
 
 /// What a warm function keeps between invocations: configuration, the table, the tenant cache.
 pub struct App {
@@ -92,20 +93,32 @@ pub struct Member {
     pub store: TenantStore,
 }
 
+impl Member {
+    /// The refusal a guest gets from every field that needs a signed-in user.
+    fn refuse_guest(_: &Caller) -> AppError {
+        AppError::Unauthorized(
+            "Sign in to call this field; guests may call only Query.me and Query.publicNotes."
+                .into(),
+        )
+    }
+
+    /// A user whose tenant the registry has already admitted.
+    async fn of(app: &App, user: User, tenant: ActiveTenant) -> Result<Self, AppError> {
+        let db = app.db_for(&tenant).await?;
+        Ok(Member {
+            user,
+            store: TenantStore::new(db, tenant),
+        })
+    }
+}
+
 impl Access for Member {
     async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
         match caller {
-            Caller::Guest(_) => Err(AppError::Unauthorized(
-                "Sign in to call this field; guests may call only Query.me and Query.publicNotes."
-                    .into(),
-            )),
+            guest @ Caller::Guest(_) => Err(Member::refuse_guest(&guest)),
             Caller::User(user) => {
                 let tenant = app.registry.tenant_of(&user).await?;
-                let db = app.db_for(&tenant).await?;
-                Ok(Member {
-                    user,
-                    store: TenantStore::new(db, tenant),
-                })
+                Member::of(app, user, tenant).await
             }
         }
     }
@@ -136,13 +149,27 @@ struct Report {
     tenant: Option<String>,
 }
 
+/// The invocation's payload, decoded by us rather than by the runtime, so that text the runtime
+/// could not decode (valid JSON syntax that is not valid Unicode, e.g. a lone surrogate escape
+/// `\ud800` in a title) gets our `ValidationError` instead of a crate's error type. Lambda itself
+/// refuses a payload that is not JSON syntax before the function runs, and a raw JSON value
+/// skips over string escapes without decoding them, so the runtime's own step cannot fail.
+pub fn decode_payload(raw: &RawValue) -> Result<Value, AppError> {
+    serde_json::from_str(raw.get()).map_err(|e| {
+        AppError::validation(format!(
+            "The event is not valid JSON text ({}); strings must be valid Unicode.",
+            shorten(&e.to_string(), 120)
+        ))
+    })
+}
+
 async fn run<R: Resolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     report: &mut Report,
 ) -> Result<Box<RawValue>, AppError> {
-    let event = ResolverEvent::decode(payload, R::FIELD)?;
+    let event = ResolverEvent::decode(payload?, R::FIELD)?;
     let caller = parse_caller(
         event.identity.as_ref(),
         app.config.identity_pool_id.as_deref(),
@@ -156,7 +183,7 @@ async fn run<R: Resolver>(
         other => other,
     };
     let args: R::Args = serde_json::from_value(arguments).map_err(|e| {
-        let msg: String = e.to_string().chars().take(200).collect();
+        let msg = shorten(&e.to_string(), 200);
         AppError::validation(format!("Invalid arguments for {}: {msg}.", R::FIELD))
     })?;
     let output = resolver.resolve(app, who, args).await?;
@@ -172,7 +199,7 @@ pub async fn call<R: Resolver>(
     resolver: &R,
     payload: Value,
 ) -> Result<Value, Diagnostic> {
-    let raw = call_logged(app, resolver, payload, "-").await?;
+    let raw = call_logged(app, resolver, Ok(payload), "-").await?;
     serde_json::from_str(raw.get())
         .map_err(|e| AppError::internal("re-reading the response", e).into_diagnostic())
 }
@@ -181,15 +208,15 @@ pub async fn call<R: Resolver>(
 pub async fn call_json<R: Resolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: &RawValue,
 ) -> Result<Box<RawValue>, Diagnostic> {
-    call_logged(app, resolver, payload, "-").await
+    call_logged(app, resolver, decode_payload(payload), "-").await
 }
 
 async fn call_logged<R: Resolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     request_id: &str,
 ) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
@@ -210,6 +237,9 @@ async fn call_logged<R: Resolver>(
 /// provider) or whose `source` cannot be read gets `null`, never another item's answer.
 pub trait BatchResolver: Send + Sync {
     const FIELD: Field;
+    /// The resolver's `MaxBatchSize` in template.yaml (a test keeps them equal). AppSync never
+    /// sends more than 2,000; a longer array is a malformed event and is refused unprocessed.
+    const MAX_BATCH_SIZE: usize = 2000;
     /// The parent object (`source`).
     type Source: DeserializeOwned + Send;
     type Output: Serialize + Send;
@@ -220,51 +250,86 @@ pub trait BatchResolver: Send + Sync {
     ) -> impl Future<Output = Result<Vec<Option<Self::Output>>, AppError>> + Send;
 }
 
-/// Admits one batch item: `Ok(None)` for an item its caller may not have (answered `null`), an
-/// error only when the store itself failed — then the whole batch fails rather than answering
-/// `null` for data that exists.
-async fn admit_item<R: BatchResolver>(
+/// Admits every batch item on its own: `None` for an item its caller may not have (answered
+/// `null`). Each distinct provider is resolved once for the whole batch. An error only when the
+/// store itself failed — then the whole batch fails rather than answering `null` for data that
+/// exists.
+async fn admit_items<R: BatchResolver>(
     app: &App,
-    event: ResolverEvent,
-) -> Result<Option<(Member, R::Source)>, AppError> {
+    events: Vec<ResolverEvent>,
+) -> Result<Vec<Option<(Member, R::Source)>>, AppError> {
     let refused = |why: &str, err: &dyn std::fmt::Display| {
         tracing::warn!(field = %R::FIELD, why, error = %err, "batch item refused");
-        Ok(None)
+        None
     };
-    let caller = match parse_caller(
-        event.identity.as_ref(),
-        app.config.identity_pool_id.as_deref(),
-    ) {
-        Ok(c) => c,
-        Err(e) => return refused("caller", &e),
-    };
-    let member = match Member::admit(app, caller).await {
-        Ok(m) => m,
-        Err(e @ (AppError::Unavailable(_) | AppError::Internal(_))) => return Err(e),
-        Err(e) => return refused("access", &e),
-    };
-    match serde_json::from_value::<R::Source>(event.source.unwrap_or_default()) {
-        Ok(source) => Ok(Some((member, source))),
-        Err(e) => refused("source", &e),
+    let pool = app.config.identity_pool_id.as_deref();
+    let callers: Vec<(Result<Caller, AppError>, Option<Value>)> = events
+        .into_iter()
+        .map(|e| (parse_caller(e.identity.as_ref(), pool), e.source))
+        .collect();
+    let tenants = app
+        .registry
+        .tenants_of(callers.iter().filter_map(|(c, _)| match c {
+            Ok(Caller::User(u)) => Some(u),
+            _ => None,
+        }))
+        .await?;
+    let mut items = Vec::with_capacity(callers.len());
+    for (caller, source) in callers {
+        let user = match caller {
+            Ok(Caller::User(u)) => u,
+            Ok(guest @ Caller::Guest(_)) => {
+                items.push(refused("access", &Member::refuse_guest(&guest)));
+                continue;
+            }
+            Err(e) => {
+                items.push(refused("caller", &e));
+                continue;
+            }
+        };
+        let tenant = match tenants.get(&user.provider) {
+            Some(Ok(t)) => t.clone(),
+            Some(Err(e)) => {
+                items.push(refused("access", e));
+                continue;
+            }
+            None => return Err(AppError::Internal("batch provider not resolved".into())),
+        };
+        let member = Member::of(app, user, tenant).await?;
+        items.push(
+            match serde_json::from_value::<R::Source>(source.unwrap_or_default()) {
+                Ok(source) => Some((member, source)),
+                Err(e) => refused("source", &e),
+            },
+        );
     }
+    Ok(items)
 }
 
 async fn run_batch<R: BatchResolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     report: &mut Report,
 ) -> Result<Value, AppError> {
     // Batching off (or a hand-made event): one event in, one answer out.
-    let (events, single) = match payload {
+    let (events, single) = match payload? {
         Value::Array(events) => (events, false),
         one => (vec![one], true),
     };
-    let mut items = Vec::with_capacity(events.len());
-    for event in events {
-        let event = ResolverEvent::decode(event, R::FIELD)?;
-        items.push(admit_item::<R>(app, event).await?);
+    if events.len() > R::MAX_BATCH_SIZE {
+        return Err(AppError::validation(format!(
+            "A BatchInvoke of {} events exceeds {}'s MaxBatchSize of {}.",
+            events.len(),
+            R::FIELD,
+            R::MAX_BATCH_SIZE
+        )));
     }
+    let events = events
+        .into_iter()
+        .map(|e| ResolverEvent::decode(e, R::FIELD))
+        .collect::<Result<Vec<_>, _>>()?;
+    let items = admit_items::<R>(app, events).await?;
     let n = items.len();
     report.caller = Some(if single { "batch-of-1" } else { "batch" });
     report.tenant = items
@@ -299,13 +364,13 @@ pub async fn call_batch<R: BatchResolver>(
     resolver: &R,
     payload: Value,
 ) -> Result<Value, Diagnostic> {
-    call_batch_logged(app, resolver, payload, "-").await
+    call_batch_logged(app, resolver, Ok(payload), "-").await
 }
 
 async fn call_batch_logged<R: BatchResolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     request_id: &str,
 ) -> Result<Value, Diagnostic> {
     let started = Instant::now();
@@ -323,9 +388,12 @@ pub async fn serve_batch<R: BatchResolver>(resolver: R) -> Result<(), lambda_run
     let app = App::from_env().await?;
     let app = &app;
     let resolver = &resolver;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        call_batch_logged(app, resolver, event.payload, &event.context.request_id).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let payload = decode_payload(&event.payload);
+            call_batch_logged(app, resolver, payload, &event.context.request_id).await
+        },
+    ))
     .await
 }
 
@@ -390,8 +458,11 @@ pub async fn serve<R: Resolver>(resolver: R) -> Result<(), lambda_runtime::Error
     let app = App::from_env().await?;
     let app = &app;
     let resolver = &resolver;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        call_logged(app, resolver, event.payload, &event.context.request_id).await
-    }))
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let payload = decode_payload(&event.payload);
+            call_logged(app, resolver, payload, &event.context.request_id).await
+        },
+    ))
     .await
 }

@@ -24,5 +24,6 @@ pub mod profiles;
 pub mod store;
 pub mod tenancy;
 pub mod tenant_credentials;
+pub mod text;
 
 pub use error::AppError;

@@ -5,6 +5,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
 use crate::identity::IdentityId;
+use crate::profiles::Admin;
+use crate::text::shorten;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 10_000;
@@ -20,14 +22,6 @@ fn key_safe(raw: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-fn shorten(s: &str) -> String {
-    let mut out: String = s.chars().take(40).collect();
-    if out.len() < s.len() {
-        out.push('…');
-    }
-    out
-}
-
 /// A note id. New ones are UUIDv7 (time-ordered, so listing by key is listing by age).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -40,7 +34,7 @@ impl NoteId {
         } else {
             Err(AppError::validation(format!(
                 "'{}' is not a note id: ids are 1-{MAX_ID_LEN} characters of A-Z, a-z, 0-9, '_' and '-'.",
-                shorten(raw)
+                shorten(raw, 40)
             )))
         }
     }
@@ -300,7 +294,14 @@ pub fn write_rejection(
 }
 
 /// Why an admin's conditional write was refused: the note is gone, or it moved on.
-pub fn admin_write_rejection(current: Option<&Note>, expected_version: Option<i64>) -> AppError {
+pub fn admin_write_rejection(
+    current: Option<&Note>,
+    admin: &Admin,
+    expected_version: Option<i64>,
+) -> AppError {
+    // A PRIVATE note of someone else is answered exactly as a missing one: not even a stale
+    // version may confirm that it exists.
+    let current = current.filter(|n| can_read(n, admin.identity_id()));
     match (current, expected_version) {
         (None, _) => not_found(),
         (Some(n), Some(v)) if v != n.version => AppError::Conflict(format!(

@@ -329,3 +329,21 @@ pub fn assert_err(r: &Result<Value, Diagnostic>, error_type: &str) {
         other => panic!("expected {error_type}, got {other:?}"),
     }
 }
+
+/// What `tenantctl grant-admin` does: makes `who` an ADMIN of `tenant`.
+pub async fn grant_admin(fx: &Fixture, tenant: &str, who: &Who) {
+    let registry = shared::tenancy::TenantRegistry::new(fx.db().clone(), Duration::ZERO);
+    let tenant = registry
+        .active_by_id(&TenantId::parse(tenant).unwrap())
+        .await
+        .unwrap();
+    let store = shared::store::TenantStore::new(fx.db().clone(), tenant);
+    let p = store
+        .grant_admin(
+            &shared::identity::IdentityId::parse(who.identity_id()).unwrap(),
+            "2026-01-01T00:00:00.000Z",
+        )
+        .await
+        .unwrap();
+    assert_eq!(p.role, shared::profiles::Role::Admin);
+}

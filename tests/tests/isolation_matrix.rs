@@ -16,6 +16,8 @@ use shared::tenancy::{TenantId, TenantStatus};
 enum Kind {
     Alice,
     Carol,
+    /// An ADMIN of acme: moderates the notes it can read, never a colleague's PRIVATE one.
+    Dave,
     Bob,
     Guest,
     UnknownProvider,
@@ -27,9 +29,10 @@ enum Kind {
     UserPoolJwt,
 }
 
-const KINDS: [Kind; 11] = [
+const KINDS: [Kind; 12] = [
     Kind::Alice,
     Kind::Carol,
+    Kind::Dave,
     Kind::Bob,
     Kind::Guest,
     Kind::UnknownProvider,
@@ -45,6 +48,7 @@ fn who(k: Kind) -> Option<Who> {
     Some(match k {
         Kind::Alice => Who::alice(),
         Kind::Carol => Who::carol(),
+        Kind::Dave => Who::user(POOL_A, "dave"),
         Kind::Bob => Who::bob(),
         Kind::Guest => Who::guest("guest"),
         Kind::UnknownProvider => Who::user(POOL_UNKNOWN, "eve"),
@@ -76,7 +80,7 @@ const MARKERS: [&str; 6] = [
 fn may_see(k: Kind, marker: &str) -> bool {
     match k {
         Kind::Alice => marker.starts_with("A-") || marker == "B-PUBLIC",
-        Kind::Carol => marker == "A-TENANT-SECRET" || marker.ends_with("PUBLIC"),
+        Kind::Carol | Kind::Dave => marker == "A-TENANT-SECRET" || marker.ends_with("PUBLIC"),
         Kind::Bob => marker.starts_with("B-") || marker == "A-PUBLIC",
         _ => marker.ends_with("PUBLIC"),
     }
@@ -102,7 +106,7 @@ enum F {
 fn gate(f: F, k: Kind) -> Option<&'static str> {
     let open = matches!(f, F::Me | F::PublicNotes);
     match k {
-        Kind::Alice | Kind::Carol | Kind::Bob => None,
+        Kind::Alice | Kind::Carol | Kind::Dave | Kind::Bob => None,
         // Batch items of refused callers are answered null, never an error for the whole page.
         _ if f == F::NoteAuthor => Some("null"),
         Kind::ForeignPool
@@ -150,8 +154,8 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
      -> Box<dyn Fn(Kind) -> &'static str> {
         Box::new(move |k| match (k, owner) {
             (k, o) if k == o => "ok",
-            (Kind::Carol, Kind::Alice) if shared => "ok",
-            (Kind::Carol, Kind::Alice) => other_same_tenant,
+            (Kind::Carol | Kind::Dave, Kind::Alice) if shared => "ok",
+            (Kind::Carol | Kind::Dave, Kind::Alice) => other_same_tenant,
             _ => "null",
         })
     };
@@ -322,7 +326,8 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 "A's tenant note".into(),
                 args(&w.ten_a),
                 Box::new(|k| match k {
-                    Kind::Alice => "ConflictError",
+                    // The admin may moderate it: its stale version is a conflict.
+                    Kind::Alice | Kind::Dave => "ConflictError",
                     Kind::Carol => "Forbidden",
                     _ => "NotFound",
                 }),
@@ -375,10 +380,16 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
             ));
         }
         F::SetRole => {
+            // Cells that leave roles as they are, so later cells see the same world.
             out.push((
-                "promote alice".into(),
-                json!({"identityId": Who::alice().identity_id(), "role": "ADMIN"}),
-                Box::new(|_| "Forbidden"),
+                "alice stays MEMBER".into(),
+                json!({"identityId": Who::alice().identity_id(), "role": "MEMBER"}),
+                Box::new(|k| if k == Kind::Dave { "ok" } else { "Forbidden" }),
+            ));
+            out.push((
+                "dave stays ADMIN".into(),
+                json!({"identityId": Who::user(POOL_A, "dave").identity_id(), "role": "ADMIN"}),
+                Box::new(|k| if k == Kind::Dave { "ok" } else { "Forbidden" }),
             ));
             out.push((
                 "hostile id".into(),
@@ -391,7 +402,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 "A's public note".into(),
                 w.pub_a.clone(),
                 Box::new(|k| {
-                    if matches!(k, Kind::Alice | Kind::Carol) {
+                    if matches!(k, Kind::Alice | Kind::Carol | Kind::Dave) {
                         "ok"
                     } else {
                         "null"
@@ -490,14 +501,17 @@ async fn isolation_matrix() {
         .await
         .unwrap();
 
+    let dave = Who::user(POOL_A, "dave");
     for (w, n) in [
         (&alice, "A-PRIVATE-SECRET Alice"),
         (&bob, "B-PRIVATE-SECRET Bob"),
+        (&dave, "Dave"),
     ] {
         fx.call(UpdateMyProfile, w, json!({"input": {"displayName": n}}))
             .await
             .unwrap();
     }
+    grant_admin(&fx, "acme", &dave).await;
     let world = World {
         priv_a: fx.create(&alice, "A-PRIVATE-SECRET", "PRIVATE").await,
         ten_a: fx.create(&alice, "A-TENANT-SECRET", "TENANT").await,

@@ -5,6 +5,7 @@
 //! (read-only, PUBLIC notes of one active tenant); both are made from an
 //! [`ActiveTenant`](crate::tenancy::ActiveTenant), and every key they build starts from it.
 
+mod batch;
 mod keys;
 mod notes;
 mod profiles;
@@ -17,9 +18,9 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
+pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore, Writer};
-pub use profiles::BATCH_GET_MAX_KEYS;
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};
 

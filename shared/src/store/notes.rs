@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
+    AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 
@@ -137,6 +137,10 @@ impl TenantStore {
 
     pub(crate) fn table(&self) -> &str {
         &self.db.table
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        &self.db
     }
 
     pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
@@ -368,9 +372,10 @@ impl TenantStore {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         let mut cond = String::from("attribute_exists(pk) AND version = :expected");
-        if let Writer::Owner(owner) = &writer {
-            cond.push_str(" AND ownerId = :owner");
-            req = req.expression_attribute_values(":owner", s(owner.as_str()));
+        let (extra, values) = writer_condition(&writer);
+        cond.push_str(extra);
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
         }
         let res = req
             .condition_expression(cond)
@@ -412,9 +417,10 @@ impl TenantStore {
             .table_name(&self.db.table)
             .key(pk.0, pk.1)
             .key(sk.0, sk.1);
-        if let Writer::Owner(owner) = &writer {
-            cond.push_str(" AND ownerId = :owner");
-            req = req.expression_attribute_values(":owner", s(owner.as_str()));
+        let (extra, values) = writer_condition(&writer);
+        cond.push_str(extra);
+        for (k, v) in values {
+            req = req.expression_attribute_values(k, v);
         }
         if let Some(v) = expected_version {
             cond.push_str(" AND version = :expected");
@@ -457,7 +463,7 @@ impl TenantStore {
         let current = old.map(|i| self.note_of(i)).transpose()?;
         Ok(match writer {
             Writer::Owner(viewer) => notes::write_rejection(current.as_ref(), viewer, expected),
-            Writer::Admin(_) => notes::admin_write_rejection(current.as_ref(), expected),
+            Writer::Admin(admin) => notes::admin_write_rejection(current.as_ref(), admin, expected),
         })
     }
 
@@ -604,6 +610,19 @@ async fn run_query(
         }
     };
     Ok((out, last))
+}
+
+/// The part of a note write's condition that says who may write: the owner, or an admin for a
+/// note the admin can read (never someone else's PRIVATE note: those are their owner's alone,
+/// and the condition, not a prior read, is what enforces it).
+fn writer_condition(writer: &Writer) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
+    match writer {
+        Writer::Owner(owner) => (" AND ownerId = :owner", vec![(":owner", s(owner.as_str()))]),
+        Writer::Admin(_) => (
+            " AND visibility <> :private",
+            vec![(":private", s(visibility_str(Visibility::Private)))],
+        ),
+    }
 }
 
 fn visibility_str(v: Visibility) -> &'static str {

@@ -5,25 +5,19 @@
 //! scan.
 
 use std::collections::{BTreeSet, HashMap};
-use std::time::Duration;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{
-    ConditionCheck, KeysAndAttributes, Put, ReturnValue, TransactWriteItem, Update,
-};
+use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
+use super::batch::backoff;
 use super::keys::{self, META_SK, PK, SK};
 use super::{Item, TenantStore, from_item, n, s, sdk_err, to_item};
 use crate::error::AppError;
 use crate::identity::IdentityId;
 use crate::profiles::{self, Admin, DisplayName, Profile, Role};
 
-/// BatchGetItem takes at most 100 keys a request.
-pub const BATCH_GET_MAX_KEYS: usize = 100;
-/// Rounds of retrying `UnprocessedKeys` before giving up.
-const BATCH_GET_ATTEMPTS: u32 = 6;
 /// Transactions retried on `TransactionConflict` (two writers on one counter item).
 const TRANSACTION_ATTEMPTS: u32 = 8;
 
@@ -55,12 +49,6 @@ impl ProfileItem {
 struct MetaItem {
     #[serde(default)]
     member_count: i64,
-}
-
-/// Full jitter backoff: a random wait below 20 ms × 2^attempt (capped at 1 s).
-fn backoff(attempt: u32) -> Duration {
-    let cap = (20u64 << attempt.min(6)).min(1000);
-    Duration::from_millis(fastrand::u64(1..=cap))
 }
 
 /// The cancellation code of each action of a failed transaction (None: not a cancellation).
@@ -166,56 +154,19 @@ impl TenantStore {
         &self,
         ids: &BTreeSet<IdentityId>,
     ) -> Result<HashMap<String, Profile>, AppError> {
-        let ids: Vec<&IdentityId> = ids.iter().collect();
-        let mut found = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(BATCH_GET_MAX_KEYS) {
-            let keys: Vec<Item> = chunk
-                .iter()
-                .map(|id| {
-                    self.profile_key(id)
-                        .into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .collect()
-                })
-                .collect();
-            let mut pending = Some(
-                KeysAndAttributes::builder()
-                    .set_keys(Some(keys))
-                    .build()
-                    .map_err(|e| AppError::internal("batch keys", e))?,
-            );
-            let mut attempt = 0;
-            while let Some(request) = pending.take() {
-                let out = self
-                    .client()
-                    .batch_get_item()
-                    .request_items(self.table(), request)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_err("BatchGetItem profiles", e))?;
-                for item in out
-                    .responses
-                    .and_then(|mut r| r.remove(self.table()))
-                    .unwrap_or_default()
-                {
-                    let p = self.profile_of(item)?;
-                    found.insert(p.identity_id.clone(), p);
-                }
-                pending = out
-                    .unprocessed_keys
-                    .and_then(|mut u| u.remove(self.table()))
-                    .filter(|k| !k.keys().is_empty());
-                if pending.is_some() {
-                    attempt += 1;
-                    if attempt >= BATCH_GET_ATTEMPTS {
-                        // Unprocessed keys are DynamoDB shedding load: retryable, like throttling.
-                        return Err(AppError::Unavailable(format!(
-                            "BatchGetItem left keys unprocessed after {attempt} attempts"
-                        )));
-                    }
-                    tokio::time::sleep(backoff(attempt)).await;
-                }
-            }
+        let keys: Vec<Item> = ids
+            .iter()
+            .map(|id| {
+                self.profile_key(id)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect()
+            })
+            .collect();
+        let mut found = HashMap::with_capacity(keys.len());
+        for item in self.db().batch_get("BatchGetItem profiles", keys).await? {
+            let p = self.profile_of(item)?;
+            found.insert(p.identity_id.clone(), p);
         }
         Ok(found)
     }
@@ -517,18 +468,5 @@ impl TenantStore {
             .transpose()?
             .map(|m| m.member_count)
             .unwrap_or(0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_is_bounded_and_jittered() {
-        for attempt in 0..20 {
-            let d = backoff(attempt);
-            assert!(d >= Duration::from_millis(1) && d <= Duration::from_millis(1000));
-        }
     }
 }

@@ -5,6 +5,8 @@ use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, PK, PROVIDER_PREFIX, REGISTRY_PK, SK, TENANT_PREFIX};
+use std::collections::{BTreeSet, HashMap};
+
 use super::{Db, Item, from_item, s, sdk_err, to_item};
 use crate::error::AppError;
 use crate::identity::ProviderKey;
@@ -55,6 +57,60 @@ impl Db {
         };
         let mapping: ProviderItem = from_item(item)?;
         self.registry_get_tenant(&mapping.tenant_id).await
+    }
+
+    /// The tenants of many provider keys at once: one BatchGetItem per 100 provider keys, then
+    /// one per 100 distinct tenants those map to. A key that maps to nothing maps to `None`.
+    pub async fn registry_lookup_providers(
+        &self,
+        providers: &[ProviderKey],
+    ) -> Result<HashMap<ProviderKey, Option<TenantRecord>>, AppError> {
+        // BatchGetItem refuses a request that names one key twice.
+        let providers: Vec<&ProviderKey> = providers
+            .iter()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let registry_key = |sk: String| -> Item {
+            HashMap::from([(PK.into(), s(REGISTRY_PK)), (SK.into(), s(sk))])
+        };
+        let mappings = self
+            .batch_get(
+                "BatchGetItem providers",
+                providers
+                    .iter()
+                    .map(|p| registry_key(keys::registry_provider_sk(p)))
+                    .collect(),
+            )
+            .await?
+            .into_iter()
+            .map(from_item::<ProviderItem>)
+            .collect::<Result<Vec<_>, _>>()?;
+        let tenant_ids: BTreeSet<&TenantId> = mappings.iter().map(|m| &m.tenant_id).collect();
+        let tenants: HashMap<TenantId, TenantRecord> = if tenant_ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.batch_get(
+                "BatchGetItem tenants",
+                tenant_ids
+                    .into_iter()
+                    .map(|t| registry_key(keys::registry_tenant_sk(t)))
+                    .collect(),
+            )
+            .await?
+            .into_iter()
+            .map(|i| from_item::<TenantRecord>(i).map(|r| (r.tenant_id.clone(), r)))
+            .collect::<Result<_, _>>()?
+        };
+        let mut out: HashMap<ProviderKey, Option<TenantRecord>> =
+            providers.iter().map(|p| ((*p).clone(), None)).collect();
+        for m in mappings {
+            // Keyed by what the item says it maps, read back through the same parser.
+            if let Ok(key) = ProviderKey::parse(&m.provider_key) {
+                out.insert(key, tenants.get(&m.tenant_id).cloned());
+            }
+        }
+        Ok(out)
     }
 
     pub async fn registry_get_tenant(
