@@ -212,7 +212,10 @@ impl Resolver for PublicNotes {
         };
         let after = cursor(app, &binding, args.next_token.as_deref())?;
         let tenant = app.registry.active_by_id(&tenant_id).await?;
-        let page = PublicNotesView::new(app.db.clone(), tenant)
+        // In the tenant-scoped credentials mode this is the tenant's own session too: the
+        // functions' base roles then reach nothing but the registry.
+        let db = app.db_for(&tenant).await?;
+        let page = PublicNotesView::new(db, tenant)
             .list(limit, after.as_ref())
             .await?;
         connection(app, &binding, page)

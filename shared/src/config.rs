@@ -12,9 +12,15 @@ pub struct Config {
     pub identity_pool_id: Option<String>,
     /// `TENANT_CACHE_TTL_SECONDS` (default 60): how long a warm function trusts a registry read.
     pub tenant_cache_ttl: Duration,
-    /// `PAGE_TOKEN_SECRET`: key for the MAC on `nextToken`s. Isolation never depends on it (a
-    /// token's keys are always rebuilt under the caller's tenant); it makes tampering detectable.
+    /// Key for the MAC on `nextToken`s. Isolation never depends on it (a token's keys are
+    /// always rebuilt under the caller's tenant); it makes tampering detectable, which a key
+    /// anyone can derive does not. Deployed, it is the Secrets Manager secret named by
+    /// `PAGE_TOKEN_SECRET_ARN` (read once at cold start, see [`crate::lambda::App::from_env`]);
+    /// locally and in tests `PAGE_TOKEN_SECRET` (≥ 32 bytes); with neither, a key derived from
+    /// the table name — the documented local default only.
     pub page_token_secret: Vec<u8>,
+    /// `PAGE_TOKEN_SECRET_ARN`: the secret to read [`Config::page_token_secret`] from.
+    pub page_token_secret_arn: Option<String>,
     /// `TENANT_ROLE_ARN`: when set, tenant data is accessed with credentials of this role,
     /// assumed per tenant with the session tag `tenant=<id>` (see `tenant_credentials`).
     pub tenant_role_arn: Option<String>,
@@ -49,20 +55,49 @@ impl Config {
                 why: e.to_string(),
             })?),
         };
-        // Without a configured secret the table name keys the MAC: stable across all functions
-        // of one deployment, which is what a page token handed between them needs.
-        let page_token_secret = non_empty("PAGE_TOKEN_SECRET")
-            .unwrap_or_else(|| format!("page-token:{table_name}"))
-            .into_bytes();
+        let page_token_secret_arn = non_empty("PAGE_TOKEN_SECRET_ARN");
+        let page_token_secret = match (non_empty("PAGE_TOKEN_SECRET"), &page_token_secret_arn) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid {
+                    name: "PAGE_TOKEN_SECRET",
+                    why: "set PAGE_TOKEN_SECRET or PAGE_TOKEN_SECRET_ARN, not both".into(),
+                });
+            }
+            (Some(v), None) => page_token_key(v.into_bytes(), "PAGE_TOKEN_SECRET")?,
+            // Replaced by the secret's value at cold start.
+            (None, Some(_)) => Vec::new(),
+            // Local default: the table name keys the MAC — stable across all functions of one
+            // stack, which a token handed between them needs, but derivable by anyone.
+            (None, None) => format!("page-token:{table_name}").into_bytes(),
+        };
         let tenant_role_arn = non_empty("TENANT_ROLE_ARN");
         Ok(Config {
             table_name,
             identity_pool_id,
             tenant_cache_ttl,
             page_token_secret,
+            page_token_secret_arn,
             tenant_role_arn,
         })
     }
+}
+
+/// The shortest page-token key accepted: a MAC key shorter than its hash's 32 bytes is a
+/// configuration mistake, refused at cold start rather than used.
+pub const MIN_PAGE_TOKEN_SECRET_BYTES: usize = 32;
+
+/// A configured page-token key, if long enough.
+pub fn page_token_key(key: Vec<u8>, name: &'static str) -> Result<Vec<u8>, ConfigError> {
+    if key.len() < MIN_PAGE_TOKEN_SECRET_BYTES {
+        return Err(ConfigError::Invalid {
+            name,
+            why: format!(
+                "the page-token secret must be at least {MIN_PAGE_TOKEN_SECRET_BYTES} bytes, got {}",
+                key.len()
+            ),
+        });
+    }
+    Ok(key)
 }
 
 #[cfg(test)]
@@ -91,6 +126,34 @@ mod tests {
         .unwrap();
         assert_eq!(c.tenant_cache_ttl, Duration::ZERO);
         assert_eq!(c.identity_pool_id.as_deref(), Some("eu-central-1:x"));
+    }
+
+    #[test]
+    fn page_token_secrets() {
+        let long = "k".repeat(32);
+        let c = cfg(&[("TABLE_NAME", "t"), ("PAGE_TOKEN_SECRET", &long)]).unwrap();
+        assert_eq!(c.page_token_secret, long.as_bytes());
+        assert!(matches!(
+            cfg(&[("TABLE_NAME", "t"), ("PAGE_TOKEN_SECRET", "short")]),
+            Err(ConfigError::Invalid {
+                name: "PAGE_TOKEN_SECRET",
+                ..
+            })
+        ));
+        let arn = "arn:aws:secretsmanager:eu-central-1:123456789012:secret:pt-AbCdEf";
+        let c = cfg(&[("TABLE_NAME", "t"), ("PAGE_TOKEN_SECRET_ARN", arn)]).unwrap();
+        assert_eq!(c.page_token_secret_arn.as_deref(), Some(arn));
+        assert!(
+            cfg(&[
+                ("TABLE_NAME", "t"),
+                ("PAGE_TOKEN_SECRET_ARN", arn),
+                ("PAGE_TOKEN_SECRET", &long)
+            ])
+            .is_err()
+        );
+        // Neither: the documented local default.
+        let c = cfg(&[("TABLE_NAME", "t")]).unwrap();
+        assert_eq!(c.page_token_secret, b"page-token:t");
     }
 
     #[test]

@@ -64,7 +64,36 @@ impl ProviderKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The issuer, if this key is one that every account of a public identity provider shares
+    /// (Google, Facebook, Amazon, Apple, multi-tenant OIDC issuers): registering such a key to a
+    /// tenant admits every account of that provider to the tenant. The safe path is to federate
+    /// those providers through the tenant's own User Pool, whose key is then the tenant's alone.
+    pub fn shared_issuer(&self) -> Option<&'static str> {
+        // An IAM OIDC provider ARN names its issuer after `oidc-provider/`.
+        let issuer = self
+            .0
+            .split_once(":oidc-provider/")
+            .map_or(self.0.as_str(), |(_, host)| host);
+        SHARED_ISSUERS
+            .iter()
+            .copied()
+            .find(|shared| issuer == *shared || issuer.starts_with(&format!("{shared}/")))
+    }
 }
+
+/// Issuers whose provider key is the same for every account they sign in.
+const SHARED_ISSUERS: [&str; 9] = [
+    "accounts.google.com",
+    "graph.facebook.com",
+    "www.amazon.com",
+    "appleid.apple.com",
+    "api.twitter.com",
+    "login.microsoftonline.com/common",
+    "login.microsoftonline.com/organizations",
+    "login.microsoftonline.com/consumers",
+    "token.actions.githubusercontent.com",
+];
 
 impl std::fmt::Display for ProviderKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -584,6 +613,31 @@ mod tests {
         rejected(Some(&v), None);
         v["cognitoIdentityId"] = json!("x".repeat(500));
         rejected(Some(&v), None);
+    }
+
+    #[test]
+    fn shared_issuers_are_recognised_in_every_form() {
+        for shared in [
+            "accounts.google.com",
+            "graph.facebook.com",
+            "www.amazon.com",
+            "appleid.apple.com",
+            "arn:aws:iam::123456789012:oidc-provider/accounts.google.com",
+        ] {
+            let key = ProviderKey::parse(shared).unwrap();
+            assert!(key.shared_issuer().is_some(), "{shared}");
+        }
+        for own in [
+            "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1",
+            "arn:aws:iam::123456789012:oidc-provider/login.globex.example",
+            "arn:aws:iam::123456789012:saml-provider/AcmeOkta",
+            "accounts.google.com.evil.example",
+        ] {
+            let Ok(key) = ProviderKey::parse(own) else {
+                continue;
+            };
+            assert_eq!(key.shared_issuer(), None, "{own}");
+        }
     }
 
     #[test]

@@ -37,6 +37,13 @@ enum Command {
         /// OIDC/SAML provider ARN.
         #[arg(long)]
         provider: String,
+        /// Allow a provider key that every account of a public identity provider shares
+        /// (accounts.google.com, graph.facebook.com, www.amazon.com, appleid.apple.com,
+        /// multi-tenant OIDC issuers): EVERY account of that provider then becomes a user of
+        /// this tenant. Without it such keys are refused; federate those providers through the
+        /// tenant's own User Pool instead, so the pool is the key.
+        #[arg(long)]
+        shared_issuer: bool,
     },
     /// Refuse the tenant's users (Forbidden) until resumed.
     Suspend {
@@ -100,9 +107,20 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
             tenant_id,
             name,
             provider,
+            shared_issuer,
         } => {
             let id = TenantId::parse(&tenant_id)?;
             let provider = ProviderKey::parse(&provider)?;
+            if let Some(issuer) = provider.shared_issuer()
+                && !shared_issuer
+            {
+                return Err(AppError::Validation(format!(
+                    "{issuer} is the same provider key for every account it signs in: registering \
+                     it would admit all of them to tenant {id}. Federate it through the tenant's \
+                     own User Pool and register the pool, or pass --shared-issuer if every \
+                     {issuer} account really belongs to this tenant."
+                )));
+            }
             if name.trim().is_empty() || name.chars().count() > 200 {
                 return Err(AppError::Validation(
                     "--name must be 1-200 characters.".into(),
