@@ -10,14 +10,13 @@ const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError',
 export function request(ctx) {
   return {
     operation: 'BatchInvoke',
+    // Only what the functions read. Not request (headers: a client's tokens, cookies), prev or
+    // stash (nothing puts anything there): what is not sent cannot leak into a function's logs.
     payload: {
       arguments: ctx.arguments,
       identity: ctx.identity,
       source: ctx.source,
-      request: ctx.request,
       info: ctx.info,
-      prev: ctx.prev,
-      stash: ctx.stash,
     },
   };
 }

@@ -1,7 +1,8 @@
 // The one handler every field's resolver runs (APPSYNC_JS 1.0.0, Lambda data source).
 //
-// request: invokes the field's function with the same event a Direct Lambda resolver sends, so
-//          the functions (and `cargo lambda invoke` with events/*.json) see one shape everywhere.
+// request: invokes the field's function with the parts of a Direct Lambda resolver's event the
+//          functions read (arguments, identity, source, info), so the functions (and `cargo lambda
+//          invoke` with events/*.json) see one shape everywhere.
 // response: AppSync reports any failed invocation as `Lambda:Unhandled` and keeps only the
 //          function's errorMessage. Our functions write it as "<errorType>: <message>"
 //          (shared/src/error.rs); this splits it and raises the typed GraphQL error.
@@ -12,14 +13,13 @@ const ERROR_TYPES = ['Unauthorized', 'Forbidden', 'NotFound', 'ValidationError',
 export function request(ctx) {
   return {
     operation: 'Invoke',
+    // Only what the functions read. Not request (headers: a client's tokens, cookies), prev or
+    // stash (nothing puts anything there): what is not sent cannot leak into a function's logs.
     payload: {
       arguments: ctx.arguments,
       identity: ctx.identity,
       source: ctx.source,
-      request: ctx.request,
       info: ctx.info,
-      prev: ctx.prev,
-      stash: ctx.stash,
     },
   };
 }

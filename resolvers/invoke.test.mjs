@@ -48,17 +48,34 @@ function raised(fn) {
   assert.fail('util.error was not called');
 }
 
-test('request invokes the function with the Direct Lambda event shape', () => {
+test('request invokes the function with the parts of the Direct Lambda event it reads', () => {
   const c = ctx();
   assert.equal(handlers['invoke.js'].request(c).operation, 'Invoke');
   // Batched fields: AppSync collects these payloads into one array per invocation.
   assert.equal(handlers['batch-invoke.js'].request(c).operation, 'BatchInvoke');
   for (const handler of Object.values(handlers)) {
-  const req = handler.request(c);
-  assert.deepEqual(Object.keys(req.payload).sort(), ['arguments', 'identity', 'info', 'prev', 'request', 'source', 'stash']);
-  assert.deepEqual(req.payload.identity, c.identity);
-  assert.deepEqual(req.payload.info, c.info);
-  assert.deepEqual(req.payload.arguments, c.arguments);
+    const req = handler.request(c);
+    assert.deepEqual(Object.keys(req.payload).sort(), ['arguments', 'identity', 'info', 'source']);
+    assert.deepEqual(req.payload.identity, c.identity);
+    assert.deepEqual(req.payload.info, c.info);
+    assert.deepEqual(req.payload.arguments, c.arguments);
+    assert.equal(req.payload.source, null);
+  }
+});
+
+for (const [file, handler] of Object.entries(handlers)) test(`request headers, prev and stash never reach the function (${file})`, () => {
+  const c = ctx({
+    // The caller's session token and signature are request headers under AWS_IAM.
+    request: { headers: { 'x-amz-security-token': 'SESSION-TOKEN', authorization: 'AWS4-HMAC-SHA256 Credential=ASIA…' } },
+    prev: { result: { secret: 'PREV' } },
+    stash: { secret: 'STASH' },
+    source: { id: 'n-1', ownerId: 'eu-central-1:a11ce000' },
+  });
+  const payload = handler.request(c).payload;
+  assert.deepEqual(payload.source, c.source);
+  const sent = JSON.stringify(payload);
+  for (const secret of ['SESSION-TOKEN', 'AWS4-HMAC-SHA256', 'PREV', 'STASH']) {
+    assert.ok(!sent.includes(secret), `${secret} was sent to the function`);
   }
 });
 
