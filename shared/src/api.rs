@@ -3,12 +3,14 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use lambda_runtime::Diagnostic;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::error::AppError;
 use crate::event::Field;
 use crate::identity::{Caller, IdentityId};
-use crate::lambda::{App, BatchResolver, Member, Resolver};
+use crate::lambda::{App, BatchResolver, Handler, Member, Pipeline, Resolver};
 use crate::notes::{
     self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read,
 };
@@ -98,10 +100,7 @@ fn cursor(app: &App, binding: &Binding, token: Option<&str>) -> Result<Option<No
 pub struct Me;
 
 impl Resolver for Me {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "me",
-    };
+    const FIELD: Field = Field::new("Query", "me");
     type Access = Caller;
     type Args = NoArgs;
     type Output = CallerView;
@@ -134,10 +133,7 @@ impl Resolver for Me {
 pub struct GetNote;
 
 impl Resolver for GetNote {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "note",
-    };
+    const FIELD: Field = Field::new("Query", "note");
     type Access = Member;
     type Args = IdArgs;
     type Output = Option<Note>;
@@ -153,10 +149,7 @@ impl Resolver for GetNote {
 pub struct ListNotes;
 
 impl Resolver for ListNotes {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "notes",
-    };
+    const FIELD: Field = Field::new("Query", "notes");
     type Access = Member;
     type Args = PageArgs;
     type Output = NoteConnection;
@@ -169,7 +162,7 @@ impl Resolver for ListNotes {
     ) -> Result<NoteConnection, AppError> {
         let limit = Limit::parse(args.limit)?;
         let binding = Binding {
-            query: Self::FIELD.field_name.into(),
+            query: <Self as Resolver>::FIELD.field_name.into(),
             tenant: who.store.tenant().id().to_string(),
             caller: who.user.identity_id.as_str().into(),
         };
@@ -186,10 +179,7 @@ impl Resolver for ListNotes {
 pub struct PublicNotes;
 
 impl Resolver for PublicNotes {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "publicNotes",
-    };
+    const FIELD: Field = Field::new("Query", "publicNotes");
     type Access = Caller;
     type Args = PublicNotesArgs;
     type Output = NoteConnection;
@@ -206,7 +196,7 @@ impl Resolver for PublicNotes {
             AppError::NotFound("No tenant with that id serves public notes.".into())
         })?;
         let binding = Binding {
-            query: Self::FIELD.field_name.into(),
+            query: <Self as Resolver>::FIELD.field_name.into(),
             tenant: tenant_id.to_string(),
             caller: String::new(),
         };
@@ -226,10 +216,7 @@ impl Resolver for PublicNotes {
 pub struct CreateNote;
 
 impl Resolver for CreateNote {
-    const FIELD: Field = Field {
-        type_name: "Mutation",
-        field_name: "createNote",
-    };
+    const FIELD: Field = Field::new("Mutation", "createNote");
     type Access = Member;
     type Args = InputArgs<CreateNoteInput>;
     type Output = Note;
@@ -276,10 +263,7 @@ where
 pub struct UpdateNote;
 
 impl Resolver for UpdateNote {
-    const FIELD: Field = Field {
-        type_name: "Mutation",
-        field_name: "updateNote",
-    };
+    const FIELD: Field = Field::new("Mutation", "updateNote");
     type Access = Member;
     type Args = InputArgs<UpdateNoteInput>;
     type Output = Note;
@@ -296,10 +280,7 @@ impl Resolver for UpdateNote {
 pub struct DeleteNote;
 
 impl Resolver for DeleteNote {
-    const FIELD: Field = Field {
-        type_name: "Mutation",
-        field_name: "deleteNote",
-    };
+    const FIELD: Field = Field::new("Mutation", "deleteNote");
     type Access = Member;
     type Args = DeleteArgs;
     type Output = Note;
@@ -328,10 +309,7 @@ pub struct NoteRef {
 pub struct NoteAuthor;
 
 impl BatchResolver for NoteAuthor {
-    const FIELD: Field = Field {
-        type_name: "Note",
-        field_name: "author",
-    };
+    const FIELD: Field = Field::new("Note", "author");
     const MAX_BATCH_SIZE: usize = 100;
     type Source = NoteRef;
     type Output = Profile;
@@ -354,7 +332,7 @@ impl BatchResolver for NoteAuthor {
                 // Someone handed us another tenant's note as the parent: answer nothing.
                 tracing::warn!(
                     security_event = "foreign_parent",
-                    field = %Self::FIELD,
+                    field = %<Self as BatchResolver>::FIELD,
                     caller_tenant = %tenant,
                     note_tenant = %shorten(&note.tenant_id, 64),
                     note_id = %shorten(&note.id, 64),
@@ -393,10 +371,7 @@ impl BatchResolver for NoteAuthor {
 pub struct MyProfile;
 
 impl Resolver for MyProfile {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "myProfile",
-    };
+    const FIELD: Field = Field::new("Query", "myProfile");
     type Access = Member;
     type Args = NoArgs;
     type Output = Option<Profile>;
@@ -416,13 +391,10 @@ pub struct TenantView {
 }
 
 /// `Query.tenant`: the caller's tenant, with its exact member count.
-pub struct TenantInfo;
+pub struct Tenant;
 
-impl Resolver for TenantInfo {
-    const FIELD: Field = Field {
-        type_name: "Query",
-        field_name: "tenant",
-    };
+impl Resolver for Tenant {
+    const FIELD: Field = Field::new("Query", "tenant");
     type Access = Member;
     type Args = NoArgs;
     type Output = TenantView;
@@ -448,10 +420,7 @@ pub struct UpdateProfileInput {
 pub struct UpdateMyProfile;
 
 impl Resolver for UpdateMyProfile {
-    const FIELD: Field = Field {
-        type_name: "Mutation",
-        field_name: "updateMyProfile",
-    };
+    const FIELD: Field = Field::new("Mutation", "updateMyProfile");
     type Access = Member;
     type Args = InputArgs<UpdateProfileInput>;
     type Output = Profile;
@@ -476,10 +445,7 @@ pub struct SetRoleArgs {
 pub struct SetRole;
 
 impl Resolver for SetRole {
-    const FIELD: Field = Field {
-        type_name: "Mutation",
-        field_name: "setRole",
-    };
+    const FIELD: Field = Field::new("Mutation", "setRole");
     type Access = Member;
     type Args = SetRoleArgs;
     type Output = Profile;
@@ -495,4 +461,95 @@ impl Resolver for SetRole {
             .set_role(&admin, &target, args.role, &notes::now_timestamp())
             .await
     }
+}
+
+/// Every resolver of the API, once: the function (crate and binary) that serves it, its field,
+/// and whether AppSync sends it single events or BatchInvoke arrays. The template/schema/
+/// functions consistency test, the events test, the isolation matrix, the benchmark and
+/// `tenantctl resolvers` (which `scripts/gen-events.py` reads) all read this list; it also makes
+/// each listed type a [`Handler`] that `shared::lambda::serve` can run.
+macro_rules! resolvers {
+    ($($kind:ident $function:literal => $resolver:ident,)*) => {
+        /// The registry: see [`Entry`].
+        pub const RESOLVERS: &[Entry] = &[
+            $(Entry {
+                function: $function,
+                field: resolvers!(@field $kind $resolver),
+                kind: Kind::$kind,
+                resolver: stringify!($resolver),
+            },)*
+        ];
+
+        $(impl Handler for $resolver {
+            const FIELD: Field = resolvers!(@field $kind $resolver);
+            fn handle<'a>(
+                &'a self,
+                app: &'a App,
+                payload: Result<Value, AppError>,
+            ) -> Pipeline<'a> {
+                Box::pin(resolvers!(@handle $kind app self payload))
+            }
+        })*
+
+        /// Invokes the function named `function` in-process with `payload`, exactly as the
+        /// deployed function would answer it.
+        pub async fn dispatch(function: &str, app: &App, payload: Value) -> Result<Value, Diagnostic> {
+            match function {
+                $($function => crate::lambda::call(app, &$resolver, payload).await,)*
+                other => Err(AppError::validation(format!(
+                    "No function named '{}' in the registry.",
+                    crate::text::shorten(other, 64)
+                ))
+                .into_diagnostic()),
+            }
+        }
+    };
+    (@field Single $resolver:ident) => { <$resolver as Resolver>::FIELD };
+    (@field Batch $resolver:ident) => { <$resolver as BatchResolver>::FIELD };
+    (@handle Single $app:ident $self:ident $payload:ident) => {
+        crate::lambda::single::handle($app, $self, $payload)
+    };
+    (@handle Batch $app:ident $self:ident $payload:ident) => {
+        crate::lambda::batch::handle($app, $self, $payload)
+    };
+}
+
+/// How AppSync sends a field's events to its function.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One event per field (a root field, or a nested one without batching).
+    Single,
+    /// BatchInvoke: an array of events, one per parent object.
+    Batch,
+}
+
+/// One registry entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Entry {
+    /// The function's crate, binary and template `BuildProperties.Binary`: `functions/<function>`.
+    pub function: &'static str,
+    pub field: Field,
+    pub kind: Kind,
+    /// The resolver's type name in this module (what the function's `main` serves).
+    pub resolver: &'static str,
+}
+
+/// The entry of `function`, if the registry lists it.
+pub fn entry(function: &str) -> Option<&'static Entry> {
+    RESOLVERS.iter().find(|e| e.function == function)
+}
+
+resolvers! {
+    Single "me" => Me,
+    Single "get-note" => GetNote,
+    Single "list-notes" => ListNotes,
+    Single "public-notes" => PublicNotes,
+    Single "create-note" => CreateNote,
+    Single "update-note" => UpdateNote,
+    Single "delete-note" => DeleteNote,
+    Single "my-profile" => MyProfile,
+    Single "tenant" => Tenant,
+    Single "update-my-profile" => UpdateMyProfile,
+    Single "set-role" => SetRole,
+    Batch "note-author" => NoteAuthor,
 }

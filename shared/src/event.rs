@@ -40,6 +40,15 @@ pub struct Field {
     pub field_name: &'static str,
 }
 
+impl Field {
+    pub const fn new(type_name: &'static str, field_name: &'static str) -> Self {
+        Field {
+            type_name,
+            field_name,
+        }
+    }
+}
+
 impl std::fmt::Display for Field {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.type_name, self.field_name)
@@ -76,10 +85,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    const NOTE: Field = Field {
-        type_name: "Query",
-        field_name: "note",
-    };
+    const NOTE: Field = Field::new("Query", "note");
 
     #[test]
     fn minimal_events_decode_without_stash_prev_or_request() {

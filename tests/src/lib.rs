@@ -19,7 +19,7 @@ use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use shared::config::Config;
 use shared::identity::ProviderKey;
-use shared::lambda::{App, Resolver};
+use shared::lambda::{App, Handler};
 use shared::store::Db;
 use shared::tenancy::TenantId;
 
@@ -278,7 +278,7 @@ impl Fixture {
     }
 
     /// Invokes `resolver` with the event AppSync would send for its field.
-    pub async fn call<R: Resolver>(
+    pub async fn call<R: Handler>(
         &self,
         resolver: R,
         who: &Who,
@@ -294,7 +294,7 @@ impl Fixture {
     }
 
     /// Invokes with a raw event payload (for malformed and misrouted events).
-    pub async fn call_raw<R: Resolver>(
+    pub async fn call_raw<R: Handler>(
         &self,
         resolver: R,
         payload: Value,

@@ -5,10 +5,7 @@
 use integration_tests::*;
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
-use shared::api::{
-    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
-    TenantInfo, UpdateMyProfile, UpdateNote,
-};
+use shared::api::{ListNotes, UpdateMyProfile};
 use shared::identity::ProviderKey;
 use shared::tenancy::{TenantId, TenantStatus};
 
@@ -86,29 +83,16 @@ fn may_see(k: Kind, marker: &str) -> bool {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum F {
-    Me,
-    Note,
-    Notes,
-    PublicNotes,
-    CreateNote,
-    UpdateNote,
-    DeleteNote,
-    MyProfile,
-    Tenant,
-    UpdateMyProfile,
-    SetRole,
-    NoteAuthor,
-}
+/// A field of the registry, `Type.field`.
+type F = &'static str;
 
 /// What happens before arguments matter: refused callers.
 fn gate(f: F, k: Kind) -> Option<&'static str> {
-    let open = matches!(f, F::Me | F::PublicNotes);
+    let open = matches!(f, "Query.me" | "Query.publicNotes");
     match k {
         Kind::Alice | Kind::Carol | Kind::Dave | Kind::Bob => None,
         // Batch items of refused callers are answered null, never an error for the whole page.
-        _ if f == F::NoteAuthor => Some("null"),
+        _ if f == "Note.author" => Some("null"),
         Kind::ForeignPool
         | Kind::PlainIam
         | Kind::ApiKey
@@ -116,9 +100,9 @@ fn gate(f: F, k: Kind) -> Option<&'static str> {
         | Kind::UserPoolJwt => Some("Unauthorized"),
         Kind::Guest if open => None,
         Kind::Guest => Some("Unauthorized"),
-        Kind::UnknownProvider if f == F::PublicNotes => None,
+        Kind::UnknownProvider if f == "Query.publicNotes" => None,
         Kind::UnknownProvider => Some("Unauthorized"),
-        Kind::SuspendedTenant if f == F::PublicNotes => None,
+        Kind::SuspendedTenant if f == "Query.publicNotes" => None,
         Kind::SuspendedTenant => Some("Forbidden"),
     }
 }
@@ -160,14 +144,16 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
         })
     };
     match f {
-        F::Me | F::Tenant => out.push(("no arguments".into(), json!({}), Box::new(|_| "ok"))),
+        "Query.me" | "Query.tenant" => {
+            out.push(("no arguments".into(), json!({}), Box::new(|_| "ok")))
+        }
         // Carol has no profile yet (updateMyProfile cells run later).
-        F::MyProfile => out.push((
+        "Query.myProfile" => out.push((
             "no arguments".into(),
             json!({}),
             Box::new(|k| if k == Kind::Carol { "null" } else { "ok" }),
         )),
-        F::Note => {
+        "Query.note" => {
             out.push((
                 "A's private".into(),
                 json!({"id": id(&w.priv_a)}),
@@ -206,7 +192,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 ));
             }
         }
-        F::Notes => {
+        "Query.notes" => {
             out.push(("defaults".into(), json!({}), Box::new(|_| "ok")));
             for l in [
                 json!(-1),
@@ -257,7 +243,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "ValidationError"),
             ));
         }
-        F::PublicNotes => {
+        "Query.publicNotes" => {
             out.push((
                 "acme".into(),
                 json!({"tenantId": "acme"}),
@@ -286,7 +272,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "ValidationError"),
             ));
         }
-        F::CreateNote => {
+        "Mutation.createNote" => {
             out.push((
                 "valid".into(),
                 json!({"input": {"title": "matrix"}}),
@@ -313,9 +299,9 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "ValidationError"),
             ));
         }
-        F::UpdateNote | F::DeleteNote => {
+        "Mutation.updateNote" | "Mutation.deleteNote" => {
             let args = |n: &Value| {
-                if f == F::UpdateNote {
+                if f == "Mutation.updateNote" {
                     json!({"input": {"id": n["id"], "title": "pwned", "expectedVersion": 99}})
                 } else {
                     json!({"id": n["id"], "expectedVersion": 99})
@@ -355,7 +341,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 }),
             ));
             for h in HOSTILE_IDS.iter().map(|s| s.to_string()).chain([big]) {
-                let a = if f == F::UpdateNote {
+                let a = if f == "Mutation.updateNote" {
                     json!({"input": {"id": h, "title": "x", "expectedVersion": 1}})
                 } else {
                     json!({"id": h})
@@ -367,7 +353,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 ));
             }
         }
-        F::UpdateMyProfile => {
+        "Mutation.updateMyProfile" => {
             out.push((
                 "valid".into(),
                 json!({"input": {"displayName": "Matrix"}}),
@@ -379,7 +365,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "ValidationError"),
             ));
         }
-        F::SetRole => {
+        "Mutation.setRole" => {
             // Cells that leave roles as they are, so later cells see the same world.
             out.push((
                 "alice stays MEMBER".into(),
@@ -397,7 +383,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "ValidationError"),
             ));
         }
-        F::NoteAuthor => {
+        "Note.author" => {
             out.push((
                 "A's public note".into(),
                 w.pub_a.clone(),
@@ -422,64 +408,42 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "null"),
             ));
         }
+        other => panic!(
+            "the isolation matrix has no cells for {other}: add them to `cells` (every field of \
+             shared::api::RESOLVERS needs its hostile arguments and expected outcomes)"
+        ),
     }
     out
 }
 
 async fn call(fx: &Fixture, f: F, caller: Option<&Who>, args: Value) -> Result<Value, Diagnostic> {
-    let (ty, field) = match f {
-        F::Me => ("Query", "me"),
-        F::Note => ("Query", "note"),
-        F::Notes => ("Query", "notes"),
-        F::PublicNotes => ("Query", "publicNotes"),
-        F::CreateNote => ("Mutation", "createNote"),
-        F::UpdateNote => ("Mutation", "updateNote"),
-        F::DeleteNote => ("Mutation", "deleteNote"),
-        F::MyProfile => ("Query", "myProfile"),
-        F::Tenant => ("Query", "tenant"),
-        F::UpdateMyProfile => ("Mutation", "updateMyProfile"),
-        F::SetRole => ("Mutation", "setRole"),
-        F::NoteAuthor => ("Note", "author"),
-    };
+    let entry = shared::api::RESOLVERS
+        .iter()
+        .find(|e| e.field.to_string() == f)
+        .expect("a registry field");
+    let batch = entry.kind == shared::api::Kind::Batch;
+    let (ty, field) = (entry.field.type_name, entry.field.field_name);
     let mut e = event(
         ty,
         field,
         caller.unwrap_or(&Who::raw(Value::Null)),
-        if f == F::NoteAuthor {
-            json!({})
-        } else {
-            args.clone()
-        },
+        if batch { json!({}) } else { args.clone() },
     );
     if caller.is_none() {
         e.as_object_mut().unwrap().remove("identity");
     }
-    if f == F::NoteAuthor {
-        e["source"] = args;
-        // As AppSync sends it with batching on: an array (of one).
-        return shared::lambda::call_batch(&fx.app, &NoteAuthor, Value::Array(vec![e]))
-            .await
-            .map(|v| {
-                v.as_array()
-                    .and_then(|a| a.first().cloned())
-                    .unwrap_or(Value::Null)
-            });
+    if !batch {
+        return shared::api::dispatch(entry.function, &fx.app, e).await;
     }
-    let app = &fx.app;
-    match f {
-        F::Me => shared::lambda::call(app, &Me, e).await,
-        F::Note => shared::lambda::call(app, &GetNote, e).await,
-        F::Notes => shared::lambda::call(app, &ListNotes, e).await,
-        F::PublicNotes => shared::lambda::call(app, &PublicNotes, e).await,
-        F::CreateNote => shared::lambda::call(app, &CreateNote, e).await,
-        F::UpdateNote => shared::lambda::call(app, &UpdateNote, e).await,
-        F::DeleteNote => shared::lambda::call(app, &DeleteNote, e).await,
-        F::MyProfile => shared::lambda::call(app, &MyProfile, e).await,
-        F::Tenant => shared::lambda::call(app, &TenantInfo, e).await,
-        F::UpdateMyProfile => shared::lambda::call(app, &UpdateMyProfile, e).await,
-        F::SetRole => shared::lambda::call(app, &SetRole, e).await,
-        F::NoteAuthor => unreachable!("handled above"),
-    }
+    e["source"] = args;
+    // As AppSync sends it with batching on: an array (of one).
+    shared::api::dispatch(entry.function, &fx.app, Value::Array(vec![e]))
+        .await
+        .map(|v| {
+            v.as_array()
+                .and_then(|a| a.first().cloned())
+                .unwrap_or(Value::Null)
+        })
 }
 
 #[tokio::test]
@@ -536,20 +500,10 @@ async fn isolation_matrix() {
         ..world
     };
 
-    let fields = [
-        F::Me,
-        F::Note,
-        F::Notes,
-        F::PublicNotes,
-        F::CreateNote,
-        F::UpdateNote,
-        F::DeleteNote,
-        F::MyProfile,
-        F::Tenant,
-        F::UpdateMyProfile,
-        F::SetRole,
-        F::NoteAuthor,
-    ];
+    let fields: Vec<F> = shared::api::RESOLVERS
+        .iter()
+        .map(|e| &*e.field.to_string().leak())
+        .collect();
     let (mut total, mut held) = (0usize, 0usize);
     let mut failures = Vec::new();
     for f in fields {

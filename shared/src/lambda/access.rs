@@ -1,0 +1,69 @@
+//! Access rules as types: who a resolver admits, decided before its handler runs.
+
+use std::future::Future;
+
+use super::App;
+use crate::error::AppError;
+use crate::identity::{Caller, User};
+use crate::store::TenantStore;
+use crate::tenancy::ActiveTenant;
+
+/// Who a resolver admits. The glue turns the parsed [`Caller`] into this before the handler
+/// runs, so a handler's signature states its access rule.
+pub trait Access: Sized + Send {
+    fn admit(app: &App, caller: Caller) -> impl Future<Output = Result<Self, AppError>> + Send;
+    /// The tenant, for the log line.
+    fn tenant(&self) -> Option<&ActiveTenant>;
+}
+
+/// Anyone with Identity Pool credentials, guests included.
+impl Access for Caller {
+    async fn admit(_: &App, caller: Caller) -> Result<Self, AppError> {
+        Ok(caller)
+    }
+
+    fn tenant(&self) -> Option<&ActiveTenant> {
+        None
+    }
+}
+
+/// A signed-in user of an active tenant, with the only handle that can touch that tenant's notes.
+pub struct Member {
+    pub user: User,
+    pub store: TenantStore,
+}
+
+impl Member {
+    /// The refusal a guest gets from every field that needs a signed-in user.
+    pub(super) fn refuse_guest(_: &Caller) -> AppError {
+        AppError::Unauthorized(
+            "Sign in to call this field; guests may call only Query.me and Query.publicNotes."
+                .into(),
+        )
+    }
+
+    /// A user whose tenant the registry has already admitted.
+    pub(super) async fn of(app: &App, user: User, tenant: ActiveTenant) -> Result<Self, AppError> {
+        let db = app.db_for(&tenant).await?;
+        Ok(Member {
+            user,
+            store: TenantStore::new(db, tenant),
+        })
+    }
+}
+
+impl Access for Member {
+    async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
+        match caller {
+            guest @ Caller::Guest(_) => Err(Member::refuse_guest(&guest)),
+            Caller::User(user) => {
+                let tenant = app.registry.tenant_of(&user).await?;
+                Member::of(app, user, tenant).await
+            }
+        }
+    }
+
+    fn tenant(&self) -> Option<&ActiveTenant> {
+        Some(self.store.tenant())
+    }
+}
