@@ -7,6 +7,7 @@ string is a comma-separated list whose entries are wrapped in literal double quo
 """
 import json
 import pathlib
+import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 REGION = "eu-central-1"
@@ -54,26 +55,25 @@ PROFILE_FIELDS = ["identityId", "displayName", "role", "updatedAt"]
 NOTE_FIELDS = ["id", "tenantId", "ownerId", "title", "body", "visibility", "version", "createdAt", "updatedAt"]
 NOTE_ID = "0193a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b"
 
-FUNCTIONS = {
-    "me": ("Query", "me", {}, ["identityId", "authenticated", "tenantId", "provider", "userSub"]),
-    "get-note": ("Query", "note", {"id": NOTE_ID}, NOTE_FIELDS),
-    "list-notes": ("Query", "notes", {"limit": 10}, ["items"] + [f"items/{f}" for f in NOTE_FIELDS] + ["nextToken"]),
-    "public-notes": ("Query", "publicNotes", {"tenantId": "acme", "limit": 10},
+# Sample arguments and selection per function. Which functions exist and which field each
+# resolves comes from the one registry, `resolvers!` in shared/src/api.rs (read below).
+SAMPLES = {
+    "me": ({}, ["identityId", "authenticated", "tenantId", "provider", "userSub"]),
+    "get-note": ({"id": NOTE_ID}, NOTE_FIELDS),
+    "list-notes": ({"limit": 10}, ["items"] + [f"items/{f}" for f in NOTE_FIELDS] + ["nextToken"]),
+    "public-notes": ({"tenantId": "acme", "limit": 10},
                      ["items"] + [f"items/{f}" for f in NOTE_FIELDS] + ["nextToken"]),
-    "create-note": ("Mutation", "createNote",
-                    {"input": {"title": "Quarterly plan", "body": "Ship the multi-tenant notes API.",
+    "create-note": ({"input": {"title": "Quarterly plan", "body": "Ship the multi-tenant notes API.",
                                "visibility": "PRIVATE", "clientToken": "c0ffee00-quarterly-plan"}}, NOTE_FIELDS),
-    "update-note": ("Mutation", "updateNote",
-                    {"input": {"id": NOTE_ID, "title": "Quarterly plan (v2)", "visibility": "TENANT",
+    "update-note": ({"input": {"id": NOTE_ID, "title": "Quarterly plan (v2)", "visibility": "TENANT",
                                "expectedVersion": 1}}, NOTE_FIELDS),
-    "delete-note": ("Mutation", "deleteNote", {"id": NOTE_ID, "expectedVersion": 2}, NOTE_FIELDS),
-    "my-profile": ("Query", "myProfile", {}, PROFILE_FIELDS),
-    "tenant": ("Query", "tenant", {}, ["id", "name", "memberCount"]),
-    "update-my-profile": ("Mutation", "updateMyProfile", {"input": {"displayName": "Alice A."}}, PROFILE_FIELDS),
-    "set-role": ("Mutation", "setRole",
-                 {"identityId": f"{REGION}:ca201000-0000-4000-8000-00000000000c", "role": "ADMIN"}, PROFILE_FIELDS),
+    "delete-note": ({"id": NOTE_ID, "expectedVersion": 2}, NOTE_FIELDS),
+    "my-profile": ({}, PROFILE_FIELDS),
+    "tenant": ({}, ["id", "name", "memberCount"]),
+    "update-my-profile": ({"input": {"displayName": "Alice A."}}, PROFILE_FIELDS),
+    "set-role": ({"identityId": f"{REGION}:ca201000-0000-4000-8000-00000000000c", "role": "ADMIN"}, PROFILE_FIELDS),
     # Nested, batched field: `source` is the parent Note (here one of tenant A's).
-    "note-author": ("Note", "author", {}, PROFILE_FIELDS),
+    "note-author": ({}, PROFILE_FIELDS),
 }
 
 # The parent notes a Note.author event carries as `source`: all of tenant A, owned by its user.
@@ -91,6 +91,21 @@ def acme_note(i):
     }
 
 
+def registry():
+    """{function: (type, field)} from shared/src/api.rs: the `resolvers!` table names each
+    function's resolver, and each resolver's `const FIELD` names its field."""
+    api = (ROOT / "shared" / "src" / "api.rs").read_text()
+    fields = dict(
+        (m[0], (m[1], m[2]))
+        for m in re.findall(r'impl (?:Batch)?Resolver for (\w+) \{\s*const FIELD: Field = Field::new\("(\w+)", "(\w+)"\)', api)
+    )
+    table = api[api.rindex("resolvers! {"):]
+    entries = re.findall(r'(Single|Batch) "([a-z0-9-]+)" => (\w+),', table)
+    if not entries:
+        raise SystemExit("gen-events: no resolvers! table found in shared/src/api.rs")
+    return {function: fields[resolver] for _, function, resolver in entries}
+
+
 def selection_graphql(fields):
     top = [f for f in fields if "/" not in f]
     out = []
@@ -101,19 +116,12 @@ def selection_graphql(fields):
 
 
 def event(caller, type_name, field, args, selection, source=None):
+    # What resolvers/invoke.js sends the function: the Direct Lambda event without `request`,
+    # `prev` and `stash` (AppSync would log them with failed fields; the functions never read them).
     return {
         "arguments": args,
         "identity": identity(caller),
         "source": source,
-        "request": {
-            "headers": {
-                "host": "abcdefghijklmnopqrstuvwxyz.appsync-api.eu-central-1.amazonaws.com",
-                "content-type": "application/json",
-                "x-amzn-requestid": "6e1f3c2a-9b8d-4c7e-a5f4-3d2c1b0a9e8f",
-                "x-amz-user-agent": "aws-amplify/6.0.0 api/1 framework/2",
-            },
-            "domainName": None,
-        },
         "info": {
             "parentTypeName": type_name,
             "fieldName": field,
@@ -121,13 +129,17 @@ def event(caller, type_name, field, args, selection, source=None):
             "selectionSetList": selection,
             "selectionSetGraphQL": selection_graphql(selection),
         },
-        "prev": None,
-        "stash": {},
     }
 
 
 def main():
-    for fn, (type_name, field, args, selection) in FUNCTIONS.items():
+    functions = registry()
+    missing = sorted(set(functions) - set(SAMPLES))
+    stale = sorted(set(SAMPLES) - set(functions))
+    if missing or stale:
+        raise SystemExit(f"gen-events: add SAMPLES for {missing}; remove SAMPLES for {stale}")
+    for fn, (type_name, field) in functions.items():
+        args, selection = SAMPLES[fn]
         folder = ROOT / "events" / fn
         folder.mkdir(parents=True, exist_ok=True)
         source = acme_note(1) if type_name == "Note" else None
