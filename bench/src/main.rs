@@ -23,54 +23,47 @@ use shared::tenancy::TenantId;
 const POOL: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1";
 const IDENTITY_ID: &str = "eu-central-1:a11ce000-0000-4000-8000-00000000000a";
 
+/// Cold start, warm latency against the DynamoDB floor, peers and footprint, through a
+/// loopback Lambda Runtime API (`scripts/bench.sh` runs it with the right paths).
+#[derive(clap::Parser)]
 struct Opts {
+    /// Where the release function binaries are.
+    #[arg(long, default_value = "target/release")]
     bins: PathBuf,
+    /// Cold starts per function.
+    #[arg(long, default_value_t = 30)]
     cold: usize,
+    /// Warm invocations per function.
+    #[arg(long, default_value_t = 2000)]
     warm: usize,
+    /// The results table (Markdown).
+    #[arg(long, default_value = "bench/results.md")]
     out: PathBuf,
+    /// The Node peer's command line (space-separated), if measured.
+    #[arg(long, value_parser = words)]
     node: Option<Vec<String>>,
+    /// The Python peer's command line (space-separated), if measured.
+    #[arg(long, value_parser = words)]
     python: Option<Vec<String>>,
+    /// Where `cargo lambda build` put the arm64 zips (for sizes).
+    #[arg(long, default_value = "target/lambda")]
     lambda_dir: PathBuf,
 }
 
+fn words(s: &str) -> Result<Vec<String>, std::convert::Infallible> {
+    Ok(s.split(' ').map(str::to_owned).collect())
+}
+
 fn parse_opts() -> Opts {
-    let mut o = Opts {
-        bins: PathBuf::from("target/release"),
-        cold: 30,
-        warm: 2000,
-        out: PathBuf::from("bench/results.md"),
-        node: None,
-        python: None,
-        lambda_dir: PathBuf::from("target/lambda"),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
-        match a.as_str() {
-            "--bins" => o.bins = PathBuf::from(val()),
-            "--cold" => o.cold = val().parse().expect("--cold N"),
-            "--warm" => o.warm = val().parse().expect("--warm N"),
-            "--out" => o.out = PathBuf::from(val()),
-            "--node" => o.node = Some(val().split(' ').map(str::to_owned).collect()),
-            "--python" => o.python = Some(val().split(' ').map(str::to_owned).collect()),
-            "--lambda-dir" => o.lambda_dir = PathBuf::from(val()),
-            other => panic!("unknown argument {other}"),
-        }
-    }
-    o
+    <Opts as clap::Parser>::parse()
 }
 
 fn identity() -> Value {
-    json!({
-        "accountId": "123456789012",
-        "cognitoIdentityAuthProvider": format!("\"{POOL}\",\"{POOL}:CognitoSignIn:2f1c5a3e-8a3b-4b9e-9d2a-5f0c1e7d9b11\""),
-        "cognitoIdentityAuthType": "authenticated",
-        "cognitoIdentityId": IDENTITY_ID,
-        "cognitoIdentityPoolId": "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d",
-        "sourceIp": ["203.0.113.7"],
-        "userArn": "arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials",
-        "username": "AROAUSERROLEID000001:CognitoIdentityCredentials"
-    })
+    shared::fixtures::user_identity(
+        POOL,
+        IDENTITY_ID,
+        Some("2f1c5a3e-8a3b-4b9e-9d2a-5f0c1e7d9b11"),
+    )
 }
 
 fn event(type_name: &str, field: &str, args: Value) -> Value {

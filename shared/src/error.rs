@@ -51,6 +51,18 @@ pub const INTERNAL_MESSAGE: &str =
     "The request could not be completed because of an internal error; retry later.";
 
 impl AppError {
+    /// Every `errorType` the API returns. The resolver handlers (resolvers/*.js) keep the same
+    /// list to recognise our errors; a test ties the two.
+    pub const ERROR_TYPES: [&'static str; 7] = [
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "ValidationError",
+        "ConflictError",
+        "Unavailable",
+        "InternalError",
+    ];
+
     /// The GraphQL `errorType` of this error.
     pub fn error_type(&self) -> &'static str {
         match self {
@@ -129,6 +141,34 @@ mod tests {
                 d.error_message.starts_with(&format!("{ty}: ")),
                 "{}",
                 d.error_message
+            );
+        }
+    }
+
+    #[test]
+    fn the_resolver_handlers_know_exactly_our_error_types() {
+        let every = [
+            AppError::Unauthorized(String::new()),
+            AppError::Forbidden(String::new()),
+            AppError::NotFound(String::new()),
+            AppError::Validation(String::new()),
+            AppError::Conflict(String::new()),
+            AppError::Unavailable(String::new()),
+            AppError::Internal(String::new()),
+        ];
+        let from_variants: Vec<&str> = every.iter().map(AppError::error_type).collect();
+        assert_eq!(from_variants, AppError::ERROR_TYPES);
+        let quoted: Vec<String> = AppError::ERROR_TYPES
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect();
+        let list = format!("[{}]", quoted.join(", "));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../resolvers");
+        for file in ["invoke.js", "batch-invoke.js", "invoke.test.mjs"] {
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            assert!(
+                text.contains(&list),
+                "resolvers/{file} must list exactly {list} (AppError's error types)"
             );
         }
     }

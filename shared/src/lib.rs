@@ -15,6 +15,8 @@ pub mod config;
 pub mod error;
 pub mod event;
 #[doc(hidden)]
+pub mod fixtures;
+#[doc(hidden)]
 pub mod fuzzing;
 pub mod identity;
 pub mod lambda;

@@ -18,6 +18,7 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use shared::config::Config;
+use shared::fixtures;
 use shared::identity::ProviderKey;
 use shared::lambda::{App, Handler};
 use shared::store::Db;
@@ -40,19 +41,9 @@ pub struct Who {
 impl Who {
     /// A User Pool user of `pool`, as AppSync quotes the provider list.
     pub fn user(pool: &str, name: &str) -> Who {
-        let id = identity_id(name);
         let sub = format!("{:0>8}-0000-4000-8000-000000000000", hex(name));
         Who {
-            identity: json!({
-                "accountId": "123456789012",
-                "cognitoIdentityAuthProvider": format!("\"{pool}\",\"{pool}:CognitoSignIn:{sub}\""),
-                "cognitoIdentityAuthType": "authenticated",
-                "cognitoIdentityId": id,
-                "cognitoIdentityPoolId": IDENTITY_POOL,
-                "sourceIp": ["203.0.113.7"],
-                "userArn": "arn:aws:sts::123456789012:assumed-role/NotesUserRole/CognitoIdentityCredentials",
-                "username": "AROAUSERROLEID000001:CognitoIdentityCredentials"
-            }),
+            identity: fixtures::user_identity(pool, &identity_id(name), Some(&sub)),
         }
     }
 
@@ -65,16 +56,7 @@ impl Who {
 
     pub fn guest(name: &str) -> Who {
         Who {
-            identity: json!({
-                "accountId": "123456789012",
-                "cognitoIdentityAuthProvider": null,
-                "cognitoIdentityAuthType": "unauthenticated",
-                "cognitoIdentityId": identity_id(name),
-                "cognitoIdentityPoolId": IDENTITY_POOL,
-                "sourceIp": ["203.0.113.9"],
-                "userArn": "arn:aws:sts::123456789012:assumed-role/NotesGuestRole/CognitoIdentityCredentials",
-                "username": "AROAGUESTROLEID00001:CognitoIdentityCredentials"
-            }),
+            identity: fixtures::guest_identity(&identity_id(name)),
         }
     }
 
