@@ -1,0 +1,247 @@
+// The front end in a real browser (Debian's chromium, driven by playwright-core) against a live
+// stack: the app served by web/serve.mjs, its outputs.json naming the stack.
+//
+//   OUTPUTS=.local/outputs.json WEB_URL=http://127.0.0.1:PORT/ node --test web/test/
+//
+// OUTPUTS must list demo users (the local stack's file does). CHROMIUM overrides the browser
+// (default /usr/bin/chromium); SCREENSHOT where the notes screen's picture goes (default
+// web/screenshot.png).
+//
+// Every request the pages send to the GraphQL endpoint is intercepted and checked: SigV4
+// (`Authorization: AWS4-HMAC-SHA256 ...`) and never an `x-demo-identity` header.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const WEB = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUTPUTS = process.env.OUTPUTS;
+const WEB_URL = process.env.WEB_URL;
+const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const SCREENSHOT = process.env.SCREENSHOT ?? join(WEB, 'screenshot.png');
+const TIMEOUT = 60_000; // the first invocation of a function under `cargo lambda watch` compiles it
+
+if (!OUTPUTS || !WEB_URL) throw new Error('set OUTPUTS (the stack\'s outputs.json) and WEB_URL (web/serve.mjs\'s URL)');
+const outputs = JSON.parse(readFileSync(OUTPUTS, 'utf8'));
+const tenant = (id) => outputs.tenants.find((t) => t.tenantId === id) ?? assert.fail(`outputs has no tenant ${id}`);
+const user = (tenantId, name) => tenant(tenantId).users?.find((u) => u.name === name) ?? assert.fail(`outputs has no user ${name} at ${tenantId}`);
+const graphqlUrl = new URL(outputs.graphqlUrl);
+
+const run = randomUUID().slice(0, 8);
+const titles = { private: `Web private ${run}`, public: `Web public ${run}` };
+
+let browser;
+const graphqlRequests = []; // { method, url, headers, page }
+const anyDemoHeader = []; // any request at all that carried x-demo-identity
+const pageErrors = [];
+const contexts = [];
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  await browser?.close();
+});
+
+/** A fresh browser profile (its own storage: its own session) with every request recorded. */
+async function newPage(label) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  contexts.push(context);
+  context.setDefaultTimeout(TIMEOUT);
+  await context.route('**/*', async (route) => {
+    const req = route.request();
+    const headers = await req.allHeaders();
+    if ('x-demo-identity' in headers) anyDemoHeader.push(`${label}: ${req.method()} ${req.url()}`);
+    const url = new URL(req.url());
+    if (url.origin === graphqlUrl.origin && url.pathname === graphqlUrl.pathname && req.method() !== 'OPTIONS') {
+      graphqlRequests.push({ method: req.method(), url: req.url(), headers, page: label });
+    }
+    await route.continue();
+  });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${label}: ${e.message}`));
+  return page;
+}
+
+/** Opens the app, picks the tenant (which configures its pool), signs in, waits for `me`. */
+async function signIn(page, tenantId, name) {
+  const u = user(tenantId, name);
+  await page.goto(WEB_URL);
+  const picker = page.getByTestId('tenant-picker');
+  await picker.waitFor();
+  if ((await picker.inputValue()) !== tenantId) {
+    await picker.selectOption(tenantId);
+    await page.getByTestId('sign-in-section').getByText(`Sign in to ${tenantId}`).waitFor();
+  }
+  await page.getByTestId('email').fill(u.username);
+  await page.getByTestId('password').fill(u.password);
+  await page.getByTestId('sign-in').click();
+  await assertText(page.getByTestId('me-tenant'), tenantId);
+  await page.locator('[data-testid=notes-list][data-loaded=true]').waitFor();
+}
+
+async function assertText(locator, expected) {
+  await locator.waitFor();
+  await waitUntil(async () => (await locator.textContent())?.includes(expected), () => `expected "${expected}" in ${locator}`);
+}
+
+async function waitUntil(cond, message, ms = TIMEOUT) {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > end) assert.fail(message());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const noteItem = (page, title) => page.locator(`[data-testid=note][data-title="${title}"]`);
+
+async function createNote(page, title, visibility) {
+  await page.getByTestId('new-title').fill(title);
+  await page.getByTestId('new-body').fill(`Written in the browser test ${run}.`);
+  await page.getByTestId('new-visibility').selectOption(visibility);
+  await page.getByTestId('create').click();
+  await noteItem(page, title).waitFor();
+  return noteItem(page, title).getAttribute('data-note-id');
+}
+
+const ids = {};
+let alice; // alice's page at acme, kept for the stale edit
+
+test('alice signs in at acme and creates a PRIVATE and a PUBLIC note, with her name as author', async () => {
+  alice = await newPage('alice');
+  await signIn(alice, 'acme', 'alice');
+  assert.match(await alice.getByTestId('me-provider').textContent(), new RegExp(`cognito-idp\\.${outputs.region}\\.amazonaws\\.com/${tenant('acme').userPoolId}`));
+  assert.match(await alice.getByTestId('me-identity').textContent(), new RegExp(`^${outputs.region}:`));
+
+  // The display name other users see on her notes (Note.author, batched).
+  await alice.getByTestId('display-name').fill('Alice');
+  await alice.getByTestId('save-profile').click();
+  await alice.getByTestId('profile-saved').waitFor();
+
+  ids.private = await createNote(alice, titles.private, 'PRIVATE');
+  ids.public = await createNote(alice, titles.public, 'PUBLIC');
+  assert.ok(ids.private && ids.public && ids.private !== ids.public);
+  assert.equal(await noteItem(alice, titles.private).getAttribute('data-visibility'), 'PRIVATE');
+  assert.equal(await noteItem(alice, titles.public).getAttribute('data-visibility'), 'PUBLIC');
+  await assertText(noteItem(alice, titles.public).getByTestId('note-author'), 'by Alice');
+  await assertText(noteItem(alice, titles.private).getByTestId('note-author'), 'by Alice');
+
+  await alice.screenshot({ path: SCREENSHOT, fullPage: true });
+});
+
+test('bob signs in at globex and sees neither of alice\'s notes', async () => {
+  const bob = await newPage('bob');
+  await signIn(bob, 'globex', 'bob');
+  const listed = await bob.locator('[data-testid=notes-list] [data-testid=note]').evaluateAll((els) => els.map((e) => e.dataset.noteId));
+  assert.ok(!listed.includes(ids.private), 'bob sees alice\'s PRIVATE note');
+  assert.ok(!listed.includes(ids.public), 'bob sees alice\'s PUBLIC note in globex\'s notes');
+  assert.equal(await bob.getByTestId('problem').count(), 0, 'bob\'s notes loaded without a problem');
+});
+
+test('a guest (no sign-in) sees only the PUBLIC one under acme', async () => {
+  const guest = await newPage('guest');
+  await guest.goto(WEB_URL);
+  const picker = guest.getByTestId('tenant-picker');
+  await picker.waitFor();
+  if ((await picker.inputValue()) !== 'acme') await picker.selectOption('acme');
+  await guest.locator('[data-testid=public-list][data-loaded=true]').waitFor();
+  await assertText(guest.getByTestId('public-notes').locator('h2'), 'Public notes of acme');
+  assert.equal(await guest.getByTestId('problem').count(), 0, 'the guest view loaded without a problem');
+  const listed = await guest.locator('[data-testid=public-list] [data-testid=note]').evaluateAll((els) => els.map((e) => ({ id: e.dataset.noteId, visibility: e.dataset.visibility })));
+  assert.ok(listed.some((n) => n.id === ids.public), 'the guest sees the PUBLIC note');
+  assert.ok(!listed.some((n) => n.id === ids.private), 'the guest does not see the PRIVATE note');
+  assert.ok(listed.every((n) => n.visibility === 'PUBLIC'), 'the guest sees only PUBLIC notes');
+  assert.equal(await guest.getByTestId('signed-in-as').count(), 0);
+});
+
+test('a stale edit shows the conflict message, and reloading the note lets the edit through', async () => {
+  // alice opens the PUBLIC note for editing...
+  await noteItem(alice, titles.public).getByTestId('edit').click();
+  const form = alice.locator(`[data-testid=note][data-note-id="${ids.public}"] [data-testid=edit-form]`);
+  await form.waitFor();
+  const openedVersion = Number(await form.getAttribute('data-version'));
+
+  // ...meanwhile the same note is changed elsewhere (alice in another browser profile).
+  const elsewhere = await newPage('alice-elsewhere');
+  await signIn(elsewhere, 'acme', 'alice');
+  await noteItem(elsewhere, titles.public).getByTestId('edit').click();
+  await elsewhere.getByTestId('edit-body').fill('Changed elsewhere.');
+  await elsewhere.getByTestId('save').click();
+  await assertText(elsewhere.locator(`[data-testid=note][data-note-id="${ids.public}"]`), `version ${openedVersion + 1}`);
+
+  // alice saves her now-stale edit: ConflictError, as a sentence she can act on.
+  await form.getByTestId('edit-body').fill('My stale edit.');
+  await form.getByTestId('save').click();
+  const problem = form.getByTestId('problem');
+  await problem.waitFor();
+  assert.equal(await problem.getAttribute('data-error-type'), 'ConflictError');
+  assert.equal(await problem.textContent(), 'Someone changed this note since you opened it; reload it and try again.');
+
+  // Reload the note: the form opens at the current version and the edit goes through.
+  await form.getByTestId('reload-note').click();
+  const reopened = alice.locator(`[data-testid=note][data-note-id="${ids.public}"] [data-testid=edit-form][data-version="${openedVersion + 1}"]`);
+  await reopened.waitFor();
+  assert.equal(await reopened.getByTestId('edit-body').inputValue(), 'Changed elsewhere.');
+  await reopened.getByTestId('edit-body').fill('My edit, on the current version.');
+  await reopened.getByTestId('save').click();
+  await assertText(alice.locator(`[data-testid=note][data-note-id="${ids.public}"]`), `version ${openedVersion + 2}`);
+});
+
+test('the explorer signs in as bob at globex and runs { me { tenantId } }', async () => {
+  const page = await newPage('explorer');
+  const bob = user('globex', 'bob');
+  await page.goto(new URL(`explorer.html?query=${encodeURIComponent('{ me { tenantId } }')}`, WEB_URL).toString());
+  await page.getByTestId('explorer-tenant').selectOption('globex');
+  await page.getByTestId('explorer-user').selectOption(bob.username);
+  assert.equal(await page.getByTestId('explorer-email').inputValue(), bob.username);
+  await page.getByTestId('explorer-sign-in').click();
+  await assertText(page.getByTestId('explorer-session'), bob.username);
+
+  await page.locator('.graphiql-execute-button').click();
+  const response = page.locator('.graphiql-response');
+  await waitUntil(async () => /"tenantId":\s*"globex"/.test(((await response.textContent()) ?? '').replace(/\u00a0/g, ' ')),
+    async () => `expected globex in the explorer's response, got: ${await response.textContent()}`);
+
+  // The app link goes back to the app, which shares the session: bob at globex. Sign-out clears it.
+  await page.getByTestId('app-link').click();
+  await assertText(page.getByTestId('signed-in-as'), bob.username);
+  await assertText(page.getByTestId('me-tenant'), 'globex');
+  await page.getByTestId('sign-out').click();
+  await page.getByTestId('sign-in-section').waitFor();
+  await page.reload();
+  await page.getByTestId('sign-in-section').waitFor();
+  assert.equal(await page.getByTestId('signed-in-as').count(), 0, 'signed out after a reload');
+});
+
+test('every GraphQL request the pages sent was SigV4-signed and none named an identity', () => {
+  assert.ok(graphqlRequests.length >= 10, `expected many GraphQL requests, saw ${graphqlRequests.length}`);
+  const pages = new Set(graphqlRequests.map((r) => r.page));
+  for (const p of ['alice', 'bob', 'guest', 'alice-elsewhere', 'explorer']) assert.ok(pages.has(p), `no GraphQL request recorded from ${p}`);
+  for (const r of graphqlRequests) {
+    assert.equal(r.method, 'POST', `${r.page}: ${r.method} ${r.url}`);
+    assert.match(r.headers.authorization ?? '', /^AWS4-HMAC-SHA256 Credential=[A-Z0-9]+\/\d{8}\/[a-z0-9-]+\/appsync\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/,
+      `${r.page}: a GraphQL request without SigV4: ${JSON.stringify(r.headers)}`);
+    assert.ok(r.headers['x-amz-security-token'], `${r.page}: no session token (Identity Pool credentials are temporary)`);
+    assert.ok(!('x-demo-identity' in r.headers), `${r.page}: x-demo-identity sent`);
+  }
+  assert.deepEqual(anyDemoHeader, [], 'no request of any page carried x-demo-identity');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the pages');
+});
