@@ -8,14 +8,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 SAM_VERSION=1.170.0
 CARGO_LAMBDA_VERSION=1.9.2
 sam --version 2>/dev/null | grep -q "$SAM_VERSION" \
-  || python3 -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_VERSION" "cfn-lint==1.53.3"
+  || python3 -m pip install --quiet --disable-pip-version-check "aws-sam-cli==$SAM_VERSION"
 cargo lambda --version 2>/dev/null | grep -q "$CARGO_LAMBDA_VERSION" \
   || python3 -m pip install --quiet --disable-pip-version-check "cargo-lambda==$CARGO_LAMBDA_VERSION"
 rustup target list --installed | grep -q aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
 
 export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-eu-central-1}" SAM_CLI_TELEMETRY=0
-# rust-cargolambda is a beta build method in SAM.
-sam build --beta-features "$@"
+# rust-cargolambda is a regular build method in SAM CLI 1.170 (no --beta-features).
+sam build "$@"
 
 python3 - <<'PY'
 import pathlib, re, sys

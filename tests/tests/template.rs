@@ -1,17 +1,18 @@
 //! One list of fields: `schema.graphql`, `template.yaml` and `functions/*` are checked against
 //! each other, and the template's table against `tenantctl create-table`. Adding a field is a
 //! folder, a template block and a handler; this test says which one is missing.
+//!
+//! Where the code meets AWS: every function's grants (in both credential modes), the tenant data
+//! role, the page-token secret, logs, retention policies and the API's abuse limits are checked
+//! as documents here; AWS enforces them (README "Security model").
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
-use shared::api::{
-    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
-    TenantInfo, UpdateMyProfile, UpdateNote,
-};
+use shared::api::{Kind, NoteAuthor, RESOLVERS};
 use shared::event::Field;
-use shared::lambda::{BatchResolver, Resolver};
+use shared::lambda::BatchResolver;
 
 /// Fields guests may call (the unauthenticated role's policy must name exactly these).
 const GUEST_FIELDS: &[(&str, &str)] = &[("Query", "me"), ("Query", "publicNotes")];
@@ -26,33 +27,21 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The field a resolver type in `shared::api` serves.
-fn field_of(resolver: &str) -> Field {
-    match resolver {
-        "Me" => Me::FIELD,
-        "GetNote" => GetNote::FIELD,
-        "ListNotes" => ListNotes::FIELD,
-        "PublicNotes" => PublicNotes::FIELD,
-        "CreateNote" => CreateNote::FIELD,
-        "UpdateNote" => UpdateNote::FIELD,
-        "DeleteNote" => DeleteNote::FIELD,
-        "MyProfile" => MyProfile::FIELD,
-        "TenantInfo" => TenantInfo::FIELD,
-        "UpdateMyProfile" => UpdateMyProfile::FIELD,
-        "SetRole" => SetRole::FIELD,
-        "NoteAuthor" => <NoteAuthor as BatchResolver>::FIELD,
-        other => panic!(
-            "shared::api::{other} is served by a function but not listed in this test's field_of"
-        ),
-    }
-}
-
 type Fields = BTreeSet<(String, String)>;
 /// (index name, key schema, projection type).
 type Gsi = (String, Vec<(String, String)>, String);
 
 struct Template {
+    doc: Value,
     resources: BTreeMap<String, Value>,
+}
+
+fn template_text() -> String {
+    std::fs::read_to_string(root().join("template.yaml")).unwrap()
+}
+
+fn schema_text() -> String {
+    std::fs::read_to_string(root().join("schema.graphql")).unwrap()
 }
 
 /// The text of a `!GetAtt A.B` / `!GetAtt [A, B]` / `!Ref A` / `!Sub "..."`, or a plain string.
@@ -78,15 +67,52 @@ fn intrinsic(v: &Value) -> (String, String) {
 
 impl Template {
     fn load() -> Template {
-        let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-        let doc: Value = serde_norway::from_str(&text).unwrap();
+        Template::parse(&template_text())
+    }
+
+    fn parse(text: &str) -> Template {
+        let doc: Value = serde_norway::from_str(text).unwrap();
         let resources = doc["Resources"]
             .as_mapping()
             .unwrap()
             .iter()
             .map(|(k, v)| (k.as_str().unwrap().to_owned(), v.clone()))
             .collect();
-        Template { resources }
+        Template { doc, resources }
+    }
+
+    fn parameter(&self, name: &str) -> &Value {
+        let p = &self.doc["Parameters"][name];
+        assert!(!p.is_null(), "template.yaml has no parameter {name}");
+        p
+    }
+
+    /// `Globals: Function:`.
+    fn globals(&self) -> &Value {
+        &self.doc["Globals"]["Function"]
+    }
+
+    /// A function's property, or the Globals value it inherits.
+    fn function_property<'a>(&'a self, f: &'a Value, prop: &str) -> &'a Value {
+        let own = &f["Properties"][prop];
+        if own.is_null() {
+            &self.globals()[prop]
+        } else {
+            own
+        }
+    }
+
+    /// Function resource name → (crate, resource), in the template's order.
+    fn functions_by_crate(&self) -> BTreeMap<String, (String, &Value)> {
+        self.of_type("AWS::Serverless::Function")
+            .map(|(name, f)| {
+                let krate = f["Metadata"]["BuildProperties"]["Binary"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned();
+                (krate, (name.clone(), f))
+            })
+            .collect()
     }
 
     fn of_type<'a>(&'a self, ty: &'a str) -> impl Iterator<Item = (&'a String, &'a Value)> + 'a {
@@ -251,7 +277,14 @@ fn function_crates() -> BTreeMap<String, Field> {
             .unwrap_or_else(|| {
                 panic!("functions/{name}/src/main.rs serves no shared::api resolver")
             });
-        out.insert(name, field_of(resolver));
+        let entry = shared::api::entry(&name)
+            .unwrap_or_else(|| panic!("functions/{name} is not in shared::api::RESOLVERS"));
+        assert_eq!(
+            entry.resolver, resolver,
+            "functions/{name} serves {resolver}, the registry says {}",
+            entry.resolver
+        );
+        out.insert(name, entry.field);
     }
     out
 }
@@ -350,6 +383,149 @@ fn guests_are_granted_exactly_the_guest_fields() {
     }
 }
 
+/// Which branch `!If [UseTenantScopedCredentials, …, …]` takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// `TenantScopedCredentials=true`: tenant data only through `TenantDataRole`.
+    Scoped,
+    /// The default: the functions' own roles reach the table.
+    Shared,
+}
+
+const MODES: [Mode; 2] = [Mode::Scoped, Mode::Shared];
+
+/// `v` with every `!If [UseTenantScopedCredentials, a, b]` replaced by the branch `mode` takes;
+/// `None` for `!Ref AWS::NoValue`.
+fn in_mode(v: &Value, mode: Mode) -> Option<Value> {
+    match v {
+        Value::Tagged(t) if t.tag == "If" => {
+            let parts = t.value.as_sequence().expect("!If [condition, then, else]");
+            assert_eq!(parts.len(), 3, "{v:?}");
+            assert_eq!(
+                parts[0].as_str(),
+                Some("UseTenantScopedCredentials"),
+                "a function's grants may depend on the credentials mode only"
+            );
+            in_mode(&parts[if mode == Mode::Scoped { 1 } else { 2 }], mode)
+        }
+        Value::Tagged(t) if t.tag == "Ref" && t.value.as_str() == Some("AWS::NoValue") => None,
+        Value::Sequence(items) => Some(Value::Sequence(
+            items.iter().filter_map(|i| in_mode(i, mode)).collect(),
+        )),
+        Value::Mapping(m) => Some(Value::Mapping(
+            m.iter()
+                .filter_map(|(k, v)| in_mode(v, mode).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// A function role's grants in one mode: the managed policies it names (by `!Ref`) and its
+/// inline statements.
+struct Grants {
+    managed: Vec<String>,
+    statements: Vec<Value>,
+}
+
+fn grants(f: &Value, mode: Mode) -> Grants {
+    let policies = in_mode(&f["Properties"]["Policies"], mode).unwrap_or(Value::Null);
+    let mut g = Grants {
+        managed: Vec::new(),
+        statements: Vec::new(),
+    };
+    for p in policies
+        .as_sequence()
+        .map(|s| s.as_slice())
+        .unwrap_or_default()
+    {
+        if let Value::Tagged(_) = p {
+            let (tag, name) = intrinsic(p);
+            assert_eq!(tag, "Ref", "managed policies by !Ref only: {p:?}");
+            g.managed.push(name);
+        } else {
+            let statements = p["Statement"]
+                .as_sequence()
+                .unwrap_or_else(|| panic!("inline policy documents only: {p:?}"));
+            g.statements.extend(statements.iter().cloned());
+        }
+    }
+    g
+}
+
+/// A string or a list of strings.
+fn strings(v: &Value) -> Vec<String> {
+    match v {
+        Value::Sequence(items) => items
+            .iter()
+            .map(|i| i.as_str().unwrap().to_owned())
+            .collect(),
+        Value::String(s) => vec![s.clone()],
+        other => panic!("expected a string or a list of strings, got {other:?}"),
+    }
+}
+
+/// Resources as written: `!GetAtt NotesTable.Arn`, `!Sub ${NotesTable.Arn}/index/gsi1`, `*`.
+fn resources(v: &Value) -> Vec<String> {
+    let list = match v {
+        Value::Sequence(items) => items.clone(),
+        one => vec![one.clone()],
+    };
+    list.iter()
+        .map(|r| match intrinsic(r) {
+            (tag, body) if tag.is_empty() => body,
+            (tag, body) => format!("!{tag} {body}"),
+        })
+        .collect()
+}
+
+const TABLE_ARN: &str = "!GetAtt NotesTable.Arn";
+
+fn gsi1_arn() -> String {
+    format!("!Sub ${{NotesTable.Arn}}/index/{}", shared::store::GSI1)
+}
+
+/// The tenant registry's partition key (`REGISTRY_PK` in shared/src/store/keys.rs).
+const REGISTRY_PARTITION: &str = "REGISTRY";
+/// A tenant's partition of the public index (`public_partition` in shared/src/store/keys.rs).
+const PUBLIC_PARTITION_PREFIX: &str = "PUBLIC#";
+/// The one action on the page-token secret.
+const SECRET_READ: &str = "secretsmanager:GetSecretValue";
+
+/// In the default mode each function's own role gets exactly the DynamoDB actions its code
+/// calls: (crate, actions on the table, actions on the public index gsi1). A grant the code
+/// never uses is a finding; a new function must be added here.
+const SHARED_MODE_GRANTS: &[(&str, &[&str], &[&str])] = &[
+    // The registry only (provider → tenant).
+    ("me", &["GetItem"], &[]),
+    ("get-note", &["GetItem"], &[]),
+    // The base table only: a tenant's notes are its partition.
+    ("list-notes", &["GetItem", "Query"], &[]),
+    // The registry (GetItem) and the tenant's PUBLIC notes on the sparse index.
+    ("public-notes", &["GetItem"], &["Query"]),
+    // PutItem, or TransactWriteItems of two Puts (authorized as PutItem).
+    ("create-note", &["GetItem", "PutItem"], &[]),
+    ("update-note", &["GetItem", "UpdateItem"], &[]),
+    ("delete-note", &["GetItem", "DeleteItem"], &[]),
+    // Registry and profiles, batched.
+    ("note-author", &["GetItem", "BatchGetItem"], &[]),
+    ("my-profile", &["GetItem"], &[]),
+    ("tenant", &["GetItem"], &[]),
+    (
+        "update-my-profile",
+        &["GetItem", "UpdateItem", "PutItem"],
+        &[],
+    ),
+    (
+        "set-role",
+        &["GetItem", "UpdateItem", "ConditionCheckItem"],
+        &[],
+    ),
+];
+
+/// Functions that never touch tenant data, so never assume `TenantDataRole`.
+const NO_TENANT_DATA: &[&str] = &["me"];
+
 #[test]
 fn read_only_functions_get_read_only_actions() {
     let t = Template::load();
@@ -359,42 +535,223 @@ fn read_only_functions_get_read_only_actions() {
         let Some(((ty, field), _)) = resolvers.iter().find(|(_, k)| *k == krate) else {
             continue;
         };
-        let policies = t.get(fn_name)["Properties"]["Policies"]
-            .as_sequence()
-            .unwrap();
-        let mut actions = BTreeSet::new();
-        for p in policies {
-            // The shared managed policy only lets functions assume the tenant data role.
-            if matches!(p, Value::Tagged(_)) {
-                assert_eq!(
-                    intrinsic(p),
-                    ("Ref".to_owned(), "AssumeTenantDataRolePolicy".to_owned()),
-                    "{fn_name}"
+        for mode in MODES {
+            let g = grants(t.get(fn_name), mode);
+            let actions: BTreeSet<String> = g
+                .statements
+                .iter()
+                .flat_map(|st| strings(&st["Action"]))
+                .collect();
+            assert!(!actions.is_empty(), "{fn_name} ({mode:?})");
+            for a in &actions {
+                assert!(
+                    (a.starts_with("dynamodb:") && !a.contains('*')) || a == SECRET_READ,
+                    "{fn_name} ({mode:?}): {a}"
                 );
-                continue;
-            }
-            for st in p["Statement"]
-                .as_sequence()
-                .unwrap_or_else(|| panic!("{fn_name}: inline statements only"))
-            {
-                for a in st["Action"].as_sequence().unwrap() {
-                    actions.insert(a.as_str().unwrap().to_owned());
+                if ty == "Query" && a.starts_with("dynamodb:") {
+                    assert!(
+                        READ_ACTIONS.contains(&a.as_str()),
+                        "{fn_name} resolves {ty}.{field} but may {a} ({mode:?})"
+                    );
                 }
             }
         }
-        assert!(!actions.is_empty(), "{fn_name}");
-        assert!(
-            actions.iter().all(|a| a.starts_with("dynamodb:")),
-            "{fn_name}: {actions:?}"
-        );
-        if ty == "Query" {
-            for a in &actions {
-                assert!(
-                    READ_ACTIONS.contains(&a.as_str()),
-                    "{fn_name} resolves {ty}.{field} but may {a}"
-                );
+    }
+}
+
+#[test]
+fn in_the_default_mode_each_function_gets_exactly_what_it_calls() {
+    let t = Template::load();
+    let functions = t.functions_by_crate();
+    let listed: BTreeSet<&str> = SHARED_MODE_GRANTS.iter().map(|(k, _, _)| *k).collect();
+    let deployed: BTreeSet<&str> = functions.keys().map(String::as_str).collect();
+    assert_eq!(
+        deployed, listed,
+        "SHARED_MODE_GRANTS must list every function"
+    );
+    for (krate, table_actions, index_actions) in SHARED_MODE_GRANTS {
+        let (name, f) = &functions[*krate];
+        let mut got = BTreeSet::new();
+        for st in grants(f, Mode::Shared).statements {
+            assert_eq!(st["Effect"].as_str(), Some("Allow"), "{name}");
+            assert!(
+                st["NotAction"].is_null() && st["NotResource"].is_null(),
+                "{name}"
+            );
+            let actions = strings(&st["Action"]);
+            if actions == [SECRET_READ] {
+                continue;
+            }
+            for a in actions {
+                for r in resources(&st["Resource"]) {
+                    got.insert((a.clone(), r));
+                }
             }
         }
+        let want: BTreeSet<(String, String)> = table_actions
+            .iter()
+            .map(|a| (format!("dynamodb:{a}"), TABLE_ARN.to_owned()))
+            .chain(
+                index_actions
+                    .iter()
+                    .map(|a| (format!("dynamodb:{a}"), gsi1_arn())),
+            )
+            .collect();
+        assert_eq!(
+            got, want,
+            "{name} ({krate}): grants differ from what its code calls"
+        );
+    }
+}
+
+#[test]
+fn only_functions_that_touch_tenant_data_may_assume_the_tenant_data_role() {
+    let t = Template::load();
+    for (krate, (name, f)) in t.functions_by_crate() {
+        for mode in MODES {
+            let expected: Vec<String> = if NO_TENANT_DATA.contains(&krate.as_str()) {
+                Vec::new()
+            } else {
+                vec!["AssumeTenantDataRolePolicy".to_owned()]
+            };
+            assert_eq!(grants(f, mode).managed, expected, "{name} ({mode:?})");
+        }
+    }
+    let statements =
+        t.get("AssumeTenantDataRolePolicy")["Properties"]["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(
+        strings(&statements[0]["Action"]),
+        ["sts:AssumeRole", "sts:TagSession"]
+    );
+    assert_eq!(
+        resources(&statements[0]["Resource"]),
+        ["!GetAtt TenantDataRole.Arn"]
+    );
+}
+
+/// What the functions' own roles may do beyond reading the registry, with
+/// `TenantScopedCredentials=true`: every finding is one line naming the function.
+fn scoped_mode_findings(t: &Template) -> Vec<String> {
+    let registry_only: Value = serde_norway::from_str(&format!(
+        "ForAllValues:StringEquals:\n  dynamodb:LeadingKeys: [{REGISTRY_PARTITION}]\n"
+    ))
+    .unwrap();
+    let mut out = Vec::new();
+    for (name, f) in t.of_type("AWS::Serverless::Function") {
+        let g = grants(f, Mode::Scoped);
+        for m in &g.managed {
+            if m != "AssumeTenantDataRolePolicy" {
+                out.push(format!("{name}: managed policy {m}"));
+            }
+        }
+        for st in &g.statements {
+            let actions = strings(&st["Action"]);
+            let res = resources(&st["Resource"]);
+            if actions == [SECRET_READ] && res == ["!Ref PageTokenSecret"] {
+                continue;
+            }
+            if st["Effect"].as_str() != Some("Allow")
+                || !st["NotAction"].is_null()
+                || !st["NotResource"].is_null()
+            {
+                out.push(format!("{name}: a statement other than a plain Allow"));
+            }
+            for a in &actions {
+                if a != "dynamodb:GetItem" && a != "dynamodb:BatchGetItem" {
+                    out.push(format!("{name}: {a} (only registry reads in scoped mode)"));
+                }
+            }
+            if res != [TABLE_ARN] {
+                out.push(format!("{name}: on {res:?} (the table only)"));
+            }
+            if st["Condition"] != registry_only {
+                out.push(format!(
+                    "{name}: {actions:?} without the dynamodb:LeadingKeys [{REGISTRY_PARTITION}] condition"
+                ));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn in_scoped_mode_the_functions_own_roles_only_read_the_registry() {
+    let t = Template::load();
+    assert_eq!(scoped_mode_findings(&t), Vec::<String>::new());
+    // Each function can still read the registry (GetItem), and note-author in batches.
+    for (krate, (name, f)) in t.functions_by_crate() {
+        let actions: BTreeSet<String> = grants(f, Mode::Scoped)
+            .statements
+            .iter()
+            .flat_map(|st| strings(&st["Action"]))
+            .filter(|a| a.starts_with("dynamodb:"))
+            .collect();
+        assert!(actions.contains("dynamodb:GetItem"), "{name}");
+        assert_eq!(
+            actions.contains("dynamodb:BatchGetItem"),
+            krate == "note-author",
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn widening_a_function_role_in_scoped_mode_is_caught() {
+    let text = template_text();
+    // ListNotesFunction's scoped branch is the first registry read after its name.
+    let (head, tail) = text
+        .split_once("\n  ListNotesFunction:\n")
+        .expect("ListNotesFunction");
+    let mutate = |from: &str, to: &str| -> Template {
+        assert!(tail.contains(from), "the template's layout changed: {from}");
+        Template::parse(&format!(
+            "{head}\n  ListNotesFunction:\n{}",
+            tail.replacen(from, to, 1)
+        ))
+    };
+    let cases = [
+        (
+            "Action: [dynamodb:GetItem]",
+            "Action: [dynamodb:GetItem, dynamodb:PutItem]",
+            "dynamodb:PutItem",
+        ),
+        (
+            "Action: [dynamodb:GetItem]",
+            "Action: [dynamodb:GetItem, dynamodb:Query]",
+            "dynamodb:Query",
+        ),
+        (
+            "Action: [dynamodb:GetItem]",
+            "Action: [\"dynamodb:*\"]",
+            "dynamodb:*",
+        ),
+        (
+            "dynamodb:LeadingKeys: [REGISTRY]",
+            "dynamodb:LeadingKeys: [\"TENANT#acme\"]",
+            "LeadingKeys",
+        ),
+        (
+            "                Condition:\n                  ForAllValues:StringEquals:\n                    dynamodb:LeadingKeys: [REGISTRY]\n",
+            "",
+            "LeadingKeys",
+        ),
+        (
+            "Resource: !GetAtt NotesTable.Arn\n                Condition:",
+            "Resource: \"*\"\n                Condition:",
+            "the table only",
+        ),
+    ];
+    for (from, to, finding) in cases {
+        let findings = scoped_mode_findings(&mutate(from, to));
+        assert!(
+            findings
+                .iter()
+                .any(|f| f.starts_with("ListNotesFunction:") && f.contains(finding)),
+            "{from:?} -> {to:?} went unnoticed: {findings:?}"
+        );
     }
 }
 
@@ -515,12 +872,12 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
             p["FieldName"].as_str().unwrap().to_owned(),
         );
         let krate = &resolvers[&field];
-        let main =
-            std::fs::read_to_string(root().join("functions").join(krate).join("src/main.rs"))
-                .unwrap();
-        let batched = main.contains("serve_batch");
+        let entry = RESOLVERS
+            .iter()
+            .find(|e| e.function == krate.as_str())
+            .unwrap_or_else(|| panic!("{krate} is not in shared::api::RESOLVERS"));
         let code = p["CodeS3Location"].as_str().unwrap();
-        if batched {
+        if entry.kind == Kind::Batch {
             assert_eq!(
                 code, "resolvers/batch-invoke.js",
                 "{name}: {krate} is a batch resolver"
@@ -529,6 +886,15 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
             assert!(
                 (2..=2000).contains(&max),
                 "{name}: MaxBatchSize must be set (2..=2000), is {max}"
+            );
+            // The function refuses arrays longer than its own bound: the same number.
+            let bound = match entry.resolver {
+                "NoteAuthor" => NoteAuthor::MAX_BATCH_SIZE,
+                other => panic!("add {other}'s MAX_BATCH_SIZE here"),
+            };
+            assert_eq!(
+                max, bound as u64,
+                "{name}: MaxBatchSize vs {krate}'s MAX_BATCH_SIZE"
             );
         } else {
             assert_eq!(
@@ -544,15 +910,18 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
 }
 
 #[test]
-fn the_tenant_data_role_reaches_only_the_tagged_tenants_partition() {
+fn the_tenant_data_role_reaches_only_the_tagged_tenants_partitions() {
     let t = Template::load();
     let role = &t.get("TenantDataRole")["Properties"];
     let tag = shared::tenant_credentials::TENANT_TAG;
-    // The partition a tenant's keys start with, as the store builds them.
-    let expected = format!(
+    // The partitions a tenant's keys start with, as the store builds them: its own on the table,
+    // its PUBLIC notes on the public index.
+    let tenant = format!(
         "{}${{aws:PrincipalTag/{tag}}}",
         shared::store::TENANT_PREFIX
     );
+    let public = format!("{PUBLIC_PARTITION_PREFIX}${{aws:PrincipalTag/{tag}}}");
+    let mut reached = BTreeMap::new();
     for p in role["Policies"].as_sequence().unwrap() {
         for st in p["PolicyDocument"]["Statement"].as_sequence().unwrap() {
             assert_eq!(st["Effect"].as_str(), Some("Allow"));
@@ -562,16 +931,32 @@ fn the_tenant_data_role_reaches_only_the_tagged_tenants_partition() {
                 Some(1),
                 "exactly one allowed partition"
             );
-            assert_eq!(keys[0].as_str(), Some(expected.as_str()));
-            for a in st["Action"].as_sequence().unwrap() {
-                let a = a.as_str().unwrap();
+            let actions = strings(&st["Action"]);
+            for a in &actions {
                 assert!(
                     a.starts_with("dynamodb:") && !a.contains('*') && a != "dynamodb:Scan",
                     "{a}"
                 );
             }
+            for r in resources(&st["Resource"]) {
+                let key = keys[0].as_str().unwrap().to_owned();
+                assert!(
+                    reached.insert(r.clone(), (key, actions.clone())).is_none(),
+                    "{r} twice"
+                );
+            }
         }
     }
+    assert_eq!(
+        reached.keys().cloned().collect::<BTreeSet<_>>(),
+        BTreeSet::from([TABLE_ARN.to_owned(), gsi1_arn()]),
+        "the table and the public index, nothing else"
+    );
+    assert_eq!(reached[TABLE_ARN].0, tenant);
+    assert_eq!(
+        reached[&gsi1_arn()],
+        (public, vec!["dynamodb:Query".to_owned()])
+    );
     let trust = &role["AssumeRolePolicyDocument"]["Statement"][0];
     assert_eq!(
         trust["Condition"]["StringLike"][format!("aws:RequestTag/{tag}").as_str()].as_str(),
@@ -582,11 +967,587 @@ fn the_tenant_data_role_reaches_only_the_tagged_tenants_partition() {
         Some(tag)
     );
     // Off by default; on, every function gets the role's ARN.
-    let text = std::fs::read_to_string(root().join("template.yaml")).unwrap();
-    let doc: Value = serde_norway::from_str(&text).unwrap();
     assert_eq!(
-        doc["Parameters"]["TenantScopedCredentials"]["Default"].as_str(),
+        t.parameter("TenantScopedCredentials")["Default"].as_str(),
         Some("false")
     );
-    assert!(!doc["Globals"]["Function"]["Environment"]["Variables"]["TENANT_ROLE_ARN"].is_null());
+    assert!(!t.globals()["Environment"]["Variables"]["TENANT_ROLE_ARN"].is_null());
+}
+
+#[test]
+fn the_tenant_data_role_trusts_the_functions_role_path_not_a_name_prefix() {
+    let t = Template::load();
+    let (tag, path) = intrinsic(&t.globals()["RolePath"]);
+    assert_eq!(tag, "Sub", "RolePath is per stack");
+    // IAM paths: start and end with '/', printable ASCII, at most 512 characters.
+    assert!(
+        path.starts_with('/')
+            && path.ends_with('/')
+            && path.len() <= 512
+            && path.chars().all(|c| ('!'..='~').contains(&c)),
+        "{path}"
+    );
+    assert!(
+        path.contains("${AWS::StackName}"),
+        "{path}: one stack's roles"
+    );
+    for (name, f) in t.of_type("AWS::Serverless::Function") {
+        for prop in ["RolePath", "Role"] {
+            assert!(
+                f["Properties"][prop].is_null(),
+                "{name} sets {prop}: it would leave the trusted path"
+            );
+        }
+    }
+    let trust = &t.get("TenantDataRole")["Properties"]["AssumeRolePolicyDocument"]["Statement"];
+    assert_eq!(trust.as_sequence().map(|s| s.len()), Some(1));
+    let (_, principal) = intrinsic(&trust[0]["Condition"]["ArnLike"]["aws:PrincipalArn"]);
+    assert_eq!(
+        principal,
+        format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{path}*")
+    );
+    assert!(
+        !principal.contains("${AWS::StackName}-"),
+        "a name prefix matches any role named so: {principal}"
+    );
+}
+
+/// Every GraphQL string description (`"…"` / `"""…"""`) in schema text, by where it is.
+fn schema_descriptions(text: &str) -> Vec<String> {
+    use graphql_parser::schema::{
+        Definition, EnumValue, Field as GqlField, InputValue, TypeDefinition, TypeExtension,
+    };
+    fn input_values(out: &mut Vec<String>, at: &str, values: &[InputValue<'_, String>]) {
+        for v in values {
+            if v.description.is_some() {
+                out.push(format!("{at}({})", v.name));
+            }
+        }
+    }
+    fn fields(out: &mut Vec<String>, ty: &str, fields: &[GqlField<'_, String>]) {
+        for f in fields {
+            if f.description.is_some() {
+                out.push(format!("{ty}.{}", f.name));
+            }
+            input_values(out, &format!("{ty}.{}", f.name), &f.arguments);
+        }
+    }
+    fn enum_values(out: &mut Vec<String>, ty: &str, values: &[EnumValue<'_, String>]) {
+        for v in values {
+            if v.description.is_some() {
+                out.push(format!("{ty}.{}", v.name));
+            }
+        }
+    }
+    let doc = graphql_parser::parse_schema::<String>(text).unwrap();
+    let mut out = Vec::new();
+    for def in &doc.definitions {
+        match def {
+            Definition::SchemaDefinition(_) => {}
+            Definition::TypeDefinition(td) => {
+                let (name, description) = match td {
+                    TypeDefinition::Scalar(s) => (&s.name, &s.description),
+                    TypeDefinition::Object(o) => (&o.name, &o.description),
+                    TypeDefinition::Interface(i) => (&i.name, &i.description),
+                    TypeDefinition::Union(u) => (&u.name, &u.description),
+                    TypeDefinition::Enum(e) => (&e.name, &e.description),
+                    TypeDefinition::InputObject(i) => (&i.name, &i.description),
+                };
+                if description.is_some() {
+                    out.push(format!("type {name}"));
+                }
+                match td {
+                    TypeDefinition::Object(o) => fields(&mut out, name, &o.fields),
+                    TypeDefinition::Interface(i) => fields(&mut out, name, &i.fields),
+                    TypeDefinition::Enum(e) => enum_values(&mut out, name, &e.values),
+                    TypeDefinition::InputObject(i) => input_values(&mut out, name, &i.fields),
+                    TypeDefinition::Scalar(_) | TypeDefinition::Union(_) => {}
+                }
+            }
+            Definition::TypeExtension(te) => match te {
+                TypeExtension::Object(o) => fields(&mut out, &o.name, &o.fields),
+                TypeExtension::Interface(i) => fields(&mut out, &i.name, &i.fields),
+                TypeExtension::Enum(e) => enum_values(&mut out, &e.name, &e.values),
+                TypeExtension::InputObject(i) => input_values(&mut out, &i.name, &i.fields),
+                TypeExtension::Scalar(_) | TypeExtension::Union(_) => {}
+            },
+            Definition::DirectiveDefinition(d) => {
+                if d.description.is_some() {
+                    out.push(format!("directive @{}", d.name));
+                }
+                input_values(&mut out, &format!("@{}", d.name), &d.arguments);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_schema_has_comments_not_string_descriptions() {
+    assert_eq!(
+        schema_descriptions(&schema_text()),
+        Vec::<String>::new(),
+        "schema.graphql: use # comments, not \"…\" / \"\"\"…\"\"\" descriptions"
+    );
+}
+
+#[test]
+fn a_string_description_anywhere_in_the_schema_is_caught() {
+    let schema = schema_text();
+    let with = |from: &str, to: &str| -> String {
+        assert!(schema.contains(from), "schema.graphql changed: {from}");
+        schema.replacen(from, to, 1)
+    };
+    let cases = [
+        (
+            with("type Query @aws_iam {", "\"Reads.\"\ntype Query @aws_iam {"),
+            "type Query",
+        ),
+        (
+            with("  me: Caller!", "  \"\"\"Who.\"\"\"\n  me: Caller!"),
+            "Query.me",
+        ),
+        (
+            with("note(id: ID!)", "note(\"The id.\" id: ID!)"),
+            "Query.note(id)",
+        ),
+        (
+            with("  PRIVATE\n", "  \"Owner only.\" PRIVATE\n"),
+            "Visibility.PRIVATE",
+        ),
+        (
+            with("enum Role {", "\"\"\"Roles.\"\"\"\nenum Role {"),
+            "type Role",
+        ),
+        (
+            with(
+                "input CreateNoteInput {\n  title",
+                "input CreateNoteInput {\n  \"T.\" title",
+            ),
+            "CreateNoteInput(title)",
+        ),
+        (
+            with(
+                "input UpdateProfileInput {",
+                "\"P.\"\ninput UpdateProfileInput {",
+            ),
+            "type UpdateProfileInput",
+        ),
+        (format!("{schema}\n\"S.\"\nscalar Extra\n"), "type Extra"),
+        (
+            format!("{schema}\n\"U.\"\nunion Any = Note | Profile\n"),
+            "type Any",
+        ),
+        (
+            format!("{schema}\ninterface Node {{ \"I.\" id: ID! }}\n"),
+            "Node.id",
+        ),
+        (
+            format!("{schema}\nextend type Note {{ \"E.\" extra: String }}\n"),
+            "Note.extra",
+        ),
+        (
+            format!("{schema}\n\"D.\"\ndirective @extra(\"A.\" a: Int) on FIELD_DEFINITION\n"),
+            "directive @extra",
+        ),
+        (
+            format!("{schema}\ndirective @other(\"A.\" a: Int) on FIELD_DEFINITION\n"),
+            "@other(a)",
+        ),
+    ];
+    for (text, at) in cases {
+        let found = schema_descriptions(&text);
+        assert!(found.iter().any(|d| d == at), "{at} not caught: {found:?}");
+    }
+}
+
+/// CloudWatch Logs' retention values (`RetentionInDays`).
+const CLOUDWATCH_RETENTION_DAYS: &[u64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+#[test]
+fn logs_leave_out_verbose_content_and_expire() {
+    let t = Template::load();
+    let log = &t.get("GraphQLApi")["Properties"]["LogConfig"];
+    assert_eq!(log["ExcludeVerboseContent"].as_bool(), Some(true));
+    assert_eq!(log["FieldLogLevel"].as_str(), Some("ERROR"));
+
+    let days = t.parameter("LogRetentionDays");
+    assert_eq!(days["Default"].as_u64(), Some(30));
+    let allowed: Vec<u64> = days["AllowedValues"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(allowed, CLOUDWATCH_RETENTION_DAYS);
+
+    // Every log group keeps its logs for LogRetentionDays.
+    let groups: BTreeMap<&String, String> = t
+        .of_type("AWS::Logs::LogGroup")
+        .map(|(name, g)| {
+            assert_eq!(
+                intrinsic(&g["Properties"]["RetentionInDays"]),
+                ("Ref".to_owned(), "LogRetentionDays".to_owned()),
+                "{name}"
+            );
+            (name, intrinsic(&g["Properties"]["LogGroupName"]).1)
+        })
+        .collect();
+    // The API's: AppSync writes to /aws/appsync/apis/<apiId>.
+    assert!(
+        groups
+            .values()
+            .any(|n| n == "/aws/appsync/apis/${GraphQLApi.ApiId}"),
+        "no log group for the API: {groups:?}"
+    );
+    // Every function's: the group its LoggingConfig names, or /aws/lambda/<function>.
+    for (name, f) in t.of_type("AWS::Serverless::Function") {
+        let config = t.function_property(f, "LoggingConfig");
+        let covered = if config.is_null() {
+            groups
+                .values()
+                .any(|n| *n == format!("/aws/lambda/${{{name}}}"))
+        } else {
+            let (tag, group) = intrinsic(&config["LogGroup"]);
+            tag == "Ref" && groups.keys().any(|g| **g == group)
+        };
+        assert!(covered, "{name} logs to a group without a retention");
+    }
+}
+
+/// Fields with a `nextToken` argument: their functions mint and open page tokens.
+fn paginated_fields() -> Fields {
+    let text = schema_text();
+    let doc = graphql_parser::parse_schema::<String>(&text).unwrap();
+    let mut out = Fields::new();
+    for def in doc.definitions {
+        if let graphql_parser::schema::Definition::TypeDefinition(
+            graphql_parser::schema::TypeDefinition::Object(o),
+        ) = def
+        {
+            for f in o.fields {
+                if f.arguments.iter().any(|a| a.name == "nextToken") {
+                    out.insert((o.name.clone(), f.name));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_page_token_secret_is_generated_and_read_only_by_the_paginating_functions() {
+    let t = Template::load();
+    assert!(
+        t.doc["Parameters"]["PageTokenSecret"].is_null(),
+        "the page-token key is not a parameter"
+    );
+    let globals = &t.globals()["Environment"]["Variables"];
+    for var in ["PAGE_TOKEN_SECRET", "PAGE_TOKEN_SECRET_ARN"] {
+        assert!(globals[var].is_null(), "Globals must not set {var}");
+    }
+    let secret = t.get("PageTokenSecret");
+    assert_eq!(secret["Type"].as_str(), Some("AWS::SecretsManager::Secret"));
+    let generate = &secret["Properties"]["GenerateSecretString"];
+    assert_eq!(generate["PasswordLength"].as_u64(), Some(64));
+    assert_eq!(generate["ExcludePunctuation"].as_bool(), Some(true));
+    assert!(secret["Properties"]["SecretString"].is_null());
+
+    let resolvers = t.resolvers();
+    let paginating: BTreeSet<&String> = paginated_fields()
+        .iter()
+        .map(|f| {
+            resolvers
+                .get(f)
+                .unwrap_or_else(|| panic!("{f:?} has no resolver"))
+        })
+        .collect();
+    assert_eq!(
+        paginating,
+        BTreeSet::from([&"list-notes".to_owned(), &"public-notes".to_owned()])
+    );
+    for (krate, (name, f)) in t.functions_by_crate() {
+        let env = &f["Properties"]["Environment"]["Variables"];
+        assert!(env["PAGE_TOKEN_SECRET"].is_null(), "{name}");
+        let mints = paginating.contains(&krate);
+        assert_eq!(
+            !env["PAGE_TOKEN_SECRET_ARN"].is_null(),
+            mints,
+            "{name}: PAGE_TOKEN_SECRET_ARN only where page tokens are made"
+        );
+        if mints {
+            assert_eq!(
+                intrinsic(&env["PAGE_TOKEN_SECRET_ARN"]),
+                ("Ref".to_owned(), "PageTokenSecret".to_owned())
+            );
+        }
+        for mode in MODES {
+            let secret_grants: Vec<(Vec<String>, Vec<String>)> = grants(f, mode)
+                .statements
+                .iter()
+                .map(|st| (strings(&st["Action"]), resources(&st["Resource"])))
+                .filter(|(actions, _)| actions.iter().any(|a| a.starts_with("secretsmanager:")))
+                .collect();
+            let expected = if mints {
+                vec![(
+                    vec![SECRET_READ.to_owned()],
+                    vec!["!Ref PageTokenSecret".to_owned()],
+                )]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(secret_grants, expected, "{name} ({mode:?})");
+        }
+    }
+}
+
+#[test]
+fn shared_issuers_are_documented_as_not_tenant_safe() {
+    let t = Template::load();
+    let google = t.parameter("GoogleClientId")["Description"]
+        .as_str()
+        .unwrap();
+    for needle in ["accounts.google.com", "every Google account", "User Pool"] {
+        assert!(google.contains(needle), "GoogleClientId: {needle}");
+    }
+    for p in ["OidcProviderArns", "SamlProviderArns"] {
+        let d = t.parameter(p)["Description"].as_str().unwrap();
+        assert!(
+            d.contains("User Pool"),
+            "{p} must point to the tenant's own User Pool"
+        );
+    }
+}
+
+#[test]
+fn user_and_identity_pools_outlive_the_stack() {
+    let t = Template::load();
+    let pools: Vec<_> = t
+        .of_type("AWS::Cognito::UserPool")
+        .chain(t.of_type("AWS::Cognito::IdentityPool"))
+        .collect();
+    assert!(
+        pools.len() >= 3,
+        "two tenant User Pools and the Identity Pool"
+    );
+    for (name, r) in pools {
+        assert_eq!(r["DeletionPolicy"].as_str(), Some("Retain"), "{name}");
+        assert_eq!(r["UpdateReplacePolicy"].as_str(), Some("Retain"), "{name}");
+        if r["Type"].as_str() == Some("AWS::Cognito::UserPool") {
+            assert_eq!(
+                r["Properties"]["DeletionProtection"].as_str(),
+                Some("ACTIVE"),
+                "{name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn appsync_service_roles_trust_only_this_accounts_appsync() {
+    let t = Template::load();
+    for (role, source_arn) in [
+        // The data sources name the role, not the API: the API's own ARN.
+        ("AppSyncInvokeRole", "!GetAtt GraphQLApi.Arn"),
+        // The API names this role: any API of this account and region.
+        (
+            "AppSyncLogsRole",
+            "!Sub arn:${AWS::Partition}:appsync:${AWS::Region}:${AWS::AccountId}:apis/*",
+        ),
+    ] {
+        let statements = t.get(role)["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
+        assert_eq!(statements.len(), 1, "{role}");
+        let st = &statements[0];
+        assert_eq!(
+            st["Principal"]["Service"].as_str(),
+            Some("appsync.amazonaws.com")
+        );
+        assert_eq!(
+            intrinsic(&st["Condition"]["StringEquals"]["aws:SourceAccount"]),
+            ("Ref".to_owned(), "AWS::AccountId".to_owned()),
+            "{role}"
+        );
+        assert_eq!(
+            resources(&st["Condition"]["ArnLike"]["aws:SourceArn"]),
+            [source_arn],
+            "{role}"
+        );
+    }
+}
+
+#[test]
+fn guest_reachable_functions_have_a_concurrency_cap() {
+    let t = Template::load();
+    let p = t.parameter("GuestFunctionConcurrency");
+    assert_eq!(p["Default"].as_u64(), Some(20));
+    assert!(
+        p["MinValue"].as_u64() >= Some(1),
+        "0 would switch the function off"
+    );
+    let resolvers = t.resolvers();
+    let functions = t.functions_by_crate();
+    for (ty, field) in GUEST_FIELDS {
+        let krate = &resolvers[&(ty.to_string(), field.to_string())];
+        let (name, f) = &functions[krate];
+        assert_eq!(
+            intrinsic(&f["Properties"]["ReservedConcurrentExecutions"]),
+            ("Ref".to_owned(), "GuestFunctionConcurrency".to_owned()),
+            "{name} serves {ty}.{field} to guests"
+        );
+    }
+    assert!(
+        t.globals()["ReservedConcurrentExecutions"].is_null(),
+        "one cap for every function would be shared by none"
+    );
+}
+
+/// How deep a selection on type `ty` can go: a leaf field counts 1, an object field 1 + its
+/// type's depth. Panics on a type that reaches itself (the depth limit would then be the only
+/// bound).
+fn selection_depth(
+    types: &BTreeMap<String, Vec<String>>,
+    ty: &str,
+    path: &mut Vec<String>,
+) -> usize {
+    assert!(
+        !path.iter().any(|p| p == ty),
+        "{ty} nests itself ({path:?}): revisit QueryDepthLimit"
+    );
+    path.push(ty.to_owned());
+    let depth = types[ty]
+        .iter()
+        .map(|f| match types.contains_key(f) {
+            true => 1 + selection_depth(types, f, path),
+            false => 1,
+        })
+        .max()
+        .unwrap_or(0);
+    path.pop();
+    depth
+}
+
+#[test]
+fn the_api_limits_query_depth_and_resolver_count_to_what_clients_need() {
+    use graphql_parser::schema::{Definition, Type, TypeDefinition};
+    fn base(t: &Type<'_, String>) -> String {
+        match t {
+            Type::NamedType(n) => n.clone(),
+            Type::ListType(inner) | Type::NonNullType(inner) => base(inner),
+        }
+    }
+    let text = schema_text();
+    let doc = graphql_parser::parse_schema::<String>(&text).unwrap();
+    // Object type → the base types of its fields.
+    let types: BTreeMap<String, Vec<String>> = doc
+        .definitions
+        .iter()
+        .filter_map(|d| match d {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) => Some((
+                o.name.clone(),
+                o.fields.iter().map(|f| base(&f.field_type)).collect(),
+            )),
+            _ => None,
+        })
+        .collect();
+    let deepest = ["Query", "Mutation"]
+        .iter()
+        .map(|root| selection_depth(&types, root, &mut Vec::new()))
+        .max()
+        .unwrap();
+    let t = Template::load();
+    let api = &t.get("GraphQLApi")["Properties"];
+    let depth = api["QueryDepthLimit"].as_u64().expect("QueryDepthLimit") as usize;
+    assert!(
+        (deepest..=deepest + 1).contains(&depth),
+        "QueryDepthLimit {depth}: the deepest query is {deepest} levels"
+    );
+    // One page: the list field plus one resolver per nested resolved field of each note.
+    let resolvers = t.resolvers();
+    let per_note = resolvers.keys().filter(|(ty, _)| ty == "Note").count();
+    let needed = 1 + shared::pagination::MAX_LIMIT * per_note;
+    let count = api["ResolverCountLimit"]
+        .as_u64()
+        .expect("ResolverCountLimit") as usize;
+    assert!(
+        (needed..=needed * 2).contains(&count),
+        "ResolverCountLimit {count}: a full page needs {needed}"
+    );
+}
+
+#[test]
+fn an_optional_waf_rate_limits_the_api() {
+    let t = Template::load();
+    let p = t.parameter("WafRateLimit");
+    assert_eq!(p["Default"].as_u64(), Some(0), "off unless asked for");
+    assert_eq!(p["MinValue"].as_u64(), Some(0));
+    let has_waf: Value =
+        serde_norway::from_str("!Not [!Equals [!Ref WafRateLimit, \"0\"]]").unwrap();
+    assert_eq!(t.doc["Conditions"]["HasWaf"], has_waf);
+
+    let acls: Vec<_> = t.of_type("AWS::WAFv2::WebACL").collect();
+    assert_eq!(acls.len(), 1);
+    let (acl_name, acl) = acls[0];
+    assert_eq!(acl["Condition"].as_str(), Some("HasWaf"));
+    assert_eq!(acl["Properties"]["Scope"].as_str(), Some("REGIONAL"));
+    let rate_rules: Vec<&Value> = acl["Properties"]["Rules"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .filter(|r| !r["Statement"]["RateBasedStatement"].is_null())
+        .collect();
+    assert_eq!(rate_rules.len(), 1);
+    let rule = rate_rules[0];
+    assert!(
+        !rule["Action"]["Block"].is_null(),
+        "over the limit: blocked"
+    );
+    assert_eq!(
+        intrinsic(&rule["Statement"]["RateBasedStatement"]["Limit"]),
+        ("Ref".to_owned(), "WafRateLimit".to_owned())
+    );
+
+    let assocs: Vec<_> = t.of_type("AWS::WAFv2::WebACLAssociation").collect();
+    assert_eq!(assocs.len(), 1);
+    let (_, assoc) = assocs[0];
+    assert_eq!(assoc["Condition"].as_str(), Some("HasWaf"));
+    assert_eq!(
+        resources(&assoc["Properties"]["ResourceArn"]),
+        ["!GetAtt GraphQLApi.Arn"]
+    );
+    assert_eq!(
+        resources(&assoc["Properties"]["WebACLArn"]),
+        [format!("!GetAtt {acl_name}.Arn")]
+    );
+}
+
+#[test]
+fn the_template_needs_no_lint_exceptions() {
+    let t = Template::load();
+    assert!(
+        t.doc["Metadata"]["cfn-lint"].is_null(),
+        "cfn-lint needs no ignore_checks (scripts/lint-template.sh pins a current release)"
+    );
+    // An extra User Pool is added only with both its provider name and a well-formed client id.
+    for n in [1, 2] {
+        let client = format!("ExtraUserPool{n}ClientId");
+        assert!(
+            t.parameter(&client)["AllowedPattern"].as_str().is_some(),
+            "{client}"
+        );
+        let condition = format!(
+            "{:?}",
+            t.doc["Conditions"][format!("HasExtraUserPool{n}").as_str()]
+        );
+        for param in [format!("ExtraUserPool{n}ProviderName"), client] {
+            assert!(
+                condition.contains(&param),
+                "HasExtraUserPool{n} must test {param}"
+            );
+        }
+    }
 }
