@@ -8,7 +8,7 @@ use aws_sdk_cognitoidentity as identity;
 use aws_sdk_cognitoidentityprovider as idp;
 use base64::Engine as _;
 use idp::config::timeout::TimeoutConfig;
-use idp::error::{DisplayErrorContext, ProvideErrorMetadata};
+use idp::error::ProvideErrorMetadata;
 use idp::types::{AuthFlowType, ChallengeNameType};
 
 use crate::error::{Error, Result};
@@ -275,8 +275,8 @@ pub fn jwt_exp(token: &str) -> Option<i64> {
     claims.get("exp")?.as_i64()
 }
 
-/// `Operation: Code: message` for a service error; the whole cause chain otherwise (e.g. a
-/// connection refused).
+/// `Operation: Code: message` for a service error; the cause chain otherwise (e.g. a connection
+/// refused).
 fn aws_error<E, R>(operation: &'static str, err: idp::error::SdkError<E, R>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -285,7 +285,16 @@ where
     let message = match (err.code(), err.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_string(),
-        _ => DisplayErrorContext(&err).to_string(),
+        _ => {
+            let mut chain = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                chain.push_str(": ");
+                chain.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            chain
+        }
     };
     Error::Aws { operation, message }
 }
