@@ -9,6 +9,8 @@
 //! - [`notes`]: the domain types and rules. [`pagination`]: page sizes and tokens.
 //! - [`api`]: one resolver per field. [`lambda`]: the glue that runs a resolver.
 //! - [`error`]: the one error type and its mapping to the Lambda error shape.
+//! - [`pool_settings`]: the settings of every tenant's User Pool and app client (onboard and the
+//!   template share them).
 
 pub mod api;
 pub mod config;
@@ -22,6 +24,7 @@ pub mod identity;
 pub mod lambda;
 pub mod notes;
 pub mod pagination;
+pub mod pool_settings;
 pub mod profiles;
 pub mod store;
 pub mod tenancy;
