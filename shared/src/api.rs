@@ -226,7 +226,7 @@ impl Resolver for CreateNote {
         let token = new.client_token.clone();
         let me = &who.user.identity_id;
         let note = new.into_note(
-            who.store.tenant().id().as_str(),
+            who.store.tenant().id(),
             me,
             &notes::now_timestamp(),
         );
@@ -321,7 +321,7 @@ impl BatchResolver for NoteAuthor {
     ) -> Result<Vec<Option<Profile>>, AppError> {
         // The authors to read, per tenant (a batch normally holds one caller, hence one tenant).
         let mut wanted: HashMap<TenantId, (TenantStore, BTreeSet<IdentityId>)> = HashMap::new();
-        let mut plan: Vec<Option<(TenantId, String)>> = Vec::with_capacity(items.len());
+        let mut plan: Vec<Option<(TenantId, IdentityId)>> = Vec::with_capacity(items.len());
         for item in items {
             let Some((member, note)) = item else {
                 plan.push(None);
@@ -349,10 +349,10 @@ impl BatchResolver for NoteAuthor {
                 .entry(tenant.clone())
                 .or_insert_with(|| (member.store.clone(), BTreeSet::new()))
                 .1
-                .insert(owner);
-            plan.push(Some((tenant, note.owner_id)));
+                .insert(owner.clone());
+            plan.push(Some((tenant, owner)));
         }
-        let mut found: HashMap<TenantId, HashMap<String, Profile>> = HashMap::new();
+        let mut found: HashMap<TenantId, HashMap<IdentityId, Profile>> = HashMap::new();
         for (tenant, (store, ids)) in wanted {
             found.insert(tenant, store.get_profiles(&ids).await?);
         }

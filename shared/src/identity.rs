@@ -15,9 +15,59 @@ use crate::text::shorten;
 const MAX_PROVIDER_STRING: usize = 2048;
 const MAX_ID_LEN: usize = 128;
 
-/// The caller's stable id in the Identity Pool (`<region>:<uuid>`), used as `ownerId`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct IdentityId(String);
+/// A validated string newtype, `pub struct T(String) = parse;`, whose only way in is `parse`
+/// (`String -> Result<T, AppError>`). Serde writes it as its plain string, so stored items and
+/// GraphQL output carry the string unchanged, and reads it back only through `parse`, so an id
+/// read from the table is as checked as one read from a client. Adds `as_str` and `Display`.
+macro_rules! validated_string {
+    ($(#[$attr:meta])* pub struct $ty:ident(String) = $parse:expr;) => {
+        $(#[$attr])*
+        #[derive(
+            Debug,
+            Clone,
+            PartialEq,
+            Eq,
+            Hash,
+            PartialOrd,
+            Ord,
+            ::serde::Serialize,
+            ::serde::Deserialize,
+        )]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(String);
+
+        impl $ty {
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = $crate::error::AppError;
+            fn try_from(raw: String) -> Result<Self, Self::Error> {
+                ($parse)(raw)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(v: $ty) -> String {
+                v.0
+            }
+        }
+
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+pub(crate) use validated_string;
+
+validated_string! {
+    /// The caller's stable id in the Identity Pool (`<region>:<uuid>`), used as `ownerId`.
+    pub struct IdentityId(String) = |raw: String| IdentityId::parse(&raw);
+}
 
 impl IdentityId {
     /// Accepts the Identity Pool's `<region>:<guid>` alphabet only, so the id can be embedded
@@ -36,16 +86,13 @@ impl IdentityId {
             ))
         }
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-/// The provider that names a tenant: `cognito-idp.<region>.amazonaws.com/<poolId>`, a social
-/// provider's domain, a developer provider name, or an IAM OIDC/SAML provider ARN.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ProviderKey(String);
+validated_string! {
+    /// The provider that names a tenant: `cognito-idp.<region>.amazonaws.com/<poolId>`, a social
+    /// provider's domain, a developer provider name, or an IAM OIDC/SAML provider ARN.
+    pub struct ProviderKey(String) = |raw: String| ProviderKey::parse(&raw);
+}
 
 impl ProviderKey {
     /// Parses a provider key as an operator writes it (`tenantctl register --provider ...`).
@@ -59,10 +106,6 @@ impl ProviderKey {
             ));
         }
         Ok(entry.key)
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
     }
 
     /// The issuer, if this key is one that every account of a public identity provider shares
@@ -94,12 +137,6 @@ const SHARED_ISSUERS: [&str; 9] = [
     "login.microsoftonline.com/consumers",
     "token.actions.githubusercontent.com",
 ];
-
-impl std::fmt::Display for ProviderKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// An unauthenticated caller holding the Identity Pool's guest credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,16 +462,14 @@ mod tests {
     const SUB: &str = "2f1c5a3e-8a3b-4b9e-9d2a-5f0c1e7d9b11";
 
     fn iam(provider: Value, auth_type: &str) -> Value {
-        json!({
-            "accountId": "123456789012",
-            "cognitoIdentityAuthProvider": provider,
-            "cognitoIdentityAuthType": auth_type,
-            "cognitoIdentityId": "eu-central-1:59ec6a11-3585-4ad0-9eb6-c9b7a58295b1",
-            "cognitoIdentityPoolId": "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d",
-            "sourceIp": ["203.0.113.7"],
-            "userArn": "arn:aws:sts::123456789012:assumed-role/AuthRole/CognitoIdentityCredentials",
-            "username": "AROAWH2LKBVXCRH33KO3W:CognitoIdentityCredentials"
-        })
+        let mut v = crate::fixtures::user_identity(
+            POOL_A,
+            "eu-central-1:59ec6a11-3585-4ad0-9eb6-c9b7a58295b1",
+            None,
+        );
+        v["cognitoIdentityAuthProvider"] = provider;
+        v["cognitoIdentityAuthType"] = json!(auth_type);
+        v
     }
 
     fn user(v: &Value) -> User {

@@ -4,8 +4,9 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
-use crate::identity::IdentityId;
+use crate::identity::{IdentityId, validated_string};
 use crate::profiles::Admin;
+use crate::tenancy::TenantId;
 use crate::text::shorten;
 
 pub const MAX_TITLE_CHARS: usize = 200;
@@ -22,10 +23,10 @@ fn key_safe(raw: &str, max: usize) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// A note id. New ones are UUIDv7 (time-ordered, so listing by key is listing by age).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct NoteId(String);
+validated_string! {
+    /// A note id. New ones are UUIDv7 (time-ordered, so listing by key is listing by age).
+    pub struct NoteId(String) = |raw: String| NoteId::parse(&raw);
+}
 
 impl NoteId {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
@@ -41,23 +42,6 @@ impl NoteId {
 
     pub fn generate() -> Self {
         NoteId(uuid::Uuid::now_v7().to_string())
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for NoteId {
-    type Error = AppError;
-    fn try_from(s: String) -> Result<Self, AppError> {
-        NoteId::parse(&s)
-    }
-}
-
-impl From<NoteId> for String {
-    fn from(id: NoteId) -> String {
-        id.0
     }
 }
 
@@ -81,8 +65,10 @@ impl ClientToken {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Title(String);
+validated_string! {
+    /// A note's title: 1–200 characters.
+    pub struct Title(String) = Title::parse;
+}
 
 impl Title {
     pub fn parse(raw: String) -> Result<Self, AppError> {
@@ -97,8 +83,10 @@ impl Title {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Body(String);
+validated_string! {
+    /// A note's body: at most 10,000 characters.
+    pub struct Body(String) = Body::parse;
+}
 
 impl Body {
     pub fn parse(raw: String) -> Result<Self, AppError> {
@@ -129,10 +117,10 @@ pub enum Visibility {
 #[serde(rename_all = "camelCase")]
 pub struct Note {
     pub id: NoteId,
-    pub tenant_id: String,
-    pub owner_id: String,
-    pub title: String,
-    pub body: Option<String>,
+    pub tenant_id: TenantId,
+    pub owner_id: IdentityId,
+    pub title: Title,
+    pub body: Option<Body>,
     pub visibility: Visibility,
     pub version: i64,
     pub created_at: String,
@@ -180,13 +168,13 @@ impl TryFrom<CreateNoteInput> for NewNote {
 
 impl NewNote {
     /// The note this input creates for `owner` in `tenant_id` at `now`.
-    pub fn into_note(self, tenant_id: &str, owner: &IdentityId, now: &str) -> Note {
+    pub fn into_note(self, tenant_id: &TenantId, owner: &IdentityId, now: &str) -> Note {
         Note {
             id: NoteId::generate(),
-            tenant_id: tenant_id.to_owned(),
-            owner_id: owner.as_str().to_owned(),
-            title: self.title.0,
-            body: self.body.map(|b| b.0),
+            tenant_id: tenant_id.clone(),
+            owner_id: owner.clone(),
+            title: self.title,
+            body: self.body,
             visibility: self.visibility,
             version: 1,
             created_at: now.to_owned(),
@@ -220,9 +208,9 @@ pub struct UpdateNoteInput {
 #[derive(Debug, Clone)]
 pub struct NoteUpdate {
     pub id: NoteId,
-    pub title: Option<String>,
+    pub title: Option<Title>,
     /// `Some(None)` removes the body.
-    pub body: Option<Option<String>>,
+    pub body: Option<Option<Body>>,
     pub visibility: Option<Visibility>,
     pub expected_version: i64,
 }
@@ -233,12 +221,12 @@ impl TryFrom<UpdateNoteInput> for NoteUpdate {
         let title = match i.title {
             None => None,
             Some(None) => return Err(AppError::validation("title cannot be null.")),
-            Some(Some(t)) => Some(Title::parse(t)?.0),
+            Some(Some(t)) => Some(Title::parse(t)?),
         };
         let body = match i.body {
             None => None,
             Some(None) => Some(None),
-            Some(Some(b)) => Some(Some(Body::parse(b)?.0)),
+            Some(Some(b)) => Some(Some(Body::parse(b)?)),
         };
         Ok(NoteUpdate {
             id: NoteId::parse(&i.id)?,
@@ -263,7 +251,7 @@ pub fn parse_version(v: i64) -> Result<i64, AppError> {
 /// May `viewer` (a user of the note's tenant) read `note`?
 pub fn can_read(note: &Note, viewer: &IdentityId) -> bool {
     match note.visibility {
-        Visibility::Private => note.owner_id == viewer.as_str(),
+        Visibility::Private => note.owner_id == *viewer,
         Visibility::Tenant | Visibility::Public => true,
     }
 }
@@ -276,7 +264,7 @@ pub fn write_rejection(
     expected_version: Option<i64>,
 ) -> AppError {
     match current {
-        Some(n) if can_read(n, viewer) && n.owner_id != viewer.as_str() => {
+        Some(n) if can_read(n, viewer) && n.owner_id != *viewer => {
             AppError::Forbidden("Only the owner of a note may change or delete it.".into())
         }
         Some(n) if can_read(n, viewer) => match expected_version {
@@ -343,9 +331,9 @@ mod tests {
     fn note(owner: &str, visibility: Visibility, version: i64) -> Note {
         Note {
             id: NoteId::generate(),
-            tenant_id: "acme".into(),
-            owner_id: owner.into(),
-            title: "t".into(),
+            tenant_id: TenantId::parse("acme").unwrap(),
+            owner_id: IdentityId::parse(owner).unwrap(),
+            title: Title::parse("t".into()).unwrap(),
             body: None,
             visibility,
             version,
@@ -433,6 +421,23 @@ mod tests {
             write_rejection(Some(&mine), &me(), Some(2)),
             AppError::Conflict(_)
         ));
+    }
+
+    /// Typed ids and texts are written as the plain strings they carry, and read back only if
+    /// they parse.
+    #[test]
+    fn notes_serialize_as_plain_strings() {
+        let n = note(me().as_str(), Visibility::Tenant, 2);
+        let v = serde_json::to_value(&n).unwrap();
+        assert_eq!(v["id"], n.id.as_str());
+        assert_eq!(v["tenantId"], "acme");
+        assert_eq!(v["ownerId"], "eu-central-1:me");
+        assert_eq!(v["title"], "t");
+        assert_eq!(v["visibility"], "TENANT");
+        assert_eq!(serde_json::from_value::<Note>(v.clone()).unwrap(), n);
+        let mut bad = v;
+        bad["ownerId"] = json!("a#b");
+        assert!(serde_json::from_value::<Note>(bad).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::identity::IdentityId;
+use crate::identity::{IdentityId, validated_string};
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 
@@ -15,28 +15,20 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Member => "MEMBER",
-            Role::Admin => "ADMIN",
-        }
-    }
-}
-
 /// GraphQL `Profile`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
-    pub identity_id: String,
-    pub display_name: String,
+    pub identity_id: IdentityId,
+    pub display_name: DisplayName,
     pub role: Role,
     pub updated_at: String,
 }
 
-/// A display name: 1–100 characters, not only whitespace.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DisplayName(String);
+validated_string! {
+    /// A display name: 1–100 characters, not only whitespace.
+    pub struct DisplayName(String) = DisplayName::parse;
+}
 
 impl DisplayName {
     pub fn parse(raw: String) -> Result<Self, AppError> {
@@ -49,8 +41,10 @@ impl DisplayName {
         Ok(DisplayName(raw))
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    /// The name of a profile an operator creates (`tenantctl grant-admin`): the identity id
+    /// itself. Its alphabet is never blank; an id longer than a name may be is cut to the limit.
+    pub fn of_identity(id: &IdentityId) -> Self {
+        DisplayName(id.as_str().chars().take(MAX_DISPLAY_NAME_CHARS).collect())
     }
 }
 
@@ -63,7 +57,7 @@ pub struct Admin {
 impl Admin {
     pub fn from_profile(id: &IdentityId, profile: Option<&Profile>) -> Option<Admin> {
         match profile {
-            Some(p) if p.role == Role::Admin && p.identity_id == id.as_str() => Some(Admin {
+            Some(p) if p.role == Role::Admin && p.identity_id == *id => Some(Admin {
                 identity_id: id.clone(),
             }),
             _ => None,
@@ -112,8 +106,8 @@ mod tests {
     fn only_an_admin_profile_of_the_same_identity_proves_admin() {
         let me = IdentityId::parse("eu-central-1:me").unwrap();
         let p = |id: &str, role| Profile {
-            identity_id: id.into(),
-            display_name: "x".into(),
+            identity_id: IdentityId::parse(id).unwrap(),
+            display_name: DisplayName::parse("x".into()).unwrap(),
             role,
             updated_at: "t".into(),
         };

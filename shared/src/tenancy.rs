@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::identity::{ProviderKey, User};
+use crate::identity::{ProviderKey, User, validated_string};
 use crate::store::Db;
 
-/// A tenant id: lowercase letters, digits and `-`, 1–64 characters, starting with a letter or
-/// digit. The alphabet keeps it safe inside key strings (`TENANT#<id>`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct TenantId(String);
+validated_string! {
+    /// A tenant id: lowercase letters, digits and `-`, 1–64 characters, starting with a letter or
+    /// digit. The alphabet keeps it safe inside key strings (`TENANT#<id>`).
+    pub struct TenantId(String) = |raw: String| TenantId::parse(&raw);
+}
 
 impl TenantId {
     pub fn parse(raw: &str) -> Result<Self, AppError> {
@@ -31,29 +31,6 @@ impl TenantId {
                 "A tenant id is 1-64 characters of a-z, 0-9 and '-', not starting with '-'.",
             ))
         }
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for TenantId {
-    type Error = AppError;
-    fn try_from(s: String) -> Result<Self, AppError> {
-        TenantId::parse(&s)
-    }
-}
-
-impl From<TenantId> for String {
-    fn from(t: TenantId) -> String {
-        t.0
-    }
-}
-
-impl std::fmt::Display for TenantId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
     }
 }
 

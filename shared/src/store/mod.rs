@@ -4,6 +4,12 @@
 //! [`TenantStore`] (read/write, for a user of an active tenant) or a [`PublicNotes`] view
 //! (read-only, PUBLIC notes of one active tenant); both are made from an
 //! [`ActiveTenant`](crate::tenancy::ActiveTenant), and every key they build starts from it.
+//!
+//! - `tenant_store`: the [`TenantStore`] handle and what its aggregates share.
+//! - `notes`: notes and idempotency tokens; the [`PublicNotes`] view.
+//! - `profiles`: profiles and the tenant's counters item.
+//! - `registry`: tenants and provider mappings. `batch`: BatchGetItem. `write`: every
+//!   conditional write and transaction, and their one retry policy.
 
 mod batch;
 mod keys;
@@ -11,6 +17,8 @@ mod notes;
 mod profiles;
 mod registry;
 mod schema;
+mod tenant_store;
+mod write;
 
 use std::collections::HashMap;
 
@@ -20,9 +28,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, TENANT_PREFIX, TTL_ATTRIBUTE};
-pub use notes::{CreateOutcome, Page, PublicNotes, TenantStore, Writer};
+pub use notes::{CreateOutcome, Page, PublicNotes, Writer};
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};
+pub use tenant_store::TenantStore;
 
 use crate::error::AppError;
 
@@ -57,6 +66,25 @@ impl Db {
 
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// The item with this key, if there is one. `op` names the read in errors and logs.
+    async fn get(
+        &self,
+        op: &'static str,
+        key: Item,
+        consistent: bool,
+    ) -> Result<Option<Item>, AppError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key))
+            .consistent_read(consistent)
+            .send()
+            .await
+            .map_err(|e| sdk_err(op, e))?;
+        Ok(out.item)
     }
 }
 
@@ -124,10 +152,39 @@ pub(crate) fn n(v: i64) -> AttributeValue {
     AttributeValue::N(v.to_string())
 }
 
+/// A value as the table stores it, through its serde form: an enum is written as the string its
+/// serde renames give it (`PRIVATE`, `ADMIN`, `ACTIVE`), the same one its items carry.
+fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue, AppError> {
+    serde_dynamo::to_attribute_value(v).map_err(|e| AppError::internal("encoding a value", e))
+}
+
+/// The primary key of an item.
+fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+    HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
+}
+
 pub(crate) fn from_item<T: serde::de::DeserializeOwned>(item: Item) -> Result<T, AppError> {
     serde_dynamo::from_item(item).map_err(|e| AppError::internal("decoding an item", e))
 }
 
 pub(crate) fn to_item<T: serde::Serialize>(value: &T) -> Result<Item, AppError> {
     serde_dynamo::to_item(value).map_err(|e| AppError::internal("encoding an item", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notes::Visibility;
+    use crate::profiles::Role;
+    use crate::tenancy::TenantStatus;
+
+    /// Expression values come from the same serde renames as the stored items.
+    #[test]
+    fn enum_values_are_their_serde_strings() {
+        assert_eq!(value(&Visibility::Private).unwrap(), s("PRIVATE"));
+        assert_eq!(value(&Visibility::Public).unwrap(), s("PUBLIC"));
+        assert_eq!(value(&Role::Admin).unwrap(), s("ADMIN"));
+        assert_eq!(value(&Role::Member).unwrap(), s("MEMBER"));
+        assert_eq!(value(&TenantStatus::Active).unwrap(), s("ACTIVE"));
+    }
 }

@@ -1,23 +1,22 @@
-//! Note items, reachable only through a tenant-scoped handle.
+//! Note items and their idempotency tokens, reachable only through a tenant-scoped handle
+//! ([`TenantStore`]) or the read-only [`PublicNotes`] view.
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeValue, Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem,
 };
 use serde::{Deserialize, Serialize};
 
 use super::keys::{self, GSI1, GSI1_PK, GSI1_SK, NOTE_PREFIX, PK, SK, TTL_ATTRIBUTE};
-use super::{Db, Item, from_item, n, s, sdk_err, to_item};
+use super::write::{self, Sent, Tries};
+use super::{Db, Item, TenantStore, from_item, n, s, sdk_err, to_item, value};
 use crate::error::AppError;
 use crate::identity::IdentityId;
-use crate::notes::{self, ClientToken, Note, NoteId, NoteUpdate, Visibility};
+use crate::notes::{self, Body, ClientToken, Note, NoteId, NoteUpdate, Title, Visibility};
 use crate::pagination::Limit;
 use crate::profiles::Admin;
-use crate::tenancy::ActiveTenant;
+use crate::tenancy::{ActiveTenant, TenantId};
 
 /// How long an idempotency token is remembered.
 const CLIENT_TOKEN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -36,11 +35,11 @@ struct NoteItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi1sk: Option<String>,
     id: NoteId,
-    tenant_id: String,
-    owner_id: String,
-    title: String,
+    tenant_id: TenantId,
+    owner_id: IdentityId,
+    title: Title,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    body: Option<String>,
+    body: Option<Body>,
     visibility: Visibility,
     version: i64,
     created_at: String,
@@ -102,14 +101,6 @@ impl CreateOutcome {
     }
 }
 
-/// Read/write access to the notes of one active tenant.
-#[derive(Debug, Clone)]
-pub struct TenantStore {
-    db: Db,
-    tenant: ActiveTenant,
-    partition: String,
-}
-
 /// Read access to the PUBLIC notes of one active tenant, for anyone (guests included).
 #[derive(Debug, Clone)]
 pub struct PublicNotes {
@@ -117,46 +108,14 @@ pub struct PublicNotes {
     tenant: ActiveTenant,
 }
 
+/// Notes: create, read, update, delete and list.
 impl TenantStore {
-    pub fn new(db: Db, tenant: ActiveTenant) -> Self {
-        let partition = keys::tenant_partition(tenant.id());
-        TenantStore {
-            db,
-            tenant,
-            partition,
-        }
-    }
-
-    pub fn tenant(&self) -> &ActiveTenant {
-        &self.tenant
-    }
-
-    pub(crate) fn partition(&self) -> &str {
-        &self.partition
-    }
-
-    pub(crate) fn table(&self) -> &str {
-        &self.db.table
-    }
-
-    pub(crate) fn db(&self) -> &Db {
-        &self.db
-    }
-
-    pub(crate) fn client(&self) -> &aws_sdk_dynamodb::Client {
-        &self.db.client
-    }
-
-    fn key(&self, id: &NoteId) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
-        [(PK, s(&self.partition)), (SK, s(keys::note_sk(id)))]
-    }
-
     fn item_of(&self, note: &Note) -> Result<Item, AppError> {
         let public = note.visibility == Visibility::Public;
         to_item(&NoteItem {
-            pk: self.partition.clone(),
+            pk: self.partition().to_owned(),
             sk: keys::note_sk(&note.id),
-            gsi1pk: public.then(|| keys::public_partition(self.tenant.id())),
+            gsi1pk: public.then(|| keys::public_partition(self.tenant().id())),
             gsi1sk: public.then(|| keys::note_sk(&note.id)),
             id: note.id.clone(),
             tenant_id: note.tenant_id.clone(),
@@ -170,36 +129,18 @@ impl TenantStore {
         })
     }
 
-    /// Decodes an item of this tenant's partition; an item of any other tenant is refused even
-    /// though the key layout cannot produce one (belt and braces for the product's one promise).
+    /// Decodes an item of this tenant's partition (an item of any other tenant is refused).
     fn note_of(&self, item: Item) -> Result<Note, AppError> {
         let note = from_item::<NoteItem>(item)?.into_note();
-        if note.tenant_id != self.tenant.id().as_str() {
-            return Err(AppError::Internal(format!(
-                "item of tenant {} read through the store of {}",
-                note.tenant_id,
-                self.tenant.id()
-            )));
-        }
+        self.check_tenant(&note.tenant_id, "note")?;
         Ok(note)
     }
 
     /// The note with this id in this tenant, whoever may read it (rules are the caller's job).
     pub async fn get_note(&self, id: &NoteId) -> Result<Option<Note>, AppError> {
-        let [pk, sk] = self.key(id);
-        let out = self
-            .db
-            .client
-            .get_item()
-            .table_name(&self.db.table)
-            .key(pk.0, pk.1)
-            .key(sk.0, sk.1)
-            // Read-your-writes: a client that just created a note must be able to read it.
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem note", e))?;
-        out.item.map(|i| self.note_of(i)).transpose()
+        // Read-your-writes: a client that just created a note must be able to read it.
+        let item = self.get("GetItem note", keys::note_sk(id), true).await?;
+        item.map(|i| self.note_of(i)).transpose()
     }
 
     /// Writes a new note; never overwrites. With a client token, the note and the token are
@@ -211,22 +152,26 @@ impl TenantStore {
     ) -> Result<CreateOutcome, AppError> {
         let item = self.item_of(note)?;
         let Some((owner, token)) = token else {
-            self.db
+            const OP: &str = "PutItem note";
+            let put = self
+                .db()
                 .client
                 .put_item()
-                .table_name(&self.db.table)
+                .table_name(&self.db().table)
                 .set_item(Some(item))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await
-                .map_err(|e| sdk_err("PutItem note", e))?;
-            return Ok(CreateOutcome::Created(note.clone()));
+                .condition_expression("attribute_not_exists(pk)");
+            return match write::conditional(OP, put).await? {
+                Ok(_) => Ok(CreateOutcome::Created(note.clone())),
+                // The id is a fresh UUIDv7: one that exists already is not the client's doing.
+                Err(refused) => Err(refused.unexpected(OP)),
+            };
         };
 
+        const OP: &str = "TransactWriteItems create note";
         let token_sk = keys::token_sk(owner, token);
         let expires_at = now_epoch() + CLIENT_TOKEN_TTL.as_secs() as i64;
         let token_item = to_item(&TokenItem {
-            pk: self.partition.clone(),
+            pk: self.partition().to_owned(),
             sk: token_sk.clone(),
             note_id: note.id.clone(),
             expires_at,
@@ -234,77 +179,38 @@ impl TenantStore {
         debug_assert!(token_item.contains_key(TTL_ATTRIBUTE));
         let put = |item: Item| {
             Put::builder()
-                .table_name(&self.db.table)
+                .table_name(&self.db().table)
                 .set_item(Some(item))
                 .condition_expression("attribute_not_exists(pk)")
                 .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
                 .map_err(|e| AppError::internal("transaction put", e))
         };
-        // A concurrent request with the same token may hold the item in its own transaction:
-        // retry a few times until one of them has committed.
-        for attempt in 0..5u32 {
-            let res = self
-                .db
-                .client
-                .transact_write_items()
-                .transact_items(TransactWriteItem::builder().put(put(item.clone())?).build())
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .put(put(token_item.clone())?)
-                        .build(),
-                )
-                .send()
-                .await;
-            let err = match res {
-                Ok(_) => return Ok(CreateOutcome::Created(note.clone())),
-                Err(e) => e,
-            };
-            let reasons: Vec<Option<String>> = err
-                .as_service_error()
-                .and_then(|s| match s {
-                    TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
-                    _ => None,
-                })
-                .map(|c| {
-                    c.cancellation_reasons()
-                        .iter()
-                        .map(|r| r.code().map(str::to_owned))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let token_taken =
-                reasons.get(1).and_then(|c| c.as_deref()) == Some("ConditionalCheckFailed");
-            let conflict = reasons
-                .iter()
-                .any(|c| c.as_deref() == Some("TransactionConflict"))
-                || err
-                    .as_service_error()
-                    .is_some_and(|s| s.is_transaction_in_progress_exception());
-            if token_taken {
-                return self.replay(&token_sk).await;
+        let tx = self
+            .db()
+            .client
+            .transact_write_items()
+            .transact_items(put(item)?)
+            .transact_items(put(token_item)?);
+        // A concurrent request with the same token may hold the token item in its own
+        // transaction: retry until one of them has committed.
+        let mut tries = Tries::default();
+        while tries.next().await {
+            match write::send(OP, tx.clone()).await? {
+                Sent::Written(_) => return Ok(CreateOutcome::Created(note.clone())),
+                // The token was used before: answer with the note it created.
+                Sent::Refused(refused) if refused.failed(1) => break,
+                Sent::Refused(refused) => return Err(refused.unexpected(OP)),
+                Sent::Contended => {}
             }
-            if !conflict {
-                return Err(sdk_err("TransactWriteItems create note", err));
-            }
-            tokio::time::sleep(Duration::from_millis(20 * u64::from(attempt + 1))).await;
         }
-        // Still contended: whichever request won has committed by now or will answer itself.
+        // Used before, or still contended: whichever request won has committed by now or will
+        // answer itself.
         self.replay(&token_sk).await
     }
 
     async fn replay(&self, token_sk: &str) -> Result<CreateOutcome, AppError> {
-        let out = self
-            .db
-            .client
-            .get_item()
-            .table_name(&self.db.table)
-            .key(PK, s(&self.partition))
-            .key(SK, s(token_sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem token", e))?;
-        let Some(item) = out.item else {
+        let Some(item) = self.get("GetItem token", token_sk, true).await? else {
             return Err(AppError::Conflict(
                 "Another request with this clientToken is in progress; retry shortly.".into(),
             ));
@@ -326,41 +232,39 @@ impl TenantStore {
         change: &NoteUpdate,
         now: &str,
     ) -> Result<Note, AppError> {
-        let [pk, sk] = self.key(&change.id);
         let mut set = vec!["version = version + :one", "updatedAt = :now"];
         let mut remove = Vec::new();
         let mut req = self
-            .db
+            .db()
             .client
             .update_item()
-            .table_name(&self.db.table)
-            .key(pk.0, pk.1)
-            .key(sk.0, sk.1)
+            .table_name(&self.db().table)
+            .set_key(Some(self.key(keys::note_sk(&change.id))))
             .expression_attribute_values(":expected", n(change.expected_version))
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":now", s(now));
         if let Some(title) = &change.title {
             set.push("title = :title");
-            req = req.expression_attribute_values(":title", s(title));
+            req = req.expression_attribute_values(":title", s(title.as_str()));
         }
         match &change.body {
             None => {}
             Some(Some(body)) => {
                 set.push("body = :body");
-                req = req.expression_attribute_values(":body", s(body));
+                req = req.expression_attribute_values(":body", s(body.as_str()));
             }
             Some(None) => remove.push("body"),
         }
         if let Some(v) = change.visibility {
             set.push("visibility = :vis");
-            req = req.expression_attribute_values(":vis", s(visibility_str(v)));
+            req = req.expression_attribute_values(":vis", value(&v)?);
             // Only PUBLIC notes are in the public index (a sparse GSI).
             if v == Visibility::Public {
                 set.push("gsi1pk = :gpk, gsi1sk = :gsk");
                 req = req
                     .expression_attribute_values(
                         ":gpk",
-                        s(keys::public_partition(self.tenant.id())),
+                        s(keys::public_partition(self.tenant().id())),
                     )
                     .expression_attribute_values(":gsk", s(keys::note_sk(&change.id)));
             } else {
@@ -372,31 +276,20 @@ impl TenantStore {
             expr.push_str(&format!(" REMOVE {}", remove.join(", ")));
         }
         let mut cond = String::from("attribute_exists(pk) AND version = :expected");
-        let (extra, values) = writer_condition(&writer);
+        let (extra, values) = writer_condition(&writer)?;
         cond.push_str(extra);
         for (k, v) in values {
             req = req.expression_attribute_values(k, v);
         }
-        let res = req
+        let req = req
             .condition_expression(cond)
             .update_expression(expr)
             .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match write::conditional("UpdateItem note", req).await? {
             Ok(out) => self.returned_note(out.attributes, "UpdateItem"),
-            Err(e) => {
-                let old = e.as_service_error().and_then(|s| match s {
-                    UpdateItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
-                    _ => None,
-                });
-                match old {
-                    Some(old) => {
-                        Err(self.rejection(old, &writer, Some(change.expected_version))?)
-                    }
-                    None => Err(sdk_err("UpdateItem note", e)),
-                }
+            Err(refused) => {
+                Err(self.rejection(refused.into_old(), &writer, Some(change.expected_version))?)
             }
         }
     }
@@ -408,16 +301,14 @@ impl TenantStore {
         id: &NoteId,
         expected_version: Option<i64>,
     ) -> Result<Note, AppError> {
-        let [pk, sk] = self.key(id);
         let mut cond = String::from("attribute_exists(pk)");
         let mut req = self
-            .db
+            .db()
             .client
             .delete_item()
-            .table_name(&self.db.table)
-            .key(pk.0, pk.1)
-            .key(sk.0, sk.1);
-        let (extra, values) = writer_condition(&writer);
+            .table_name(&self.db().table)
+            .set_key(Some(self.key(keys::note_sk(id))));
+        let (extra, values) = writer_condition(&writer)?;
         cond.push_str(extra);
         for (k, v) in values {
             req = req.expression_attribute_values(k, v);
@@ -426,24 +317,13 @@ impl TenantStore {
             cond.push_str(" AND version = :expected");
             req = req.expression_attribute_values(":expected", n(v));
         }
-        let res = req
+        let req = req
             .condition_expression(cond)
             .return_values(ReturnValue::AllOld)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .send()
-            .await;
-        match res {
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        match write::conditional("DeleteItem note", req).await? {
             Ok(out) => self.returned_note(out.attributes, "DeleteItem"),
-            Err(e) => {
-                let old = e.as_service_error().and_then(|s| match s {
-                    DeleteItemError::ConditionalCheckFailedException(c) => Some(c.item().cloned()),
-                    _ => None,
-                });
-                match old {
-                    Some(old) => Err(self.rejection(old, &writer, expected_version)?),
-                    None => Err(sdk_err("DeleteItem note", e)),
-                }
-            }
+            Err(refused) => Err(self.rejection(refused.into_old(), &writer, expected_version)?),
         }
     }
 
@@ -477,17 +357,17 @@ impl TenantStore {
         let query = QuerySpec {
             index: None,
             partition_attr: PK,
-            partition: self.partition.clone(),
+            partition: self.partition().to_owned(),
             filter: Some((
                 "visibility <> :private OR ownerId = :me",
                 vec![
-                    (":private", s(visibility_str(Visibility::Private))),
+                    (":private", value(&Visibility::Private)?),
                     (":me", s(viewer.as_str())),
                 ],
             )),
-            start: after.map(|id| vec![(PK, s(&self.partition)), (SK, s(keys::note_sk(id)))]),
+            start: after.map(|id| self.key(keys::note_sk(id))),
         };
-        let page = run_query(&self.db, query, limit).await?;
+        let page = run_query(self.db(), query, limit).await?;
         let items = page
             .0
             .into_iter()
@@ -519,12 +399,10 @@ impl PublicNotes {
             partition: partition.clone(),
             filter: None,
             start: after.map(|id| {
-                vec![
-                    (GSI1_PK, s(&partition)),
-                    (GSI1_SK, s(keys::note_sk(id))),
-                    (PK, s(keys::tenant_partition(tenant))),
-                    (SK, s(keys::note_sk(id))),
-                ]
+                let mut start = super::key(keys::tenant_partition(tenant), keys::note_sk(id));
+                start.insert(GSI1_PK.into(), s(&partition));
+                start.insert(GSI1_SK.into(), s(keys::note_sk(id)));
+                start
             }),
         };
         let (raw, last) = run_query(&self.db, query, limit).await?;
@@ -532,7 +410,7 @@ impl PublicNotes {
         for item in raw {
             let note = from_item::<NoteItem>(item)?.into_note();
             // The index is keyed by tenant, so this holds by construction; refuse rather than leak.
-            if note.tenant_id != tenant.as_str() || note.visibility != Visibility::Public {
+            if note.tenant_id != *tenant || note.visibility != Visibility::Public {
                 return Err(AppError::Internal(format!(
                     "public index returned a foreign item {}",
                     note.id.as_str()
@@ -548,11 +426,9 @@ struct QuerySpec {
     index: Option<&'static str>,
     partition_attr: &'static str,
     partition: String,
-    filter: Option<(
-        &'static str,
-        Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>,
-    )>,
-    start: Option<Vec<(&'static str, aws_sdk_dynamodb::types::AttributeValue)>>,
+    filter: Option<(&'static str, Vec<(&'static str, AttributeValue)>)>,
+    /// The `ExclusiveStartKey`: the table's key and, on an index, the index's key too.
+    start: Option<Item>,
 }
 
 /// Runs a query over one partition of note items, newest first, until `limit` items passed the
@@ -564,9 +440,7 @@ async fn run_query(
     limit: Limit,
 ) -> Result<(Vec<Item>, Option<NoteId>), AppError> {
     let mut out: Vec<Item> = Vec::with_capacity(limit.get());
-    let mut start: Option<Item> = spec
-        .start
-        .map(|kv| kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect());
+    let mut start: Option<Item> = spec.start;
     for _ in 0..MAX_QUERY_ROUNDS {
         let want = limit.get() - out.len();
         let mut req = db
@@ -615,22 +489,16 @@ async fn run_query(
 /// The part of a note write's condition that says who may write: the owner, or an admin for a
 /// note the admin can read (never someone else's PRIVATE note: those are their owner's alone,
 /// and the condition, not a prior read, is what enforces it).
-fn writer_condition(writer: &Writer) -> (&'static str, Vec<(&'static str, AttributeValue)>) {
-    match writer {
+type Condition = (&'static str, Vec<(&'static str, AttributeValue)>);
+
+fn writer_condition(writer: &Writer) -> Result<Condition, AppError> {
+    Ok(match writer {
         Writer::Owner(owner) => (" AND ownerId = :owner", vec![(":owner", s(owner.as_str()))]),
         Writer::Admin(_) => (
             " AND visibility <> :private",
-            vec![(":private", s(visibility_str(Visibility::Private)))],
+            vec![(":private", value(&Visibility::Private)?)],
         ),
-    }
-}
-
-fn visibility_str(v: Visibility) -> &'static str {
-    match v {
-        Visibility::Private => "PRIVATE",
-        Visibility::Tenant => "TENANT",
-        Visibility::Public => "PUBLIC",
-    }
+    })
 }
 
 fn now_epoch() -> i64 {

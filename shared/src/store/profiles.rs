@@ -6,29 +6,26 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder;
 use aws_sdk_dynamodb::types::{ConditionCheck, Put, ReturnValue, TransactWriteItem, Update};
 use serde::{Deserialize, Serialize};
 
-use super::batch::backoff;
-use super::keys::{self, META_SK, PK, SK};
-use super::{Item, TenantStore, from_item, n, s, sdk_err, to_item};
+use super::keys::{self, META_SK};
+use super::write::{self, Sent, Tries};
+use super::{Item, TenantStore, from_item, n, s, to_item, value};
 use crate::error::AppError;
 use crate::identity::IdentityId;
 use crate::profiles::{self, Admin, DisplayName, Profile, Role};
-
-/// Transactions retried on `TransactionConflict` (two writers on one counter item).
-const TRANSACTION_ATTEMPTS: u32 = 8;
+use crate::tenancy::TenantId;
 
 #[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ProfileItem {
     pk: String,
     sk: String,
-    tenant_id: String,
-    identity_id: String,
-    display_name: String,
+    tenant_id: TenantId,
+    identity_id: IdentityId,
+    display_name: DisplayName,
     role: Role,
     updated_at: String,
 }
@@ -51,70 +48,82 @@ struct MetaItem {
     member_count: i64,
 }
 
-/// The cancellation code of each action of a failed transaction (None: not a cancellation).
-fn cancellation_codes(
-    e: &aws_sdk_dynamodb::error::SdkError<
-        TransactWriteItemsError,
-        aws_sdk_dynamodb::config::http::HttpResponse,
-    >,
-) -> Option<Vec<Option<String>>> {
-    match e.as_service_error() {
-        Some(TransactWriteItemsError::TransactionCanceledException(c)) => Some(
-            c.cancellation_reasons()
-                .iter()
-                .map(|r| r.code().map(str::to_owned))
-                .collect(),
-        ),
-        _ => None,
-    }
+fn build_err(what: &'static str) -> impl FnOnce(aws_sdk_dynamodb::error::BuildError) -> AppError {
+    move |e| AppError::internal(what, e)
 }
 
-fn code_is(codes: &[Option<String>], i: usize, code: &str) -> bool {
-    codes.get(i).and_then(|c| c.as_deref()) == Some(code)
+/// Every try of a profile write met a concurrent change.
+fn changed_concurrently() -> AppError {
+    AppError::Conflict("The profile changed concurrently; retry.".into())
 }
 
-fn is_conflict(codes: &[Option<String>]) -> bool {
-    codes
-        .iter()
-        .any(|c| c.as_deref() == Some("TransactionConflict"))
-}
-
+/// Profiles (`PROFILE#<identityId>`) and the counters item (`META`).
 impl TenantStore {
-    fn profile_key(
-        &self,
-        id: &IdentityId,
-    ) -> [(&'static str, aws_sdk_dynamodb::types::AttributeValue); 2] {
-        [(PK, s(self.partition())), (SK, s(keys::profile_sk(id)))]
+    fn profile_key(&self, id: &IdentityId) -> Item {
+        self.key(keys::profile_sk(id))
     }
 
     fn profile_of(&self, item: Item) -> Result<Profile, AppError> {
         let p: ProfileItem = from_item(item)?;
-        if p.tenant_id != self.tenant().id().as_str() {
-            return Err(AppError::Internal(format!(
-                "profile of tenant {} in partition of {}",
-                p.tenant_id,
-                self.tenant().id()
-            )));
-        }
+        self.check_tenant(&p.tenant_id, "profile")?;
         Ok(p.into_profile())
     }
 
     fn meta_update(&self, expr: &str) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
         Update::builder()
-            .table_name(self.table())
-            .key(PK, s(self.partition()))
-            .key(SK, s(META_SK))
+            .table_name(&self.db().table)
+            .set_key(Some(self.key(META_SK)))
             .update_expression(expr)
     }
 
-    fn put_profile(&self, p: &Profile) -> Result<Put, AppError> {
-        let id = IdentityId::parse(&p.identity_id)?;
-        Put::builder()
-            .table_name(self.table())
+    /// The counters' share of a role change: one more ADMIN, or one fewer as long as another
+    /// remains (the condition that keeps the tenant from losing its last ADMIN).
+    fn admin_count_change(&self, to: Role) -> Result<TransactWriteItem, AppError> {
+        let meta = match to {
+            Role::Admin => self
+                .meta_update("ADD adminCount :one")
+                .expression_attribute_values(":one", n(1)),
+            Role::Member => self
+                .meta_update("ADD adminCount :minus")
+                .condition_expression("adminCount > :one")
+                .expression_attribute_values(":minus", n(-1))
+                .expression_attribute_values(":one", n(1)),
+        };
+        let meta = meta.build().map_err(build_err("meta update"))?;
+        Ok(TransactWriteItem::builder().update(meta).build())
+    }
+
+    /// `target`'s role from `from` to `to`, on condition that it is still `from`.
+    fn role_change(
+        &self,
+        target: &IdentityId,
+        from: Role,
+        to: Role,
+        now: &str,
+    ) -> Result<TransactWriteItem, AppError> {
+        let update = Update::builder()
+            .table_name(&self.db().table)
+            .set_key(Some(self.profile_key(target)))
+            .update_expression("SET #role = :new, updatedAt = :now")
+            .condition_expression("#role = :old")
+            .expression_attribute_names("#role", "role")
+            .expression_attribute_values(":new", value(&to)?)
+            .expression_attribute_values(":old", value(&from)?)
+            .expression_attribute_values(":now", s(now))
+            .build()
+            .map_err(build_err("role update"))?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The transaction that creates `p` (never over an existing profile) and counts it: one
+    /// more member, and one more ADMIN if it is one.
+    fn create_profile(&self, p: &Profile) -> Result<TransactWriteItemsFluentBuilder, AppError> {
+        let put = Put::builder()
+            .table_name(&self.db().table)
             .set_item(Some(to_item(&ProfileItem {
                 pk: self.partition().to_owned(),
-                sk: keys::profile_sk(&id),
-                tenant_id: self.tenant().id().to_string(),
+                sk: keys::profile_sk(&p.identity_id),
+                tenant_id: self.tenant().id().clone(),
                 identity_id: p.identity_id.clone(),
                 display_name: p.display_name.clone(),
                 role: p.role,
@@ -122,22 +131,47 @@ impl TenantStore {
             })?))
             .condition_expression("attribute_not_exists(pk)")
             .build()
-            .map_err(|e| AppError::internal("profile put", e))
+            .map_err(build_err("profile put"))?;
+        let counters = match p.role {
+            Role::Member => "ADD memberCount :one SET tenantId = :t",
+            Role::Admin => "ADD memberCount :one, adminCount :one SET tenantId = :t",
+        };
+        let meta = self
+            .meta_update(counters)
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":t", s(self.tenant().id().as_str()))
+            .build()
+            .map_err(build_err("meta update"))?;
+        Ok(self
+            .db()
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(meta).build()))
+    }
+
+    /// One try of a transaction that writes `profile` as its first action: the profile once
+    /// written; `None` if that action's condition failed (the profile was created or changed
+    /// under us) or the transaction was contended, to read again and retry.
+    async fn try_profile_write(
+        &self,
+        op: &'static str,
+        tx: TransactWriteItemsFluentBuilder,
+        profile: Profile,
+    ) -> Result<Option<Profile>, AppError> {
+        match write::send(op, tx).await? {
+            Sent::Written(_) => Ok(Some(profile)),
+            Sent::Refused(refused) if refused.failed(0) => Ok(None),
+            Sent::Refused(refused) => Err(refused.unexpected(op)),
+            Sent::Contended => Ok(None),
+        }
     }
 
     pub async fn get_profile(&self, id: &IdentityId) -> Result<Option<Profile>, AppError> {
-        let [pk, sk] = self.profile_key(id);
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .key(pk.0, pk.1)
-            .key(sk.0, sk.1)
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem profile", e))?;
-        out.item.map(|i| self.profile_of(i)).transpose()
+        let item = self
+            .get("GetItem profile", keys::profile_sk(id), true)
+            .await?;
+        item.map(|i| self.profile_of(i)).transpose()
     }
 
     /// The caller's admin proof, if its profile says ADMIN right now.
@@ -153,16 +187,8 @@ impl TenantStore {
     pub async fn get_profiles(
         &self,
         ids: &BTreeSet<IdentityId>,
-    ) -> Result<HashMap<String, Profile>, AppError> {
-        let keys: Vec<Item> = ids
-            .iter()
-            .map(|id| {
-                self.profile_key(id)
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect()
-            })
-            .collect();
+    ) -> Result<HashMap<IdentityId, Profile>, AppError> {
+        let keys: Vec<Item> = ids.iter().map(|id| self.profile_key(id)).collect();
         let mut found = HashMap::with_capacity(keys.len());
         for item in self.db().batch_get("BatchGetItem profiles", keys).await? {
             let p = self.profile_of(item)?;
@@ -179,78 +205,47 @@ impl TenantStore {
         name: &DisplayName,
         now: &str,
     ) -> Result<Profile, AppError> {
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let [pk, sk] = self.profile_key(me);
-            let updated = self
-                .client()
-                .update_item()
-                .table_name(self.table())
-                .key(pk.0, pk.1)
-                .key(sk.0, sk.1)
-                .update_expression("SET displayName = :n, updatedAt = :now")
-                .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":n", s(name.as_str()))
-                .expression_attribute_values(":now", s(now))
-                .return_values(ReturnValue::AllNew)
-                .send()
-                .await;
-            match updated {
-                Ok(out) => {
+        let rename = self
+            .db()
+            .client
+            .update_item()
+            .table_name(&self.db().table)
+            .set_key(Some(self.profile_key(me)))
+            .update_expression("SET displayName = :n, updatedAt = :now")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":n", s(name.as_str()))
+            .expression_attribute_values(":now", s(now))
+            .return_values(ReturnValue::AllNew);
+        let profile = Profile {
+            identity_id: me.clone(),
+            display_name: name.clone(),
+            role: Role::Member,
+            updated_at: now.to_owned(),
+        };
+        let create = self.create_profile(&profile)?;
+        let mut tries = Tries::default();
+        while tries.next().await {
+            match write::send("UpdateItem profile", rename.clone()).await? {
+                Sent::Written(out) => {
                     let item = out
                         .attributes
                         .ok_or_else(|| AppError::Internal("UpdateItem returned nothing".into()))?;
                     return self.profile_of(item);
                 }
-                Err(e)
-                    if matches!(
-                        e.as_service_error(),
-                        Some(UpdateItemError::ConditionalCheckFailedException(_))
-                    ) => {}
-                Err(e) => return Err(sdk_err("UpdateItem profile", e)),
+                Sent::Contended => continue,
+                // First profile of this user: create it and count it, or lose a race and update.
+                Sent::Refused(_) => {}
             }
-            // First profile of this user: create it and count it, or lose a race and update.
-            let profile = Profile {
-                identity_id: me.as_str().to_owned(),
-                display_name: name.as_str().to_owned(),
-                role: Role::Member,
-                updated_at: now.to_owned(),
-            };
-            let res = self
-                .client()
-                .transact_write_items()
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .put(self.put_profile(&profile)?)
-                        .build(),
-                )
-                .transact_items(
-                    TransactWriteItem::builder()
-                        .update(
-                            self.meta_update("ADD memberCount :one SET tenantId = :t")
-                                .expression_attribute_values(":one", n(1))
-                                .expression_attribute_values(":t", s(self.tenant().id().as_str()))
-                                .build()
-                                .map_err(|e| AppError::internal("meta update", e))?,
-                        )
-                        .build(),
-                )
-                .send()
-                .await;
-            match res {
-                Ok(_) => return Ok(profile),
-                Err(e) => match cancellation_codes(&e) {
-                    // Created concurrently by another request of this user: update instead.
-                    Some(codes) if code_is(&codes, 0, "ConditionalCheckFailed") => {}
-                    Some(codes) if is_conflict(&codes) => {
-                        tokio::time::sleep(backoff(attempt)).await
-                    }
-                    _ => return Err(sdk_err("TransactWriteItems create profile", e)),
-                },
+            // `None`: created concurrently by another request of this user; update instead.
+            let op = "TransactWriteItems create profile";
+            if let Some(created) = self
+                .try_profile_write(op, create.clone(), profile.clone())
+                .await?
+            {
+                return Ok(created);
             }
         }
-        Err(AppError::Conflict(
-            "The profile changed concurrently; retry.".into(),
-        ))
+        Err(changed_concurrently())
     }
 
     /// Changes `target`'s role, as `admin`. The caller's ADMIN role, the target's current role and
@@ -263,7 +258,9 @@ impl TenantStore {
         role: Role,
         now: &str,
     ) -> Result<Profile, AppError> {
-        for attempt in 0..TRANSACTION_ATTEMPTS {
+        const OP: &str = "TransactWriteItems set role";
+        let mut tries = Tries::default();
+        while tries.next().await {
             let current = self
                 .get_profile(target)
                 .await?
@@ -272,91 +269,44 @@ impl TenantStore {
                 return Ok(current);
             }
             let self_change = admin.identity_id() == target;
-            let mut tx = self.client().transact_write_items();
+            let mut tx = self.db().client.transact_write_items();
             if !self_change {
-                let [pk, sk] = self.profile_key(admin.identity_id());
-                tx = tx.transact_items(
-                    TransactWriteItem::builder()
-                        .condition_check(
-                            ConditionCheck::builder()
-                                .table_name(self.table())
-                                .key(pk.0, pk.1)
-                                .key(sk.0, sk.1)
-                                .condition_expression("#role = :admin")
-                                .expression_attribute_names("#role", "role")
-                                .expression_attribute_values(":admin", s(Role::Admin.as_str()))
-                                .build()
-                                .map_err(|e| AppError::internal("condition check", e))?,
-                        )
-                        .build(),
-                );
+                let check = ConditionCheck::builder()
+                    .table_name(&self.db().table)
+                    .set_key(Some(self.profile_key(admin.identity_id())))
+                    .condition_expression("#role = :admin")
+                    .expression_attribute_names("#role", "role")
+                    .expression_attribute_values(":admin", value(&Role::Admin)?)
+                    .build()
+                    .map_err(build_err("condition check"))?;
+                tx = tx.transact_items(TransactWriteItem::builder().condition_check(check).build());
             }
-            let [pk, sk] = self.profile_key(target);
-            tx = tx.transact_items(
-                TransactWriteItem::builder()
-                    .update(
-                        Update::builder()
-                            .table_name(self.table())
-                            .key(pk.0, pk.1)
-                            .key(sk.0, sk.1)
-                            .update_expression("SET #role = :new, updatedAt = :now")
-                            .condition_expression("#role = :old")
-                            .expression_attribute_names("#role", "role")
-                            .expression_attribute_values(":new", s(role.as_str()))
-                            .expression_attribute_values(":old", s(current.role.as_str()))
-                            .expression_attribute_values(":now", s(now))
-                            .build()
-                            .map_err(|e| AppError::internal("role update", e))?,
-                    )
-                    .build(),
-            );
-            let meta = match role {
-                Role::Admin => self
-                    .meta_update("ADD adminCount :one")
-                    .expression_attribute_values(":one", n(1)),
-                Role::Member => self
-                    .meta_update("ADD adminCount :minus")
-                    .condition_expression("adminCount > :one")
-                    .expression_attribute_values(":minus", n(-1))
-                    .expression_attribute_values(":one", n(1)),
-            };
-            tx = tx.transact_items(
-                TransactWriteItem::builder()
-                    .update(
-                        meta.build()
-                            .map_err(|e| AppError::internal("meta update", e))?,
-                    )
-                    .build(),
-            );
+            let tx = tx
+                .transact_items(self.role_change(target, current.role, role, now)?)
+                .transact_items(self.admin_count_change(role)?);
             let (caller_i, target_i, meta_i) = if self_change {
                 (usize::MAX, 0, 1)
             } else {
                 (0, 1, 2)
             };
-            match tx.send().await {
-                Ok(_) => {
+            match write::send(OP, tx).await? {
+                Sent::Written(_) => {
                     return Ok(Profile {
                         role,
                         updated_at: now.to_owned(),
                         ..current
                     });
                 }
-                Err(e) => match cancellation_codes(&e) {
-                    Some(codes) if code_is(&codes, caller_i, "ConditionalCheckFailed") => {
-                        return Err(profiles::not_admin());
-                    }
-                    Some(codes) if code_is(&codes, meta_i, "ConditionalCheckFailed") => {
-                        return Err(profiles::last_admin());
-                    }
-                    // The target's role changed under us: read it again.
-                    Some(codes)
-                        if code_is(&codes, target_i, "ConditionalCheckFailed")
-                            || is_conflict(&codes) =>
-                    {
-                        tokio::time::sleep(backoff(attempt)).await;
-                    }
-                    _ => return Err(sdk_err("TransactWriteItems set role", e)),
-                },
+                Sent::Refused(refused) if refused.failed(caller_i) => {
+                    return Err(profiles::not_admin());
+                }
+                Sent::Refused(refused) if refused.failed(meta_i) => {
+                    return Err(profiles::last_admin());
+                }
+                // The target's role changed under us: read it again.
+                Sent::Refused(refused) if refused.failed(target_i) => {}
+                Sent::Refused(refused) => return Err(refused.unexpected(OP)),
+                Sent::Contended => {}
             }
         }
         Err(AppError::Conflict(
@@ -367,103 +317,46 @@ impl TenantStore {
     /// Operator path (`tenantctl grant-admin`): makes `target` an ADMIN, creating its profile if
     /// it has none. Needs no admin: the operator is trusted.
     pub async fn grant_admin(&self, target: &IdentityId, now: &str) -> Result<Profile, AppError> {
-        for attempt in 0..TRANSACTION_ATTEMPTS {
-            let current = self.get_profile(target).await?;
-            if let Some(p) = &current
-                && p.role == Role::Admin
-            {
-                return Ok(p.clone());
-            }
-            let tx = self.client().transact_write_items();
-            let (tx, profile) = match current {
+        const OP: &str = "TransactWriteItems grant admin";
+        let mut tries = Tries::default();
+        while tries.next().await {
+            let (tx, profile) = match self.get_profile(target).await? {
+                Some(p) if p.role == Role::Admin => return Ok(p),
                 Some(p) => {
-                    let [pk, sk] = self.profile_key(target);
-                    let update = Update::builder()
-                        .table_name(self.table())
-                        .key(pk.0, pk.1)
-                        .key(sk.0, sk.1)
-                        .update_expression("SET #role = :admin, updatedAt = :now")
-                        .condition_expression("#role = :member")
-                        .expression_attribute_names("#role", "role")
-                        .expression_attribute_values(":admin", s(Role::Admin.as_str()))
-                        .expression_attribute_values(":member", s(Role::Member.as_str()))
-                        .expression_attribute_values(":now", s(now))
-                        .build()
-                        .map_err(|e| AppError::internal("role update", e))?;
-                    let meta = self
-                        .meta_update("ADD adminCount :one")
-                        .expression_attribute_values(":one", n(1));
-                    let tx = tx
-                        .transact_items(TransactWriteItem::builder().update(update).build())
-                        .transact_items(
-                            TransactWriteItem::builder()
-                                .update(meta.build().map_err(|e| AppError::internal("meta", e))?)
-                                .build(),
-                        );
-                    (
-                        tx,
-                        Profile {
-                            role: Role::Admin,
-                            updated_at: now.to_owned(),
-                            ..p
-                        },
-                    )
+                    let tx = self
+                        .db()
+                        .client
+                        .transact_write_items()
+                        .transact_items(self.role_change(target, p.role, Role::Admin, now)?)
+                        .transact_items(self.admin_count_change(Role::Admin)?);
+                    let p = Profile {
+                        role: Role::Admin,
+                        updated_at: now.to_owned(),
+                        ..p
+                    };
+                    (tx, p)
                 }
                 None => {
                     let p = Profile {
-                        identity_id: target.as_str().to_owned(),
-                        display_name: target.as_str().to_owned(),
+                        identity_id: target.clone(),
+                        display_name: DisplayName::of_identity(target),
                         role: Role::Admin,
                         updated_at: now.to_owned(),
                     };
-                    let meta = self
-                        .meta_update("ADD memberCount :one, adminCount :one SET tenantId = :t")
-                        .expression_attribute_values(":one", n(1))
-                        .expression_attribute_values(":t", s(self.tenant().id().as_str()));
-                    let tx = tx
-                        .transact_items(
-                            TransactWriteItem::builder()
-                                .put(self.put_profile(&p)?)
-                                .build(),
-                        )
-                        .transact_items(
-                            TransactWriteItem::builder()
-                                .update(meta.build().map_err(|e| AppError::internal("meta", e))?)
-                                .build(),
-                        );
-                    (tx, p)
+                    (self.create_profile(&p)?, p)
                 }
             };
-            match tx.send().await {
-                Ok(_) => return Ok(profile),
-                Err(e) => match cancellation_codes(&e) {
-                    Some(codes)
-                        if code_is(&codes, 0, "ConditionalCheckFailed") || is_conflict(&codes) =>
-                    {
-                        tokio::time::sleep(backoff(attempt)).await;
-                    }
-                    _ => return Err(sdk_err("TransactWriteItems grant admin", e)),
-                },
+            if let Some(granted) = self.try_profile_write(OP, tx, profile).await? {
+                return Ok(granted);
             }
         }
-        Err(AppError::Conflict(
-            "The profile changed concurrently; retry.".into(),
-        ))
+        Err(changed_concurrently())
     }
 
     /// `Tenant.memberCount`: one GetItem of the counters item.
     pub async fn member_count(&self) -> Result<i64, AppError> {
-        let out = self
-            .client()
-            .get_item()
-            .table_name(self.table())
-            .key(PK, s(self.partition()))
-            .key(SK, s(META_SK))
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem tenant counters", e))?;
-        Ok(out
-            .item
+        let item = self.get("GetItem tenant counters", META_SK, false).await?;
+        Ok(item
             .map(from_item::<MetaItem>)
             .transpose()?
             .map(|m| m.member_count)

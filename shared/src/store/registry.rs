@@ -1,13 +1,14 @@
 //! The tenant registry items: `REGISTRY / TENANT#<id>` and `REGISTRY / PROVIDER#<key>`.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
-use serde::{Deserialize, Serialize};
-
-use super::keys::{self, PK, PROVIDER_PREFIX, REGISTRY_PK, SK, TENANT_PREFIX};
 use std::collections::{BTreeSet, HashMap};
 
-use super::{Db, Item, from_item, s, sdk_err, to_item};
+use aws_sdk_dynamodb::types::{Put, ReturnValue, TransactWriteItem, Update};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::keys::{self, PROVIDER_PREFIX, REGISTRY_PK, SK, TENANT_PREFIX};
+use super::write;
+use super::{Db, Item, from_item, key, s, sdk_err, to_item, value};
 use crate::error::AppError;
 use crate::identity::ProviderKey;
 use crate::tenancy::{TenantId, TenantRecord, TenantStatus};
@@ -17,7 +18,7 @@ use crate::tenancy::{TenantId, TenantRecord, TenantStatus};
 struct ProviderItem {
     pk: String,
     sk: String,
-    provider_key: String,
+    provider_key: ProviderKey,
     tenant_id: TenantId,
 }
 
@@ -27,14 +28,7 @@ struct ProviderItem {
 pub struct RegistryEntry {
     #[serde(flatten)]
     pub tenant: TenantRecord,
-    pub providers: Vec<String>,
-}
-
-fn status_str(status: TenantStatus) -> &'static str {
-    match status {
-        TenantStatus::Active => "ACTIVE",
-        TenantStatus::Suspended => "SUSPENDED",
-    }
+    pub providers: Vec<ProviderKey>,
 }
 
 impl Db {
@@ -43,16 +37,11 @@ impl Db {
         &self,
         key: &ProviderKey,
     ) -> Result<Option<TenantRecord>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(REGISTRY_PK))
-            .key(SK, s(keys::registry_provider_sk(key)))
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem provider", e))?;
-        let Some(item) = out.item else {
+        let sk = keys::registry_provider_sk(key);
+        let Some(item) = self
+            .get("GetItem provider", registry_key(sk), false)
+            .await?
+        else {
             return Ok(None);
         };
         let mapping: ProviderItem = from_item(item)?;
@@ -71,62 +60,48 @@ impl Db {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let registry_key = |sk: String| -> Item {
-            HashMap::from([(PK.into(), s(REGISTRY_PK)), (SK.into(), s(sk))])
-        };
-        let mappings = self
-            .batch_get(
-                "BatchGetItem providers",
-                providers
-                    .iter()
-                    .map(|p| registry_key(keys::registry_provider_sk(p)))
-                    .collect(),
-            )
-            .await?
-            .into_iter()
-            .map(from_item::<ProviderItem>)
-            .collect::<Result<Vec<_>, _>>()?;
+        let provider_sks = providers.iter().map(|p| keys::registry_provider_sk(p));
+        let mappings: Vec<ProviderItem> = self
+            .registry_items("BatchGetItem providers", provider_sks)
+            .await?;
         let tenant_ids: BTreeSet<&TenantId> = mappings.iter().map(|m| &m.tenant_id).collect();
-        let tenants: HashMap<TenantId, TenantRecord> = if tenant_ids.is_empty() {
-            HashMap::new()
-        } else {
-            self.batch_get(
-                "BatchGetItem tenants",
-                tenant_ids
-                    .into_iter()
-                    .map(|t| registry_key(keys::registry_tenant_sk(t)))
-                    .collect(),
-            )
+        let tenant_sks = tenant_ids.into_iter().map(keys::registry_tenant_sk);
+        let tenants: HashMap<TenantId, TenantRecord> = self
+            .registry_items::<TenantRecord>("BatchGetItem tenants", tenant_sks)
             .await?
             .into_iter()
-            .map(|i| from_item::<TenantRecord>(i).map(|r| (r.tenant_id.clone(), r)))
-            .collect::<Result<_, _>>()?
-        };
+            .map(|r| (r.tenant_id.clone(), r))
+            .collect();
         let mut out: HashMap<ProviderKey, Option<TenantRecord>> =
             providers.iter().map(|p| ((*p).clone(), None)).collect();
         for m in mappings {
-            // Keyed by what the item says it maps, read back through the same parser.
-            if let Ok(key) = ProviderKey::parse(&m.provider_key) {
-                out.insert(key, tenants.get(&m.tenant_id).cloned());
-            }
+            // Keyed by what the item says it maps.
+            out.insert(m.provider_key, tenants.get(&m.tenant_id).cloned());
         }
         Ok(out)
+    }
+
+    /// The registry items with these sort keys that exist, decoded (no request for none).
+    async fn registry_items<T: DeserializeOwned>(
+        &self,
+        op: &'static str,
+        sks: impl Iterator<Item = String>,
+    ) -> Result<Vec<T>, AppError> {
+        let keys = sks.map(registry_key).collect();
+        self.batch_get(op, keys)
+            .await?
+            .into_iter()
+            .map(from_item)
+            .collect()
     }
 
     pub async fn registry_get_tenant(
         &self,
         id: &TenantId,
     ) -> Result<Option<TenantRecord>, AppError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(REGISTRY_PK))
-            .key(SK, s(keys::registry_tenant_sk(id)))
-            .send()
-            .await
-            .map_err(|e| sdk_err("GetItem tenant", e))?;
-        out.item.map(from_item::<TenantRecord>).transpose()
+        let key = registry_key(keys::registry_tenant_sk(id));
+        let item = self.get("GetItem tenant", key, false).await?;
+        item.map(from_item::<TenantRecord>).transpose()
     }
 
     /// Creates the tenant (ACTIVE) or renames it, and maps `provider` to it, in one transaction.
@@ -138,10 +113,10 @@ impl Db {
         name: &str,
         provider: &ProviderKey,
     ) -> Result<(), AppError> {
+        const OP: &str = "TransactWriteItems register";
         let tenant = Update::builder()
             .table_name(&self.table)
-            .key(PK, s(REGISTRY_PK))
-            .key(SK, s(keys::registry_tenant_sk(id)))
+            .set_key(Some(registry_key(keys::registry_tenant_sk(id))))
             .update_expression(
                 "SET tenantId = :t, #name = :n, #status = if_not_exists(#status, :active)",
             )
@@ -149,13 +124,13 @@ impl Db {
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":t", s(id.as_str()))
             .expression_attribute_values(":n", s(name))
-            .expression_attribute_values(":active", s(status_str(TenantStatus::Active)))
+            .expression_attribute_values(":active", value(&TenantStatus::Active)?)
             .build()
             .map_err(|e| AppError::internal("registry update", e))?;
         let mapping = ProviderItem {
             pk: REGISTRY_PK.into(),
             sk: keys::registry_provider_sk(provider),
-            provider_key: provider.as_str().into(),
+            provider_key: provider.clone(),
             tenant_id: id.clone(),
         };
         let put = Put::builder()
@@ -165,33 +140,17 @@ impl Db {
             .expression_attribute_values(":t", s(id.as_str()))
             .build()
             .map_err(|e| AppError::internal("registry put", e))?;
-        let res = self
+        let tx = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(tenant).build())
-            .transact_items(TransactWriteItem::builder().put(put).build())
-            .send()
-            .await;
-        match res {
+            .transact_items(TransactWriteItem::builder().put(put).build());
+        match write::conditional(OP, tx).await? {
             Ok(_) => Ok(()),
-            Err(e) => {
-                let taken = e
-                    .as_service_error()
-                    .and_then(|s| match s {
-                        TransactWriteItemsError::TransactionCanceledException(c) => Some(c),
-                        _ => None,
-                    })
-                    .and_then(|c| c.cancellation_reasons().get(1))
-                    .and_then(|r| r.code())
-                    == Some("ConditionalCheckFailed");
-                if taken {
-                    Err(AppError::Conflict(format!(
-                        "Provider {provider} is already registered to another tenant."
-                    )))
-                } else {
-                    Err(sdk_err("TransactWriteItems register", e))
-                }
-            }
+            Err(refused) if refused.failed(1) => Err(AppError::Conflict(format!(
+                "Provider {provider} is already registered to another tenant."
+            ))),
+            Err(refused) => Err(refused.unexpected(OP)),
         }
     }
 
@@ -201,34 +160,25 @@ impl Db {
         id: &TenantId,
         status: TenantStatus,
     ) -> Result<TenantRecord, AppError> {
-        let res = self
+        let req = self
             .client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(REGISTRY_PK))
-            .key(SK, s(keys::registry_tenant_sk(id)))
+            .set_key(Some(registry_key(keys::registry_tenant_sk(id))))
             .update_expression("SET #status = :s")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":s", s(status_str(status)))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match res {
+            .expression_attribute_values(":s", value(&status)?)
+            .return_values(ReturnValue::AllNew);
+        match write::conditional("UpdateItem tenant status", req).await? {
             Ok(out) => out
                 .attributes
                 .map(from_item::<TenantRecord>)
                 .transpose()?
                 .ok_or_else(|| AppError::Internal("UpdateItem returned no attributes".into())),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_conditional_check_failed_exception()) =>
-            {
-                Err(AppError::NotFound(format!(
-                    "No tenant '{id}' is registered."
-                )))
-            }
-            Err(e) => Err(sdk_err("UpdateItem tenant status", e)),
+            Err(_) => Err(AppError::NotFound(format!(
+                "No tenant '{id}' is registered."
+            ))),
         }
     }
 
@@ -273,4 +223,9 @@ impl Db {
         }
         Ok(tenants)
     }
+}
+
+/// The key of a registry item.
+fn registry_key(sk: String) -> Item {
+    key(REGISTRY_PK, sk)
 }
