@@ -143,6 +143,9 @@ if [ "$CHECK" = 1 ]; then
   # One file at a time: the Identity Pool test changes the pool's configuration and restores it.
   node --test --test-concurrency=1 local/e2e/*.e2e.mjs || failed+=("local/e2e node tests")
   python3 local/e2e/signin_check.py "$OUTPUTS" || failed+=("local/e2e/signin_check.py")
+  say "notes-client end to end (the Rust AWS SDK through the chain)"
+  NOTES_OUTPUTS="$OUTPUTS" cargo test --locked -q -p notes-client --test e2e -- --ignored \
+    || failed+=("notes-client e2e")
   if [ "${#failed[@]}" -gt 0 ]; then
     say "FAILED: ${failed[*]}"
     echo "--- logs: server" >&2; tail -n 40 "$work/server.log" >&2 || true
