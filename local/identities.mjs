@@ -47,6 +47,29 @@ export function appsyncIdentity({ identityPoolId, identityId, provider = null, s
   };
 }
 
+/**
+ * The local stack's one plain-IAM key (not Identity Pool credentials): the functions under
+ * `cargo lambda watch` and tenantctl use it, as scripts/local.sh sets AWS_ACCESS_KEY_ID /
+ * AWS_SECRET_ACCESS_KEY (DynamoDB Local keeps one database per key, so they all share it). On AWS
+ * the note publisher function's role and an operator's role are different principals; here the
+ * key stands for both and may call what template.yaml grants either (server.mjs, wiring.mjs).
+ */
+export const LOCAL_IAM_KEY = { accessKeyId: 'local', secretAccessKey: 'local', roleName: 'NotesLocalOperator', roleId: 'AROALOCALOPERATOR001', session: 'local' };
+
+/** AppSync's `identity` for a plain IAM principal (no Cognito identity): a role session. */
+export function iamIdentity({ roleName, roleId, session, sourceIp = '127.0.0.1', accountId = ACCOUNT_ID }) {
+  return {
+    accountId,
+    cognitoIdentityAuthProvider: null,
+    cognitoIdentityAuthType: null,
+    cognitoIdentityId: null,
+    cognitoIdentityPoolId: null,
+    sourceIp: [sourceIp],
+    userArn: `arn:aws:sts::${accountId}:assumed-role/${roleName}/${session}`,
+    username: `${roleId}:${session}`,
+  };
+}
+
 // Passwords meet the template's policy (12+ characters, upper, lower, digit). Local demo only.
 const user = (name, domain) => ({ name, username: `${name}@${domain}`, password: `${name[0].toUpperCase()}${name.slice(1)}-Local-Demo-1` });
 

@@ -19,20 +19,25 @@
 // --trust-identity-header also accepts `x-demo-identity: acme/alice` (identities.mjs) instead of a
 // signature: a test tool for server.test.mjs, never what scripts/local.sh starts.
 import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { GraphQLError, defaultFieldResolver, execute, parse, print, specifiedRules, validate } from 'graphql';
-import { AppSyncError, loadAppsyncJs } from './appsync-js.mjs';
-import { ACCOUNT_ID, DEMO_NAMES, REGION, appsyncIdentity, demoIdentity } from './identities.mjs';
+import { GraphQLError, Kind, defaultFieldResolver, execute, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { AppSyncError, loadAppsyncJs, withExtensions } from './appsync-js.mjs';
+import { fieldInfo } from './graphql-info.mjs';
+import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
 import { CredentialStore, answerPreflight, createIdentityService } from './identity-pool.mjs';
+import { createRealtime } from './realtime.mjs';
 import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { loadWiring } from './wiring.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { port: 4000, host: '127.0.0.1', lambda: 'http://127.0.0.1:9000', trustIdentityHeader: false, moto: null, identityPort: null };
+  const opts = { port: 4000, host: '127.0.0.1', lambda: 'http://127.0.0.1:9000', trustIdentityHeader: false, moto: null, identityPort: null, tlsCert: null, tlsKey: null, kaIntervalMs: 60_000 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--port') opts.port = Number(argv[++i]);
@@ -41,9 +46,13 @@ function parseArgs(argv) {
     else if (a === '--moto') opts.moto = argv[++i];
     else if (a === '--identity-port') opts.identityPort = Number(argv[++i]);
     else if (a === '--trust-identity-header') opts.trustIdentityHeader = true;
+    else if (a === '--tls-cert') opts.tlsCert = argv[++i];
+    else if (a === '--tls-key') opts.tlsKey = argv[++i];
+    else if (a === '--ka-interval-ms') opts.kaIntervalMs = Number(argv[++i]);
     else throw new Error(`unknown argument ${a}`);
   }
   if ((opts.moto === null) !== (opts.identityPort === null)) throw new Error('--moto and --identity-port go together');
+  if ((opts.tlsCert === null) !== (opts.tlsKey === null)) throw new Error('--tls-cert and --tls-key go together');
   return opts;
 }
 
@@ -69,33 +78,8 @@ async function invokeFunction(lambdaUrl, name, payload) {
   return { result: body };
 }
 
-/** AppSync's `selectionSetList`: nested paths joined with '/', aliases where given. */
-function selectionSetList(selectionSet, fragments, prefix = '', out = []) {
-  for (const sel of selectionSet?.selections ?? []) {
-    if (sel.kind === 'Field') {
-      const name = (sel.alias ?? sel.name).value;
-      if (name === '__typename') continue;
-      const path = prefix ? `${prefix}/${name}` : name;
-      out.push(path);
-      if (sel.selectionSet) selectionSetList(sel.selectionSet, fragments, path, out);
-    } else if (sel.kind === 'InlineFragment') {
-      selectionSetList(sel.selectionSet, fragments, prefix, out);
-    } else if (sel.kind === 'FragmentSpread') {
-      selectionSetList(fragments[sel.name.value]?.selectionSet, fragments, prefix, out);
-    }
-  }
-  return out;
-}
-
 function appsyncInfo(info) {
-  const node = info.fieldNodes[0];
-  return {
-    parentTypeName: info.parentType.name,
-    fieldName: info.fieldName,
-    variables: info.variableValues ?? {},
-    selectionSetList: selectionSetList(node.selectionSet, info.fragments),
-    selectionSetGraphQL: node.selectionSet ? print(node.selectionSet) : '',
-  };
+  return fieldInfo({ parentTypeName: info.parentType.name, node: info.fieldNodes[0], fragments: info.fragments, variables: info.variableValues });
 }
 
 function toGraphQLError(e, info) {
@@ -154,10 +138,15 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
  *   lambda: `cargo lambda watch`'s Invoke API
  *   credentials: the Identity Pool's CredentialStore (keys a signature may be made with)
  *   trustIdentityHeader: also accept `x-demo-identity` stand-ins (tests only)
+ *   kaIntervalMs: how often the real-time endpoint sends "ka"
  * `server.invocations` counts function invocations (a BatchInvoke counts once); GET
  * /__local/invocations answers it, so a test can assert that a refused request invoked nothing.
+ * The same server answers WebSocket upgrades on /graphql/realtime (realtime.mjs): mutations named
+ * in a subscription's @aws_subscribe publish to it, and `invalidateSubscriptions` calls of a
+ * mutation's handler end subscriptions there. `server.realtime` is that endpoint; GET
+ * /__local/realtime answers its counters.
  */
-export function createServer({ lambda, credentials = new CredentialStore(), trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID }) {
+export function createServer({ lambda, credentials = new CredentialStore(), trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID, kaIntervalMs = 60_000, log = () => {} }) {
   const { schema, resolvers, allows } = loadWiring(ROOT);
   const handlers = new Map();
   for (const [key, w] of resolvers) handlers.set(key, loadAppsyncJs(w.code));
@@ -173,8 +162,10 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     if (!wiring) return defaultFieldResolver(source, args, context, info);
     const isRoot = info.parentType.name === 'Query' || info.parentType.name === 'Mutation';
     // AppSync's IAM check: the caller's role must grant appsync:GraphQL on the field's ARN
-    // (template.yaml's UserRole / GuestRole), else the field is refused before its resolver runs.
-    if (isRoot && !allows[context.identity.cognitoIdentityAuthType]?.(info.parentType.name, info.fieldName)) {
+    // (template.yaml's UserRole / GuestRole; for a plain IAM key every other grant of the
+    // template), else the field is refused before its resolver runs.
+    const principal = context.identity.cognitoIdentityAuthType ?? 'iam';
+    if (isRoot && !allows[principal]?.(info.parentType.name, info.fieldName)) {
       throw new GraphQLError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, {
         nodes: info.fieldNodes,
         path: info.path,
@@ -201,10 +192,17 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
           context.batchers.set(key, batcher);
         }
         out = await batcher.load(req.payload);
+      } else if (wiring.dataSource === 'NONE') {
+        // A NONE data source hands the request's payload to the response handler as the result.
+        out = { result: req.payload ?? null };
       } else {
         out = await invoke(wiring.function, req.payload);
       }
-      return handler.response({ ...ctx, result: out.result ?? null, error: out.error });
+      const { value, extensions } = withExtensions(handler.response, { ...ctx, result: out.result ?? null, error: out.error });
+      for (const { op, arg } of extensions) {
+        if (op === 'invalidateSubscriptions') context.invalidations.push(arg);
+      }
+      return value;
     } catch (e) {
       throw toGraphQLError(e, info);
     }
@@ -230,9 +228,18 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
 
   const refuse = (res, r) => send(res, r.status, r.body(), { 'x-amzn-errortype': r.errorType });
 
-  /** Who is calling: an AppSync identity, or a Refusal thrown before anything runs. */
-  async function authenticate(req, body) {
-    const demo = req.headers['x-demo-identity'];
+  // The local stack's plain-IAM key (LOCAL_IAM_KEY) beside the Identity Pool's credentials.
+  const lookup = (id) => (id === LOCAL_IAM_KEY.accessKeyId
+    ? { secretAccessKey: LOCAL_IAM_KEY.secretAccessKey, sessionToken: undefined, who: { iam: LOCAL_IAM_KEY } }
+    : credentials.lookup(id));
+
+  /**
+   * Who signed `headers` (lower-cased) for `method path` with `body`: an AppSync identity, or a
+   * Refusal thrown before anything runs. The HTTP endpoint and the real-time endpoint (the
+   * connection's headers, each start message's authorization) both come here.
+   */
+  async function authenticateHeaders({ headers, method = 'POST', url, body, remoteAddress }) {
+    const demo = headers['x-demo-identity'];
     if (demo !== undefined) {
       if (!trustIdentityHeader) {
         throw new Refusal(403, 'UnauthorizedException', 'x-demo-identity is accepted only when the endpoint runs with --trust-identity-header (tests).');
@@ -241,17 +248,34 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
       if (!identity) throw new Refusal(401, 'UnauthorizedException', `Unknown demo identity '${demo}'; one of: ${DEMO_NAMES.join(', ')}.`);
       return identity;
     }
-    const { record } = await verifySigV4({
-      method: req.method,
-      url: req.url,
-      headers: req.headers,
-      body,
-      region,
-      service: 'appsync',
-      lookup: (id) => credentials.lookup(id),
-    });
-    const ip = (req.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    const { record } = await verifySigV4({ method, url, headers, body: Buffer.from(body), region, service: 'appsync', lookup });
+    const ip = (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
+    if (record.who.iam) return iamIdentity({ ...record.who.iam, sourceIp: ip, accountId });
     return appsyncIdentity({ ...record.who, sourceIp: ip, accountId });
+  }
+
+  const authenticate = (req, body) => authenticateHeaders({ headers: req.headers, method: req.method, url: req.url, body, remoteAddress: req.socket.remoteAddress });
+
+  const realtime = createRealtime({
+    schema,
+    resolvers,
+    handlers,
+    allows,
+    invoke,
+    kaIntervalMs,
+    log,
+    authenticate: ({ headers, path, body, remoteAddress }) => authenticateHeaders({ headers, url: path, body, remoteAddress }),
+  });
+
+  /** The root fields of a mutation's answer, by field name (aliases resolved). */
+  function publishMutation(document, operationName, data) {
+    const op = getOperationAST(document, operationName);
+    if (op?.operation !== 'mutation' || !data) return;
+    for (const sel of op.selectionSet.selections) {
+      if (sel.kind !== Kind.FIELD) continue;
+      const value = data[(sel.alias ?? sel.name).value];
+      if (value !== null && value !== undefined) realtime.publish(sel.name.value, value);
+    }
   }
 
   async function readBody(req) {
@@ -272,6 +296,9 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     }
     if (req.method === 'GET' && path === '/__local/invocations') {
       return send(res, 200, { invocations: invocations.count });
+    }
+    if (req.method === 'GET' && path === '/__local/realtime') {
+      return send(res, 200, realtime.stats());
     }
     if (path === '/graphql' && req.method === 'OPTIONS') return answerPreflight(req, res, 'GET, POST, OPTIONS');
     if (path !== '/graphql' || req.method !== 'POST') {
@@ -302,32 +329,83 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     }
     const errors = validate(schema, document, specifiedRules);
     if (errors.length) return send(res, 400, { data: null, errors: errors.map(formatError) });
+    if (getOperationAST(document, body.operationName)?.operation === 'subscription') {
+      return send(res, 400, { data: null, errors: [{ errorType: 'UnsupportedOperation', message: 'Subscriptions are served over the real-time endpoint (WebSocket, /graphql/realtime), not over HTTP POST.' }] });
+    }
     const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)]));
+    const contextValue = { identity, headers, batchers: new Map(), invalidations: [] };
     const result = await execute({
       schema,
       document,
       variableValues: body.variables ?? {},
       operationName: body.operationName,
-      contextValue: { identity, headers, batchers: new Map() },
+      contextValue,
       fieldResolver,
     });
+    // What the mutation answered is what its subscribers get, in the order mutations complete.
+    publishMutation(document, body.operationName, result.data);
+    for (const { subscriptionField, payload } of contextValue.invalidations) realtime.invalidate(subscriptionField, payload);
     const out = { data: result.data ?? null };
     if (result.errors?.length) out.errors = result.errors.map(formatError);
     return send(res, 200, out);
   });
+  server.on('upgrade', (req, socket, head) => {
+    realtime.handleUpgrade(req, socket, head).catch((e) => {
+      log(`realtime upgrade: ${e.stack ?? e}`);
+      socket.destroy();
+    });
+  });
+  server.on('close', () => realtime.close());
   server.invocations = invocations;
+  server.realtime = realtime;
   return server;
+}
+
+/**
+ * Listens for `server` (an http.Server) on one port for plain HTTP and TLS alike: the first byte of
+ * a connection tells them apart (0x16 opens a TLS handshake). The GraphQL URL stays http://, and
+ * the real-time endpoint is reachable as wss:// on the same host and port, which is where AppSync
+ * clients look for it: Amplify turns the GraphQL URL into wss://<same host>/graphql/realtime,
+ * rewriting http:// to wss:// too (packages/api-graphql/src/Providers/AWSWebSocketProvider/
+ * appsyncUrl.ts). Returns the listening net.Server.
+ */
+export function listenHttpAndTls(server, { cert, key }, port, host, onListening) {
+  const tlsServer = https.createServer({ cert, key });
+  // What arrives over TLS is handled by the plain server's request and upgrade handlers.
+  tlsServer.on('request', (req, res) => server.emit('request', req, res));
+  tlsServer.on('upgrade', (req, socket, head) => server.emit('upgrade', req, socket, head));
+  tlsServer.on('tlsClientError', () => {});
+  const front = net.createServer((socket) => {
+    socket.once('data', (first) => {
+      socket.pause();
+      socket.unshift(first);
+      (first[0] === 0x16 ? tlsServer : server).emit('connection', socket);
+      process.nextTick(() => socket.resume());
+    });
+    socket.on('error', () => {});
+  });
+  front.on('close', () => server.emit('close'));
+  front.listen(port, host, onListening);
+  return front;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const opts = parseArgs(process.argv.slice(2));
   const credentials = new CredentialStore();
   const servers = [];
-  const graphql = createServer({ lambda: opts.lambda, credentials, trustIdentityHeader: opts.trustIdentityHeader });
-  servers.push(graphql);
-  graphql.listen(opts.port, opts.host, () => {
-    console.log(`GraphQL endpoint: http://${opts.host}:${graphql.address().port}/graphql${opts.trustIdentityHeader ? ' (x-demo-identity trusted: tests only)' : ''}`);
-  });
+  const graphql = createServer({ lambda: opts.lambda, credentials, trustIdentityHeader: opts.trustIdentityHeader, kaIntervalMs: opts.kaIntervalMs, log: (m) => console.error(m) });
+  const announce = (listener) => () => {
+    const port = listener.address().port;
+    console.log(`GraphQL endpoint: http://${opts.host}:${port}/graphql${opts.trustIdentityHeader ? ' (x-demo-identity trusted: tests only)' : ''}`);
+    console.log(`Real-time endpoint: ${opts.tlsCert ? 'wss' : 'ws'}://${opts.host}:${port}/graphql/realtime`);
+  };
+  if (opts.tlsCert) {
+    const front = listenHttpAndTls(graphql, { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) }, opts.port, opts.host, () => announce(front)());
+    servers.push(front);
+  } else {
+    servers.push(graphql);
+    graphql.listen(opts.port, opts.host, announce(graphql));
+  }
   if (opts.moto) {
     const identity = createIdentityService({ motoUrl: opts.moto, store: credentials });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
@@ -336,7 +414,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(`Cognito Identity endpoint: http://${opts.host}:${idServer.address().port} (configuration in moto at ${opts.moto})`);
     });
   }
-  const stop = () => Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
+  const stop = () => {
+    // Open WebSockets would keep the listener from ever closing.
+    graphql.realtime.close();
+    return Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -42,29 +42,52 @@ export function loadTemplate(root) {
   return parse(readFileSync(join(root, 'template.yaml'), 'utf8'), { customTags });
 }
 
+const globToRegex = (s) => s.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
+
 /**
- * The field permissions of an IAM role in template.yaml: a predicate over (type, field) that is
- * true when one of the role's `appsync:GraphQL` statements names that field's ARN, `*`
- * patterns included (`.../types/Query/fields/*`). Only the ARN's `types/T/fields/F` tail is
- * compared: the API id, region and account are the deployed stack's and mean nothing here.
+ * A predicate over (type, field) that is true when one of `statements` allows `appsync:GraphQL`
+ * on that field's ARN, `*` patterns included (`.../types/Query/fields/*`). Only the ARN's
+ * `types/T/fields/F` tail is compared: the API id, region and account are the deployed stack's
+ * and mean nothing here.
  */
-export function roleFieldMatcher(template, roleResource) {
-  const role = template.Resources[roleResource];
-  if (!role) throw new Error(`template.yaml has no ${roleResource}`);
+export function statementsFieldMatcher(statements) {
   const patterns = [];
-  for (const policy of role.Properties.Policies ?? []) {
-    for (const st of [].concat(policy.PolicyDocument.Statement)) {
-      if (st.Effect !== 'Allow' || ![].concat(st.Action).includes('appsync:GraphQL')) continue;
-      for (const r of [].concat(st.Resource)) {
-        const arn = r.Sub ?? r;
-        const m = /\/types\/([^/]+)\/fields\/([^/]+)$/.exec(arn);
-        if (!m) continue;
-        const glob = (s) => s.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*');
-        patterns.push(new RegExp(`^${glob(m[1])}/${glob(m[2])}$`));
-      }
+  for (const st of statements) {
+    if (st.Effect !== 'Allow' || ![].concat(st.Action).includes('appsync:GraphQL')) continue;
+    for (const r of [].concat(st.Resource)) {
+      const arn = r.Sub ?? r;
+      const m = /\/types\/([^/]+)\/fields\/([^/]+)$/.exec(arn);
+      if (m) patterns.push(new RegExp(`^${globToRegex(m[1])}/${globToRegex(m[2])}$`));
     }
   }
   return (type, field) => patterns.some((p) => p.test(`${type}/${field}`));
+}
+
+/**
+ * The IAM statements a template resource grants: an IAM role's inline policies, a managed
+ * policy's document, or a SAM function's inline `Policies` (both branches of an `!If`).
+ */
+export function grantedStatements(resource) {
+  const props = resource?.Properties ?? {};
+  const docs = [];
+  const add = (doc) => {
+    if (doc?.If) for (const branch of doc.If.slice(1)) add(branch);
+    else if (doc?.Statement) docs.push(doc);
+  };
+  switch (resource?.Type) {
+    case 'AWS::IAM::Role': for (const p of props.Policies ?? []) add(p.PolicyDocument); break;
+    case 'AWS::IAM::ManagedPolicy': add(props.PolicyDocument); break;
+    case 'AWS::Serverless::Function': for (const p of props.Policies ?? []) add(p); break;
+    default: break;
+  }
+  return docs.flatMap((d) => [].concat(d.Statement));
+}
+
+/** The field permissions of an IAM role in template.yaml (see statementsFieldMatcher). */
+export function roleFieldMatcher(template, roleResource) {
+  const role = template.Resources[roleResource];
+  if (!role) throw new Error(`template.yaml has no ${roleResource}`);
+  return statementsFieldMatcher(grantedStatements(role));
 }
 
 // CloudFormation property names that differ from the Cognito API's.
@@ -124,9 +147,11 @@ export function cognitoSettings(template) {
 }
 
 /**
- * { schema, resolvers: Map("Type.field" -> { function, code, maxBatchSize }),
- *   allows: { authenticated(type, field), unauthenticated(type, field) } }
- * `allows` are the Identity Pool roles' field permissions (UserRole, GuestRole).
+ * { schema, resolvers: Map("Type.field" -> { dataSource (AWS_LAMBDA | NONE), function (null for
+ *   NONE), code, maxBatchSize }), allows: { authenticated(type, field), unauthenticated(type,
+ *   field), iam(type, field) } }
+ * `allows` are the Identity Pool roles' field permissions (UserRole, GuestRole) and, for plain
+ * IAM principals, every other appsync:GraphQL grant of the template.
  */
 export function loadWiring(root) {
   const template = loadTemplate(root);
@@ -136,10 +161,16 @@ export function loadWiring(root) {
     if (r.Type !== 'AWS::AppSync::Resolver') continue;
     const p = r.Properties;
     const ds = resources[getAttTarget(p.DataSourceName, 'Name')];
-    const fn = resources[getAttTarget(ds.Properties.LambdaConfig.LambdaFunctionArn, 'Arn')];
+    let fn = null;
+    if (ds.Properties.Type === 'AWS_LAMBDA') {
+      fn = resources[getAttTarget(ds.Properties.LambdaConfig.LambdaFunctionArn, 'Arn')].Metadata.BuildProperties.Binary;
+    } else if (ds.Properties.Type !== 'NONE') {
+      throw new Error(`${name}: the local endpoint serves AWS_LAMBDA and NONE data sources, not ${ds.Properties.Type}`);
+    }
     resolvers.set(`${p.TypeName}.${p.FieldName}`, {
       resource: name,
-      function: fn.Metadata.BuildProperties.Binary,
+      dataSource: ds.Properties.Type,
+      function: fn,
       code: join(root, p.CodeS3Location),
       maxBatchSize: p.MaxBatchSize ?? 0,
     });
@@ -149,13 +180,22 @@ export function loadWiring(root) {
   // which root fields each kind of caller may call, as AppSync's IAM check does.
   const attachment = Object.values(resources).find((r) => r.Type === 'AWS::Cognito::IdentityPoolRoleAttachment');
   const roleOf = (kind) => getAttTarget(attachment.Properties.Roles[kind], 'Arn');
+  const identityPoolRoles = new Set([roleOf('authenticated'), roleOf('unauthenticated')]);
+  // Every other grant of appsync:GraphQL in the template (the note publisher function's role,
+  // the operators' managed policy): what the local stack's one plain-IAM key may call.
+  const iamGrants = Object.entries(resources)
+    .filter(([name]) => !identityPoolRoles.has(name))
+    .flatMap(([, r]) => grantedStatements(r));
   const allows = {
     authenticated: roleFieldMatcher(template, roleOf('authenticated')),
     unauthenticated: roleFieldMatcher(template, roleOf('unauthenticated')),
+    iam: statementsFieldMatcher(iamGrants),
   };
 
   const schema = buildSchema(APPSYNC_PRELUDE + readFileSync(join(root, 'schema.graphql'), 'utf8'));
-  for (const typeName of ['Query', 'Mutation']) {
+  // Every root field has a resolver; for subscriptions that matters most: one without a resolver
+  // would filter on the client's arguments only (or deliver everything).
+  for (const typeName of ['Query', 'Mutation', 'Subscription']) {
     const type = schema.getType(typeName);
     for (const field of Object.keys(type?.getFields() ?? {})) {
       if (!resolvers.has(`${typeName}.${field}`)) {

@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 (cd tools/lint-appsync && npm ci --silent --no-audit --no-fund)
 tools/lint-appsync/node_modules/.bin/eslint --max-warnings 0 -c tools/lint-appsync/eslint.config.mjs \
-  resolvers/invoke.js resolvers/batch-invoke.js
+  resolvers/*.js
 echo "resolvers: @aws-appsync/eslint-plugin recommended clean"

@@ -1,0 +1,50 @@
+// Mutation.publishNoteChange: APPSYNC_JS 1.0.0 on a NONE data source. It writes nothing; it
+// exists so AppSync delivers the change to the subscriptions that name it in @aws_subscribe,
+// each through the filter its subscription resolver set. Only the note-publisher function's
+// role is granted this field (template.yaml); no Identity Pool role is.
+//
+// The change is checked here once more: the filters read the top-level routing fields
+// (tenantId, ownerId, visibility, revoked, previousVisibility) while clients read `note`, so the
+// two must describe the same note, and a removal must carry no note at all.
+import { util } from '@aws-appsync/utils';
+
+export function request(ctx) {
+  // Defense in depth behind IAM: an Identity Pool caller (user or guest) never publishes.
+  if (ctx.identity && ctx.identity.cognitoIdentityId) {
+    util.unauthorized();
+  }
+  const change = ctx.arguments.change;
+  const problem = inconsistency(change);
+  if (problem) {
+    util.error(problem, 'ValidationError');
+  }
+  return { payload: change };
+}
+
+export function response(ctx) {
+  return ctx.result;
+}
+
+// Why `change` must not be published, or null.
+export function inconsistency(change) {
+  const note = change.note;
+  if (change.kind === 'DELETED' || change.revoked) {
+    if (note) {
+      return 'A removal (DELETED, or revoked) carries no note.';
+    }
+  } else if (!note) {
+    return 'CREATED and UPDATED carry the note.';
+  }
+  if (change.revoked && change.kind !== 'DELETED') {
+    return 'A revocation is delivered as DELETED.';
+  }
+  if (change.revoked && !change.previousVisibility) {
+    return 'A revocation names the visibility the note left.';
+  }
+  if (note) {
+    if (note.id !== change.noteId || note.tenantId !== change.tenantId || note.ownerId !== change.ownerId || note.visibility !== change.visibility) {
+      return 'The note does not match the routing fields (noteId, tenantId, ownerId, visibility).';
+    }
+  }
+  return null;
+}
