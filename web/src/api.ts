@@ -37,7 +37,8 @@ export interface Page {
 }
 
 const NOTE = 'id tenantId ownerId title body visibility version createdAt updatedAt';
-export const PAGE_SIZE = 10;
+export const PAGE_SIZES = [5, 10, 25, 50];
+export const DEFAULT_PAGE_SIZE = 10;
 
 /**
  * One request. A client per call: it reads the Amplify configuration in force, which changes
@@ -67,21 +68,21 @@ export async function updateMyProfile(displayName: string): Promise<Profile> {
 }
 
 /** The tenant's notes the caller may read, newest first, with each note's author (batched). */
-export async function notes(nextToken: string | null): Promise<Page> {
+export async function notes(limit: number, nextToken: string | null): Promise<Page> {
   return (
     await request<{ notes: Page }>(
       `query Notes($limit: Int, $nextToken: String) { notes(limit: $limit, nextToken: $nextToken) { items { ${NOTE} author { displayName } } nextToken } }`,
-      { limit: PAGE_SIZE, nextToken },
+      { limit, nextToken },
     )
   ).notes;
 }
 
 /** PUBLIC notes of a tenant: anyone may read them, guests included. */
-export async function publicNotes(tenantId: string, nextToken: string | null): Promise<Page> {
+export async function publicNotes(tenantId: string, limit: number, nextToken: string | null): Promise<Page> {
   const page = (
     await request<{ publicNotes: { items: Omit<Note, 'author'>[]; nextToken: string | null } }>(
       `query PublicNotes($tenantId: ID!, $limit: Int, $nextToken: String) { publicNotes(tenantId: $tenantId, limit: $limit, nextToken: $nextToken) { items { ${NOTE} } nextToken } }`,
-      { tenantId, limit: PAGE_SIZE, nextToken },
+      { tenantId, limit, nextToken },
     )
   ).publicNotes;
   // Note.author is for the tenant's users only; guests see notes without their authors.

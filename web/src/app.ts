@@ -98,6 +98,7 @@ async function renderSignedOut(main: HTMLElement): Promise<void> {
       onsubmit: (ev: Event) => {
         ev.preventDefault();
         void busy(submit, problem, async () => {
+          await guestLoad; // not while the guest view is still getting guest credentials
           const out = await signInHere(email.value, password.value);
           if (!out.isSignedIn) {
             throw Object.assign(new Error(`Sign-in needs a step this app does not offer (${out.nextStep.signInStep}); finish it in your tenant's sign-in page.`), { name: 'UnsupportedStep' });
@@ -132,17 +133,17 @@ async function renderSignedOut(main: HTMLElement): Promise<void> {
   const list = h('ul', { class: 'notes', 'data-testid': 'public-list' });
   const more = h('div', {});
   const slot = h('div', { class: 'slot' });
-  publicSection.append(list, more, slot);
-  const load = async (token: string | null) => {
-    await busy(null, slot, async () => {
-      await ensureCredentials();
-      const page = await api.publicNotes(t.tenantId, token);
-      appendPage(list, more, page, (next) => load(next), null);
-    });
-    list.dataset.loaded = 'true'; // a page came (or its problem is shown): tests wait for this
-  };
-  await load(null);
+  const pages = pager(list, more, slot, async (token) => {
+    await ensureCredentials();
+    return api.publicNotes(t.tenantId, pageSize(), token);
+  }, null);
+  publicSection.append(h('div', { class: 'toolbar' }, pageSizeSelect(() => void pages.reload())), list, more, slot);
+  guestLoad = pages.reload();
+  await guestLoad;
 }
+
+/** The guest view's first load: a sign-in waits for it, so the two never race for credentials. */
+let guestLoad: Promise<void> = Promise.resolve();
 
 // ---------------------------------------------------------------- signed in
 
@@ -174,41 +175,29 @@ async function renderSignedIn(main: HTMLElement): Promise<void> {
   const list = h('ul', { class: 'notes', 'data-testid': 'notes-list' });
   const more = h('div', {});
   const slot = h('div', { class: 'slot' });
-  const reload = h('button', { type: 'button', 'data-testid': 'reload-notes', onclick: () => void reloadNotes() }, 'Reload');
-  notesSection.append(reload, list, more, slot);
-
-  async function reloadNotes(): Promise<void> {
-    delete list.dataset.loaded;
-    list.replaceChildren();
-    more.replaceChildren();
-    await load(null);
-  }
-  async function load(token: string | null): Promise<void> {
-    await busy(null, slot, async () => {
-      const page = await api.notes(token);
-      appendPage(list, more, page, (next) => load(next), reloadNotes);
-    });
-    list.dataset.loaded = 'true'; // a page came (or its problem is shown): tests wait for this
-  }
-  await load(null);
+  const pages = pager(list, more, slot, (token) => api.notes(pageSize(), token), () => pages.reload());
+  reloadNotes = () => pages.reload();
+  const reload = h('button', { type: 'button', 'data-testid': 'reload-notes', onclick: () => void pages.reload() }, 'Reload');
+  notesSection.append(h('div', { class: 'toolbar' }, reload, pageSizeSelect(() => void pages.reload())), list, more, slot);
+  await pages.reload();
 }
 
+let reloadNotes: () => Promise<void> = async () => {};
+
 /** The display name other users see as the author of your notes (Note.author). */
-function renderProfile(slot: HTMLElement): void {
+function renderProfile(slot: HTMLElement, saved?: string): void {
   const p = state.profile;
   const name = h('input', { type: 'text', name: 'displayName', maxlength: 80, required: true, 'data-testid': 'display-name',
     value: p?.displayName ?? suggestedName() });
   const save = h('button', { type: 'submit', 'data-testid': 'save-profile' }, p ? 'Rename' : 'Save');
-  const problem = h('div', { class: 'slot' });
+  const problem = h('div', { class: 'slot' }, saved ? h('p', { class: 'ok', 'data-testid': 'profile-saved' }, saved) : null);
   const form = h('form', {
     'data-testid': 'profile-form',
     onsubmit: (ev: Event) => {
       ev.preventDefault();
       void busy(save, problem, async () => {
         state.profile = await api.updateMyProfile(name.value.trim());
-        renderProfile(slot);
-        problem.replaceChildren(h('p', { class: 'ok', 'data-testid': 'profile-saved' }, `Saved: your notes show “${state.profile.displayName}” as their author.`));
-        slot.append(problem);
+        renderProfile(slot, `Saved: your notes show “${state.profile.displayName}” as their author.`);
       });
     },
   }, h('label', {}, 'Display name ', name), save);
@@ -260,19 +249,57 @@ function visibilitySelect(current: Visibility, testid: string): HTMLSelectElemen
 
 // ---------------------------------------------------------------- note lists
 
+const PAGE_SIZE_KEY = 'notes-web.pageSize';
+function pageSize(): number {
+  const n = Number(localStorage.getItem(PAGE_SIZE_KEY));
+  return api.PAGE_SIZES.includes(n) ? n : api.DEFAULT_PAGE_SIZE;
+}
+
+/** "per page" for a list; a change reloads it from the first page. */
+function pageSizeSelect(reload: () => void): HTMLLabelElement {
+  const select = h('select', { 'data-testid': 'page-size', onchange: () => { localStorage.setItem(PAGE_SIZE_KEY, select.value); reload(); } },
+    ...api.PAGE_SIZES.map((n) => h('option', { value: n, selected: n === pageSize() }, String(n))));
+  return h('label', { class: 'inline' }, 'Per page ', select);
+}
+
 /**
- * Appends a page of notes and a "Load more" button while there is a next page. `changed` is how
- * an edit or a delete refreshes the list; null for read-only (guest) lists.
+ * A paged list: `reload()` starts again from the first page, "Load more" appends the next page
+ * while there is one. A reload supersedes whatever is still loading, so pages never mix. `changed`
+ * is how an edit or a delete refreshes the list; null for read-only (guest) lists.
  */
-function appendPage(list: HTMLElement, more: HTMLElement, page: Page, next: (token: string) => Promise<void>, changed: (() => Promise<void>) | null): void {
-  if (page.items.length === 0 && list.children.length === 0) list.append(h('li', { class: 'empty' }, 'No notes yet.'));
-  for (const n of page.items) list.append(noteView(n, changed));
-  more.replaceChildren();
-  if (page.nextToken) {
-    const token = page.nextToken;
-    const btn = h('button', { type: 'button', 'data-testid': 'load-more', onclick: () => { btn.disabled = true; void next(token); } }, 'Load more');
-    more.append(btn);
+function pager(list: HTMLElement, more: HTMLElement, slot: HTMLElement, fetchPage: (token: string | null) => Promise<Page>,
+  changed: (() => Promise<void>) | null): { reload: () => Promise<void> } {
+  let generation = 0;
+  async function load(token: string | null, gen: number): Promise<void> {
+    let page: Page | undefined;
+    try {
+      page = await fetchPage(token);
+    } catch (e) {
+      if (gen === generation) showProblem(slot, e);
+    }
+    if (gen !== generation) return; // a newer reload owns the list
+    if (page) {
+      if (page.items.length === 0 && list.children.length === 0) list.append(h('li', { class: 'empty' }, 'No notes yet.'));
+      for (const n of page.items) list.append(noteView(n, changed));
+      more.replaceChildren();
+      if (page.nextToken) {
+        const next = page.nextToken;
+        const btn = h('button', { type: 'button', 'data-testid': 'load-more', onclick: () => { btn.disabled = true; void load(next, gen); } }, 'Load more');
+        more.append(btn);
+      }
+    }
+    list.dataset.loaded = 'true'; // a page came (or its problem is shown): tests wait for this
   }
+  return {
+    reload: () => {
+      generation += 1;
+      delete list.dataset.loaded;
+      list.replaceChildren();
+      more.replaceChildren();
+      slot.replaceChildren();
+      return load(null, generation);
+    },
+  };
 }
 
 function canChange(n: Note): boolean {

@@ -166,7 +166,7 @@ async function renderPanel(o: Outputs): Promise<void> {
     try { await ensureCredentials(); } catch (e) { showProblem(problem, e, 'explorer-problem'); }
     await renderPanel(o);
     mountGraphiQL();
-  } }, user ? 'Sign out (guest)' : 'Guest');
+  } }, user ? (o.allowGuests ? 'Sign out (continue as guest)' : 'Sign out') : 'New guest session');
   const status = user
     ? h('span', { 'data-testid': 'explorer-session' }, 'Requests are signed as ', h('strong', {}, user), ` (tenant ${t.tenantId})`)
     : h('span', { 'data-testid': 'explorer-session' }, o.allowGuests ? 'Requests are signed as a guest' : 'Not signed in (this stack has no guest access)');

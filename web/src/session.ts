@@ -110,13 +110,19 @@ export async function chooseTenant(o: Outputs, t: TenantOutputs): Promise<void> 
 }
 
 /**
- * Signs in at the configured tenant's User Pool (SRP). Guest credentials and the guest identity
- * id are dropped first, so the Identity Pool issues the user's own identity from the id token
- * rather than being asked to upgrade the guest one.
+ * Signs in at the configured tenant's User Pool (SRP), then gets the user's Identity Pool
+ * credentials. Guest credentials and the guest identity id are dropped on both sides of the
+ * sign-in, so the Identity Pool issues the user's own identity from the id token rather than being
+ * asked to upgrade a guest one.
  */
 export async function signInHere(username: string, password: string): Promise<SignInOutput> {
   await Amplify.clearCredentials();
-  return signIn({ username: username.trim(), password });
+  const out = await signIn({ username: username.trim(), password });
+  if (out.isSignedIn) {
+    await Amplify.clearCredentials();
+    await ensureCredentials();
+  }
+  return out;
 }
 
 /** Sign-out clears the session: tokens, credentials and the identity id. */
@@ -144,15 +150,18 @@ export async function signedInUser(): Promise<string | null> {
 }
 
 /**
- * Guest credentials: the Identity Pool keeps guest identities, but a local stack forgets them on
- * restart; a stored guest identity id it no longer knows is dropped once and a new one fetched.
+ * The session's credentials, fetched now. A cached identity id the Identity Pool refuses (a guest
+ * id a restarted local stack no longer knows, or a guest id offered with a user's login) is
+ * dropped once and a fresh identity fetched.
  */
 export async function ensureCredentials(): Promise<void> {
   try {
-    const s = await fetchAuthSession();
-    if (s.credentials) return;
+    await fetchAuthSession();
+    return;
   } catch (e) {
-    if ((e as { name?: string })?.name !== 'ResourceNotFoundException') throw e;
+    const err = e as { name?: string; message?: string };
+    const staleId = err.name === 'ResourceNotFoundException' || (err.name === 'NotAuthorizedException' && /Logins don't match/i.test(err.message ?? ''));
+    if (!staleId) throw e;
   }
   await Amplify.clearCredentials();
   await fetchAuthSession();

@@ -93,8 +93,12 @@ async function signIn(page, tenantId, name) {
   await page.getByTestId('email').fill(u.username);
   await page.getByTestId('password').fill(u.password);
   await page.getByTestId('sign-in').click();
+  // Signed in (who the API says we are), or a problem: then fail with its words, not a timeout.
+  await page.locator('[data-testid=me-tenant], [data-testid=problem]').first().waitFor();
+  const problem = page.getByTestId('problem').first();
+  if (await problem.count()) assert.fail(`${name} at ${tenantId}: ${await problem.getAttribute('data-error-type')}: ${await problem.textContent()} (${await problem.getAttribute('title')})`);
   await assertText(page.getByTestId('me-tenant'), tenantId);
-  await page.locator('[data-testid=notes-list][data-loaded=true]').waitFor();
+  await page.locator('[data-testid=notes-list][data-loaded=true]').waitFor({ state: 'attached' });
 }
 
 async function assertText(locator, expected) {
@@ -147,6 +151,30 @@ test('alice signs in at acme and creates a PRIVATE and a PUBLIC note, with her n
   await alice.screenshot({ path: SCREENSHOT, fullPage: true });
 });
 
+test('alice pages through her tenant\'s notes and deletes one', async () => {
+  const extra = [];
+  for (let i = 1; i <= 4; i++) extra.push(await createNote(alice, `Web page ${i} ${run}`, 'TENANT'));
+  // Six notes of this run, newest first: five on the first page of five, the sixth on the next.
+  await alice.getByTestId('notes').getByTestId('page-size').selectOption('5');
+  const items = alice.locator('[data-testid=notes-list] [data-testid=note]');
+  await alice.locator('[data-testid=notes-list][data-loaded=true]').waitFor({ state: 'attached' });
+  await waitUntil(async () => (await items.count()) === 5, async () => `expected a page of 5, got ${await items.count()}`);
+  await alice.getByTestId('notes').getByTestId('load-more').click();
+  await waitUntil(async () => (await items.count()) > 5, () => 'Load more added nothing');
+  const listed = await items.evaluateAll((els) => els.map((e) => e.dataset.noteId));
+  assert.equal(new Set(listed).size, listed.length, 'a note listed twice across pages');
+  for (const id of [ids.private, ids.public, ...extra]) assert.ok(listed.includes(id), `note ${id} missing from the first two pages`);
+
+  // Delete asks once more, then the note is gone from the list.
+  const doomed = noteItem(alice, `Web page 1 ${run}`);
+  await doomed.getByTestId('delete').click();
+  await assertText(doomed.getByTestId('delete'), 'Really delete?');
+  await doomed.getByTestId('delete').click();
+  await waitUntil(async () => (await noteItem(alice, `Web page 1 ${run}`).count()) === 0, () => 'the deleted note is still listed');
+  await alice.getByTestId('notes').getByTestId('page-size').selectOption('10');
+  await alice.locator('[data-testid=notes-list][data-loaded=true]').waitFor({ state: 'attached' });
+});
+
 test('bob signs in at globex and sees neither of alice\'s notes', async () => {
   const bob = await newPage('bob');
   await signIn(bob, 'globex', 'bob');
@@ -162,7 +190,7 @@ test('a guest (no sign-in) sees only the PUBLIC one under acme', async () => {
   const picker = guest.getByTestId('tenant-picker');
   await picker.waitFor();
   if ((await picker.inputValue()) !== 'acme') await picker.selectOption('acme');
-  await guest.locator('[data-testid=public-list][data-loaded=true]').waitFor();
+  await guest.locator('[data-testid=public-list][data-loaded=true]').waitFor({ state: 'attached' });
   await assertText(guest.getByTestId('public-notes').locator('h2'), 'Public notes of acme');
   assert.equal(await guest.getByTestId('problem').count(), 0, 'the guest view loaded without a problem');
   const listed = await guest.locator('[data-testid=public-list] [data-testid=note]').evaluateAll((els) => els.map((e) => ({ id: e.dataset.noteId, visibility: e.dataset.visibility })));
@@ -229,6 +257,60 @@ test('the explorer signs in as bob at globex and runs { me { tenantId } }', asyn
   await page.reload();
   await page.getByTestId('sign-in-section').waitFor();
   assert.equal(await page.getByTestId('signed-in-as').count(), 0, 'signed out after a reload');
+});
+
+test('a sign-in with an unknown email is refused with a sentence', async () => {
+  const page = await newPage('unknown-user');
+  await page.goto(WEB_URL);
+  await page.getByTestId('email').fill(`nobody-${run}@acme.example`);
+  await page.getByTestId('password').fill('Nobody-Local-Demo-1');
+  await page.getByTestId('sign-in').click();
+  const problem = page.getByTestId('sign-in-section').getByTestId('problem');
+  await problem.waitFor();
+  assert.equal(await problem.textContent(), 'Wrong email or password; check both and try again.');
+  assert.equal(await page.getByTestId('signed-in-as').count(), 0);
+});
+
+test('typed errors and AppSync\'s refusals are shown as sentences, not traces', async () => {
+  // The guest view's request answered with each error in turn (the endpoint is bypassed).
+  const cases = [
+    { errorType: 'Unauthorized', sentence: /^You are not signed in to a tenant this API knows/ },
+    { errorType: 'Forbidden', sentence: /^You may not do this/ },
+    { errorType: 'NotFound', sentence: /^This note no longer exists/ },
+    { errorType: 'ValidationError', message: 'limit must be between 1 and 100', sentence: /^The request was not accepted: limit must be between 1 and 100\. Correct it and try again\.$/ },
+    { errorType: 'ConflictError', sentence: /^Someone changed this note since you opened it; reload it and try again\.$/ },
+    { errorType: 'Unavailable', sentence: /^The service is busy or briefly unavailable/ },
+    { errorType: 'InternalError', sentence: /^Something went wrong on the server/ },
+    { status: 403, errorType: 'UnauthorizedException', sentence: /^Your session's AWS credentials were refused/ },
+    { status: 403, errorType: 'ExpiredTokenException', sentence: /^Your session's AWS credentials were refused/ },
+    { status: 403, errorType: 'InvalidSignatureException', sentence: /^Your session's AWS credentials were refused/ },
+  ];
+  const page = await newPage('errors');
+  let current;
+  await page.route((url) => url.origin === graphqlUrl.origin && url.pathname === graphqlUrl.pathname, async (route) => {
+    const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date' };
+    if (route.request().method() === 'OPTIONS') {
+      return route.fulfill({ status: 200, headers: { ...cors, 'access-control-allow-methods': 'POST, OPTIONS', 'access-control-allow-headers': '*' } });
+    }
+    const message = current.message ?? `a ${current.errorType} for the test`;
+    if (current.status) {
+      return route.fulfill({ status: current.status, headers: { ...cors, 'content-type': 'application/json', 'x-amzn-errortype': current.errorType },
+        body: JSON.stringify({ errors: [{ errorType: current.errorType, message }] }) });
+    }
+    return route.fulfill({ status: 200, headers: { ...cors, 'content-type': 'application/json' },
+      body: JSON.stringify({ data: null, errors: [{ path: ['publicNotes'], data: null, errorType: current.errorType, errorInfo: null, locations: [{ line: 1, column: 2, sourceName: null }], message }] }) });
+  });
+  for (const c of cases) {
+    current = c;
+    await page.goto(WEB_URL);
+    await page.locator('[data-testid=public-list][data-loaded=true]').waitFor({ state: 'attached' });
+    const problem = page.getByTestId('public-notes').getByTestId('problem');
+    await problem.waitFor();
+    const text = await problem.textContent();
+    assert.match(text, c.sentence, `${c.errorType}: ${text}`);
+    assert.equal(await problem.getAttribute('data-error-type'), c.errorType);
+    assert.doesNotMatch(text, /\bat .*:\d+:\d+|Error:|undefined|\[object/, `${c.errorType}: looks like a trace`);
+  }
 });
 
 test('every GraphQL request the pages sent was SigV4-signed and none named an identity', () => {
