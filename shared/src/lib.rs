@@ -8,6 +8,7 @@
 //! - [`store`]: DynamoDB, reachable for notes only through a tenant-scoped handle.
 //! - [`notes`]: the domain types and rules. [`pagination`]: page sizes and tokens.
 //! - [`api`]: one resolver per field. [`lambda`]: the glue that runs a resolver.
+//! - [`realtime`]: what a note change publishes and which subscriber receives it.
 //! - [`error`]: the one error type and its mapping to the Lambda error shape.
 //! - [`pool_settings`]: the settings of every tenant's User Pool and app client (onboard and the
 //!   template share them).
@@ -26,6 +27,7 @@ pub mod notes;
 pub mod pagination;
 pub mod pool_settings;
 pub mod profiles;
+pub mod realtime;
 pub mod store;
 pub mod tenancy;
 pub mod tenant_credentials;
