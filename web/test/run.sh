@@ -3,8 +3,9 @@
 #   OUTPUTS=.local/outputs.json WEB_URL=http://127.0.0.1:PORT/ web/test/run.sh
 # OUTPUTS: the stack's outputs.json (with demo users: the local stack's); WEB_URL: where
 # web/serve.mjs serves the app for that stack. Installs Debian's chromium if it is missing
-# (apt-get, as root) and the web/ packages (npm ci, pinned by package-lock.json), then runs
-# web/test/*.test.mjs with node --test. Extra arguments go to node --test.
+# (apt-get, as root), installs the web/ packages and builds the app (web/build.sh: npm ci, pinned
+# by package-lock.json, and vite build), then runs web/test/*.test.mjs with node --test. Extra
+# arguments go to node --test. The server at WEB_URL serves web/dist, so it serves this build.
 set -euo pipefail
 WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
@@ -25,9 +26,8 @@ fi
 export CHROMIUM
 echo "browser: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")" >&2
 
-if [ ! -d "$WEB/node_modules/playwright-core" ] || ! (cd "$WEB" && npm ls --silent >/dev/null 2>&1); then
-  (cd "$WEB" && npm ci --silent --no-audit --no-fund)
-fi
+# The web/ packages (playwright-core among them), pinned; web/build.sh also builds web/dist.
+"$WEB/build.sh"
 
 cd "$WEB"
 exec node --test --test-concurrency=1 "$@" test/*.test.mjs
