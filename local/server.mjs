@@ -8,7 +8,12 @@
 // errors as AppSync would return them.
 //
 //   node local/server.mjs --port 4000 --lambda http://127.0.0.1:9000 \
-//        --moto http://127.0.0.1:5000 --identity-port 4001
+//        --moto http://127.0.0.1:5000 --identity-port 4001 \
+//        [--tls-cert cert.pem --tls-key key.pem] [--dynamodb http://127.0.0.1:8000 --table notes]
+//
+// The same port serves the real-time endpoint (realtime.mjs: AppSync's WebSocket protocol, wss://
+// when --tls-cert is given), and with --dynamodb the table's stream feeds the stream function of
+// template.yaml as Lambda's event source mapping would (streams.mjs).
 //
 // Requests must be SigV4-signed (service appsync) with credentials the Identity Pool endpoint
 // (--identity-port, Cognito Identity's own API; configuration in moto) issued; the signature is
@@ -31,6 +36,7 @@ import { fieldInfo } from './graphql-info.mjs';
 import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
 import { CredentialStore, answerPreflight, createIdentityService } from './identity-pool.mjs';
 import { createRealtime } from './realtime.mjs';
+import { startStreamPoller } from './streams.mjs';
 import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { loadWiring } from './wiring.mjs';
 
@@ -49,10 +55,13 @@ function parseArgs(argv) {
     else if (a === '--tls-cert') opts.tlsCert = argv[++i];
     else if (a === '--tls-key') opts.tlsKey = argv[++i];
     else if (a === '--ka-interval-ms') opts.kaIntervalMs = Number(argv[++i]);
+    else if (a === '--dynamodb') opts.dynamodb = argv[++i];
+    else if (a === '--table') opts.table = argv[++i];
     else throw new Error(`unknown argument ${a}`);
   }
   if ((opts.moto === null) !== (opts.identityPort === null)) throw new Error('--moto and --identity-port go together');
   if ((opts.tlsCert === null) !== (opts.tlsKey === null)) throw new Error('--tls-cert and --tls-key go together');
+  if (!opts.dynamodb !== !opts.table) throw new Error('--dynamodb and --table go together');
   return opts;
 }
 
@@ -300,6 +309,9 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     if (req.method === 'GET' && path === '/__local/realtime') {
       return send(res, 200, realtime.stats());
     }
+    if (req.method === 'GET' && path === '/__local/streams') {
+      return send(res, 200, server.streams?.stats() ?? { running: false });
+    }
     if (path === '/graphql' && req.method === 'OPTIONS') return answerPreflight(req, res, 'GET, POST, OPTIONS');
     if (path !== '/graphql' || req.method !== 'POST') {
       return send(res, 404, { errors: [{ errorType: 'NotFound', message: 'POST GraphQL requests to /graphql' }] });
@@ -406,6 +418,20 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     servers.push(graphql);
     graphql.listen(opts.port, opts.host, announce(graphql));
   }
+  if (opts.dynamodb) {
+    // template.yaml's stream event source mapping: the table's stream feeds its function.
+    graphql.streams = startStreamPoller({
+      dynamodb: opts.dynamodb,
+      table: opts.table,
+      lambda: opts.lambda,
+      root: ROOT,
+      region: process.env.AWS_REGION ?? REGION,
+      accessKeyId: process.env.AWS_ACCESS_KEY_ID ?? LOCAL_IAM_KEY.accessKeyId,
+      secretAccessKey: process.env.AWS_SECRET_ACCESS_KEY ?? LOCAL_IAM_KEY.secretAccessKey,
+      log: (m) => console.error(m),
+    });
+    console.log(`DynamoDB stream of ${opts.table} feeds ${graphql.streams.stats().function}`);
+  }
   if (opts.moto) {
     const identity = createIdentityService({ motoUrl: opts.moto, store: credentials });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
@@ -417,6 +443,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const stop = () => {
     // Open WebSockets would keep the listener from ever closing.
     graphql.realtime.close();
+    graphql.streams?.stop();
     return Promise.all(servers.map((s) => new Promise((r) => s.close(r)))).then(() => process.exit(0));
   };
   process.on('SIGINT', stop);
