@@ -184,6 +184,11 @@ impl Resolver for PublicNotes {
     type Args = PublicNotesArgs;
     type Output = NoteConnection;
 
+    fn data_tenant(args: &PublicNotesArgs) -> Option<String> {
+        // Only a well-formed id names a tenant; anything else reads nothing.
+        TenantId::parse(&args.tenant_id).ok().map(String::from)
+    }
+
     async fn resolve(
         &self,
         app: &App,
@@ -225,11 +230,7 @@ impl Resolver for CreateNote {
         let new = NewNote::try_from(args.input)?;
         let token = new.client_token.clone();
         let me = &who.user.identity_id;
-        let note = new.into_note(
-            who.store.tenant().id(),
-            me,
-            &notes::now_timestamp(),
-        );
+        let note = new.into_note(who.store.tenant().id(), me, &notes::now_timestamp());
         let outcome = who
             .store
             .create_note(&note, token.as_ref().map(|t| (me, t)))

@@ -56,11 +56,18 @@ pub struct TenantCredentials {
 }
 
 impl TenantCredentials {
-    pub fn new(sdk: &aws_config::SdkConfig, role_arn: String, table: String) -> Self {
+    /// `base`: the DynamoDB client configuration every tenant's client starts from (budget and
+    /// capacity meter included); only the credentials differ.
+    pub fn new(
+        sdk: &aws_config::SdkConfig,
+        base: aws_sdk_dynamodb::config::Builder,
+        role_arn: String,
+        table: String,
+    ) -> Self {
         TenantCredentials {
             sts: aws_sdk_sts::Client::new(sdk),
             role_arn,
-            base: crate::store::with_budget(aws_sdk_dynamodb::config::Builder::from(sdk)),
+            base,
             table,
             cache: Mutex::default(),
         }

@@ -124,6 +124,23 @@ pub struct Fixture {
     pub app: App,
     /// Every DynamoDB request the fixture's client sent.
     pub requests: RequestCounter,
+    /// The capacity DynamoDB Local reported to the fixture's client.
+    pub capacity_reported: CapacityWitness,
+}
+
+impl Fixture {
+    /// The EMF lines the calls so far wrote, parsed, and start again.
+    pub fn emf_lines(&self) -> Vec<Value> {
+        match &self.app.metrics {
+            shared::lambda::metrics::MetricsSink::Memory(lines) => {
+                std::mem::take(&mut *lines.lock().unwrap())
+                    .iter()
+                    .map(|l| serde_json::from_str(l).expect("an EMF line is JSON"))
+                    .collect()
+            }
+            shared::lambda::metrics::MetricsSink::Stdout => Vec::new(),
+        }
+    }
 }
 
 /// Counts the HTTP requests a client sends, per DynamoDB operation (retries included), through
@@ -169,6 +186,48 @@ impl Intercept for RequestCounter {
     }
 }
 
+/// What DynamoDB Local itself reported as consumed capacity, read from the raw HTTP answers —
+/// an independent witness for the functions' capacity meter (which reads the parsed outputs).
+#[derive(Debug, Clone, Default)]
+pub struct CapacityWitness(Arc<Mutex<f64>>);
+
+impl CapacityWitness {
+    /// The units reported since the last call, and start again from zero.
+    pub fn take(&self) -> f64 {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+impl Intercept for CapacityWitness {
+    fn name(&self) -> &'static str {
+        "CapacityWitness"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<
+            '_,
+        >,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(body) = context.response().body().bytes() else {
+            return Ok(());
+        };
+        let Ok(json) = serde_json::from_slice::<Value>(body) else {
+            return Ok(());
+        };
+        let units = |c: &Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
+        let reported = match &json["ConsumedCapacity"] {
+            Value::Array(all) => all.iter().map(units).sum(),
+            one @ Value::Object(_) => units(one),
+            _ => 0.0,
+        };
+        *self.0.lock().unwrap() += reported;
+        Ok(())
+    }
+}
+
 pub fn client() -> Client {
     counted_client(RequestCounter::default())
 }
@@ -186,7 +245,27 @@ pub fn counted_client(counter: RequestCounter) -> Client {
 
 /// A client as the functions build it (same timeouts and retries), at `endpoint`.
 pub fn client_at(endpoint: &str, counter: RequestCounter) -> Client {
-    let conf = shared::store::with_budget(aws_sdk_dynamodb::Config::builder())
+    client_metered(endpoint, counter, &Arc::default())
+}
+
+/// [`client_at`] whose consumed capacity is metered into `meter`, as the functions' client is.
+pub fn client_metered(
+    endpoint: &str,
+    counter: RequestCounter,
+    meter: &Arc<shared::store::capacity::CapacityMeter>,
+) -> Client {
+    client_witnessed(endpoint, counter, meter, CapacityWitness::default())
+}
+
+fn client_witnessed(
+    endpoint: &str,
+    counter: RequestCounter,
+    meter: &Arc<shared::store::capacity::CapacityMeter>,
+    witness: CapacityWitness,
+) -> Client {
+    let builder = shared::store::with_budget(aws_sdk_dynamodb::Config::builder());
+    let conf = shared::store::capacity::metered(builder, meter)
+        .interceptor(witness)
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
@@ -226,7 +305,12 @@ impl Fixture {
         let setup = Db::new(client(), table.clone());
         setup.create_table().await.expect("create table");
         let endpoint = opts.endpoint.clone().unwrap_or_else(ddb_endpoint);
-        let db = Db::new(client_at(&endpoint, requests.clone()), table.clone());
+        let capacity = Arc::default();
+        let witness = CapacityWitness::default();
+        let db = Db::new(
+            client_witnessed(&endpoint, requests.clone(), &capacity, witness.clone()),
+            table.clone(),
+        );
         for (tenant, name, provider) in [
             ("acme", "Acme Corp", POOL_A),
             ("globex", "Globex", POOL_B),
@@ -250,7 +334,11 @@ impl Fixture {
         .expect("config");
         requests.reset();
         Fixture {
-            app: App::new(config, db),
+            capacity_reported: witness,
+            app: App {
+                metrics: shared::lambda::metrics::MetricsSink::Memory(Arc::default()),
+                ..App::with_meter(config, db, capacity)
+            },
             requests,
         }
     }

@@ -1,8 +1,12 @@
 //! Cold start: what a warm function keeps between invocations.
 
+use std::sync::Arc;
+
+use super::metrics::MetricsSink;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::store::Db;
+use crate::store::capacity::{CapacityMeter, metered};
 use crate::tenancy::{ActiveTenant, TenantRegistry};
 use crate::tenant_credentials::TenantCredentials;
 
@@ -13,16 +17,28 @@ pub struct App {
     pub registry: TenantRegistry,
     /// Set in the tenant-scoped credentials mode (`TENANT_ROLE_ARN`).
     pub tenant_credentials: Option<TenantCredentials>,
+    /// DynamoDB capacity consumed by this process's clients (metered when they were built with
+    /// [`crate::store::capacity::metered`]), taken per invocation for the EMF line.
+    pub capacity: Arc<CapacityMeter>,
+    /// Where each invocation's EMF line goes (stdout in a function).
+    pub metrics: MetricsSink,
 }
 
 impl App {
     pub fn new(config: Config, db: Db) -> Self {
+        App::with_meter(config, db, Arc::default())
+    }
+
+    /// An app whose `db` client reports into `capacity` (see [`crate::store::capacity`]).
+    pub fn with_meter(config: Config, db: Db, capacity: Arc<CapacityMeter>) -> Self {
         let registry = TenantRegistry::new(db.clone(), config.tenant_cache_ttl);
         App {
             config,
             db,
             registry,
             tenant_credentials: None,
+            capacity,
+            metrics: MetricsSink::Stdout,
         }
     }
 
@@ -48,18 +64,22 @@ impl App {
             config.page_token_secret =
                 crate::config::page_token_key(value, "PAGE_TOKEN_SECRET_ARN")?;
         }
-        let conf = crate::store::with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk)).build();
+        let capacity = Arc::<CapacityMeter>::default();
+        let base = metered(
+            crate::store::with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk)),
+            &capacity,
+        );
         let db = Db::new(
-            aws_sdk_dynamodb::Client::from_conf(conf),
+            aws_sdk_dynamodb::Client::from_conf(base.clone().build()),
             config.table_name.clone(),
         );
         let tenant_credentials = config
             .tenant_role_arn
             .clone()
-            .map(|arn| TenantCredentials::new(&sdk, arn, config.table_name.clone()));
+            .map(|arn| TenantCredentials::new(&sdk, base, arn, config.table_name.clone()));
         Ok(App {
             tenant_credentials,
-            ..App::new(config, db)
+            ..App::with_meter(config, db, capacity)
         })
     }
 

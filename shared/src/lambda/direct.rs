@@ -13,7 +13,7 @@ use crate::error::AppError;
 
 /// Resolves one event (the JSON AppSync sends) into the function's result or its typed error.
 pub async fn call<H: Handler>(app: &App, handler: &H, payload: Value) -> Result<Value, Diagnostic> {
-    let raw = invoke(H::FIELD, "-", handler.handle(app, Ok(payload))).await?;
+    let raw = invoke(app, H::FIELD, "-", handler.handle(app, Ok(payload))).await?;
     reread(&raw)
 }
 
@@ -23,7 +23,13 @@ pub async fn call_json<H: Handler>(
     handler: &H,
     payload: &RawValue,
 ) -> Result<Box<RawValue>, Diagnostic> {
-    invoke(H::FIELD, "-", handler.handle(app, decode_payload(payload))).await
+    invoke(
+        app,
+        H::FIELD,
+        "-",
+        handler.handle(app, decode_payload(payload)),
+    )
+    .await
 }
 
 /// Resolves a BatchInvoke payload (or a single event) with any [`BatchResolver`], listed in the
@@ -34,6 +40,7 @@ pub async fn call_batch<R: BatchResolver>(
     payload: Value,
 ) -> Result<Value, Diagnostic> {
     let raw = invoke(
+        app,
         R::FIELD,
         "-",
         Box::pin(batch::handle(app, resolver, Ok(payload))),

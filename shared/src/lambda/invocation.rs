@@ -10,6 +10,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::App;
+use super::metrics::InvocationRecord;
 use crate::error::AppError;
 use crate::event::Field;
 use crate::text::shorten;
@@ -49,36 +50,27 @@ pub fn decode_payload(raw: &RawValue) -> Result<Value, AppError> {
     })
 }
 
-/// Runs one invocation: the pipeline, then one log line, then the Lambda error shape.
+/// Runs one invocation: the pipeline, then its one line (an EMF document: the log line and
+/// the tenant's metrics at once), then the Lambda error shape.
 pub async fn invoke(
+    app: &App,
     field: Field,
     request_id: &str,
     pipeline: Pipeline<'_>,
 ) -> Result<Box<RawValue>, Diagnostic> {
     let started = Instant::now();
+    // What earlier work in this process consumed is not this invocation's.
+    app.capacity.take();
     let (result, report) = pipeline.await;
-    log_invocation(field, request_id, &report, &result, started);
-    result.map_err(AppError::into_diagnostic)
-}
-
-fn log_invocation<T>(
-    field: Field,
-    request_id: &str,
-    report: &Report,
-    result: &Result<T, AppError>,
-    started: Instant,
-) {
-    let outcome = match result {
+    let mut record = InvocationRecord::new(field, request_id);
+    record.tenant = report.tenant.as_deref().unwrap_or("-");
+    record.caller = report.caller.unwrap_or("-");
+    record.outcome = match &result {
         Ok(_) => "ok",
         Err(e) => e.error_type(),
     };
-    tracing::info!(
-        request_id,
-        field = %field,
-        tenant = report.tenant.as_deref().unwrap_or("-"),
-        caller = report.caller.unwrap_or("-"),
-        outcome,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "invocation"
-    );
+    record.latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    record.consumed_capacity = app.capacity.take();
+    app.metrics.emit(&record);
+    result.map_err(AppError::into_diagnostic)
 }

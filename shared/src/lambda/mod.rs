@@ -6,7 +6,7 @@
 //! - [`single`]: the pipeline of a root field ([`Resolver`]).
 //! - [`batch`]: the pipeline of a batched nested field ([`BatchResolver`]).
 //! - [`invocation`]: one invocation whatever the field — payload decoding, the log line, the
-//!   error mapping.
+//!   error mapping. [`metrics`]: that line, an EMF document (per-tenant metrics).
 //! - [`serve`](mod@serve): the runtime; a function's `main` is `shared::lambda::serve(GetNote)`.
 //! - [`direct`]: the same invocation in-process, for tests, the benchmark and `api::dispatch`.
 
@@ -15,6 +15,7 @@ pub mod app;
 pub mod batch;
 pub mod direct;
 pub mod invocation;
+pub mod metrics;
 pub mod serve;
 pub mod single;
 

@@ -21,6 +21,7 @@ pub fn serve<H: Handler>(handler: H) -> Result<(), lambda_runtime::Error> {
                 move |event: LambdaEvent<Box<RawValue>>| async move {
                     let payload = decode_payload(&event.payload);
                     invoke(
+                        app,
                         H::FIELD,
                         &event.context.request_id,
                         handler.handle(app, payload),

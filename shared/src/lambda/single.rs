@@ -20,6 +20,12 @@ pub trait Resolver: Send + Sync {
     type Access: Access;
     type Args: DeserializeOwned + Send;
     type Output: Serialize;
+    /// The tenant whose data a call touches when the caller has none (a guest reading a
+    /// tenant's public notes): the `tenant` its metrics are billed to.
+    fn data_tenant(_args: &Self::Args) -> Option<String> {
+        None
+    }
+
     fn resolve(
         &self,
         app: &App,
@@ -65,6 +71,9 @@ async fn run<R: Resolver>(
         let msg = shorten(&e.to_string(), 200);
         AppError::validation(format!("Invalid arguments for {}: {msg}.", R::FIELD))
     })?;
+    if report.tenant.is_none() {
+        report.tenant = R::data_tenant(&args);
+    }
     let output = resolver.resolve(app, who, args).await?;
     // Straight to JSON text: no intermediate `Value` tree to build and walk again.
     serde_json::value::to_raw_value(&output)

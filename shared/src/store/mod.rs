@@ -12,6 +12,7 @@
 //!   conditional write and transaction, and their one retry policy.
 
 mod batch;
+pub mod capacity;
 mod keys;
 mod notes;
 mod profiles;
