@@ -1551,3 +1551,52 @@ fn the_template_needs_no_lint_exceptions() {
         }
     }
 }
+
+/// The registry is the list of fields: every entry needs its schema field, its crate and its
+/// template function, and every schema field its entry. One failure names everything missing,
+/// so adding a field is: fix what this test lists.
+#[test]
+fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
+    let t = Template::load();
+    let schema = schema_fields();
+    let in_template: BTreeSet<String> = t.functions().into_values().collect();
+    let mut missing = Vec::new();
+    for e in RESOLVERS {
+        let field = (
+            e.field.type_name.to_owned(),
+            e.field.field_name.to_owned(),
+        );
+        if !schema.contains(&field) {
+            missing.push(format!(
+                "schema.graphql: add {} (registry entry \"{}\")",
+                e.field, e.function
+            ));
+        }
+        if !root().join("functions").join(e.function).join("src/main.rs").exists() {
+            missing.push(format!(
+                "functions/{}/: add the crate, main.rs = shared::lambda::serve(shared::api::{})",
+                e.function, e.resolver
+            ));
+        }
+        if !in_template.contains(e.function) {
+            missing.push(format!(
+                "template.yaml: add the function (Binary: {}), its data source and the resolver for {}",
+                e.function, e.field
+            ));
+        }
+    }
+    let listed: BTreeSet<(String, String)> = RESOLVERS
+        .iter()
+        .map(|e| (e.field.type_name.to_owned(), e.field.field_name.to_owned()))
+        .collect();
+    for (ty, field) in &schema {
+        let resolved = matches!(ty.as_str(), "Query" | "Mutation" | "Subscription")
+            || t.resolvers().contains_key(&(ty.clone(), field.clone()));
+        if resolved && !listed.contains(&(ty.clone(), field.clone())) {
+            missing.push(format!(
+                "shared/src/api.rs: add {ty}.{field}'s resolver and its line in resolvers!"
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "to add a field, still missing:\n  {}", missing.join("\n  "));
+}
