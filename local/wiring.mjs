@@ -91,7 +91,8 @@ export function roleFieldMatcher(template, roleResource) {
 }
 
 // CloudFormation property names that differ from the Cognito API's.
-const USER_POOL_RENAMES = { UserPoolName: null, UserPoolTags: 'UserPoolTags' };
+// Tags are the deployment's bookkeeping (tenantctl onboard finds pools by them), not settings.
+const USER_POOL_RENAMES = { UserPoolName: null, UserPoolTags: null };
 
 function literal(value, where) {
   // The local stack creates these through the API, so only literal settings can be copied; a

@@ -1304,20 +1304,135 @@ fn the_page_token_secret_is_generated_and_read_only_by_the_paginating_functions(
     }
 }
 
+/// Properties of an Identity Pool that list who may sign in: onboard's and offboard's alone.
+const PROVIDER_PROPERTIES: [&str; 5] = [
+    "CognitoIdentityProviders",
+    "OpenIdConnectProviderARNs",
+    "SamlProviderARNs",
+    "SupportedLoginProviders",
+    "DeveloperProviderName",
+];
+
 #[test]
-fn shared_issuers_are_documented_as_not_tenant_safe() {
+fn the_identity_pool_leaves_its_providers_to_tenantctl() {
+    // A provider listed here would make the next deploy the owner of the list, and a deploy
+    // would drop every tenant `tenantctl onboard` added since.
     let t = Template::load();
-    let google = t.parameter("GoogleClientId")["Description"]
-        .as_str()
-        .unwrap();
-    for needle in ["accounts.google.com", "every Google account", "User Pool"] {
-        assert!(google.contains(needle), "GoogleClientId: {needle}");
+    let pools: Vec<_> = t.of_type("AWS::Cognito::IdentityPool").collect();
+    assert_eq!(pools.len(), 1);
+    for (name, pool) in pools {
+        for p in PROVIDER_PROPERTIES {
+            assert!(
+                pool["Properties"][p].is_null(),
+                "{name}.{p}: the provider list belongs to tenantctl onboard/offboard"
+            );
+        }
     }
-    for p in ["OidcProviderArns", "SamlProviderArns"] {
-        let d = t.parameter(p)["Description"].as_str().unwrap();
+    let params = t.doc["Parameters"].as_mapping().unwrap();
+    for (k, _) in params {
+        let k = k.as_str().unwrap();
+        for gone in ["ExtraUserPool", "ProviderArns", "GoogleClientId"] {
+            assert!(
+                !k.contains(gone),
+                "parameter {k}: providers are added with tenantctl onboard --federated"
+            );
+        }
+    }
+}
+
+/// A YAML value as JSON, for comparing literal properties with the settings in Rust; an
+/// intrinsic function (`!Ref`, ...) becomes `{"!Ref": "..."}` so it can never equal a literal.
+fn to_json(v: &Value) -> serde_json::Value {
+    match v {
+        Value::Null => serde_json::Value::Null,
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Number(n) => serde_json::from_str(&n.to_string()).unwrap(),
+        Value::String(s) => serde_json::Value::String(s.clone()),
+        Value::Sequence(items) => items.iter().map(to_json).collect(),
+        Value::Mapping(m) => m
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap().to_owned(), to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+        Value::Tagged(t) => serde_json::json!({ t.tag.to_string(): to_json(&t.value) }),
+    }
+}
+
+/// What differs between the template's tenant pools and clients and `shared::pool_settings`.
+fn pool_setting_findings(t: &Template) -> Vec<String> {
+    use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, TENANT_TAG, USER_POOL};
+    let mut findings = Vec::new();
+    let pools: Vec<_> = t.of_type("AWS::Cognito::UserPool").collect();
+    if pools.is_empty() {
+        findings.push("no tenant User Pool".to_owned());
+    }
+    for (name, pool) in pools {
+        let mut props = to_json(&pool["Properties"]);
+        let tags = props
+            .as_object_mut()
+            .and_then(|m| {
+                m.remove("UserPoolName");
+                m.remove("UserPoolTags")
+            })
+            .unwrap_or_default();
+        if props != USER_POOL.properties() {
+            findings.push(format!(
+                "{name}: {props} differs from shared::pool_settings::USER_POOL {}",
+                USER_POOL.properties()
+            ));
+        }
+        if !tags[TENANT_TAG].is_string() {
+            findings.push(format!(
+                "{name}: no {TENANT_TAG} tag (onboard adopts pools by it)"
+            ));
+        }
+        if tags[IDENTITY_POOL_TAG] != serde_json::json!({"!Ref": "IdentityPool"}) {
+            findings.push(format!(
+                "{name}: {IDENTITY_POOL_TAG} tag must be !Ref IdentityPool"
+            ));
+        }
+    }
+    for (name, client) in t.of_type("AWS::Cognito::UserPoolClient") {
+        let mut props = to_json(&client["Properties"]);
+        if let Some(m) = props.as_object_mut() {
+            m.remove("UserPoolId");
+        }
+        if props != CLIENT.properties() {
+            findings.push(format!(
+                "{name}: {props} differs from shared::pool_settings::CLIENT {}",
+                CLIENT.properties()
+            ));
+        }
+    }
+    findings
+}
+
+#[test]
+fn tenant_pools_have_the_settings_onboard_gives_its_pools() {
+    let findings = pool_setting_findings(&Template::load());
+    assert!(findings.is_empty(), "{findings:#?}");
+}
+
+#[test]
+fn a_pool_setting_changed_in_the_template_alone_is_caught() {
+    let text = template_text();
+    for (from, to) in [
+        ("MinimumLength: 12", "MinimumLength: 8"),
+        (
+            "ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_REFRESH_TOKEN_AUTH]",
+            "ExplicitAuthFlows: [ALLOW_USER_SRP_AUTH, ALLOW_USER_PASSWORD_AUTH, ALLOW_REFRESH_TOKEN_AUTH]",
+        ),
+        ("RefreshTokenValidity: 30", "RefreshTokenValidity: 3650"),
+        (
+            "AllowAdminCreateUserOnly: true",
+            "AllowAdminCreateUserOnly: false",
+        ),
+    ] {
+        assert!(text.contains(from), "the template no longer has {from:?}");
+        let drifted = Template::parse(&text.replacen(from, to, 1));
         assert!(
-            d.contains("User Pool"),
-            "{p} must point to the tenant's own User Pool"
+            !pool_setting_findings(&drifted).is_empty(),
+            "{from:?} -> {to:?} went unnoticed"
         );
     }
 }
@@ -1532,24 +1647,6 @@ fn the_template_needs_no_lint_exceptions() {
         t.doc["Metadata"]["cfn-lint"].is_null(),
         "cfn-lint needs no ignore_checks (scripts/lint-template.sh pins a current release)"
     );
-    // An extra User Pool is added only with both its provider name and a well-formed client id.
-    for n in [1, 2] {
-        let client = format!("ExtraUserPool{n}ClientId");
-        assert!(
-            t.parameter(&client)["AllowedPattern"].as_str().is_some(),
-            "{client}"
-        );
-        let condition = format!(
-            "{:?}",
-            t.doc["Conditions"][format!("HasExtraUserPool{n}").as_str()]
-        );
-        for param in [format!("ExtraUserPool{n}ProviderName"), client] {
-            assert!(
-                condition.contains(&param),
-                "HasExtraUserPool{n} must test {param}"
-            );
-        }
-    }
 }
 
 /// The registry is the list of fields: every entry needs its schema field, its crate and its
