@@ -1,0 +1,278 @@
+//! GraphQL requests to AppSync signed with SigV4 (service `appsync`) by an IAM principal's own
+//! credentials — not Identity Pool credentials: the note publisher's role calling the internal
+//! `publishNoteChange`, an operator's `tenantctl suspend` calling `invalidateTenantSubscriptions`.
+//! Credentials come from the standard AWS chain (Lambda's environment, an operator's profile or
+//! SSO session), with or without a session token.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+use aws_sigv4::sign::v4;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::{Value, json};
+
+/// One request, signing and answer included.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Signing(String),
+    #[error("{url}: {message}")]
+    Http { url: String, message: String },
+    /// AppSync answered with GraphQL errors (or without data): `errorType message`, joined.
+    #[error("HTTP {status}: {errors}")]
+    Refused { status: u16, errors: String },
+}
+
+/// A client of one AppSync GraphQL endpoint, signing as the principal of `credentials`.
+pub struct IamGraphql {
+    url: http::Uri,
+    host: String,
+    region: String,
+    credentials: SharedCredentialsProvider,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl IamGraphql {
+    /// The region and credentials of an SDK configuration (`aws_config::load_from_env`).
+    pub fn from_sdk(sdk: &aws_config::SdkConfig, url: &str) -> Result<Self, Error> {
+        let region = sdk
+            .region()
+            .map(|r| r.to_string())
+            .ok_or_else(|| Error::Config("no AWS region configured (AWS_REGION)".into()))?;
+        let credentials = sdk
+            .credentials_provider()
+            .ok_or_else(|| Error::Config("no AWS credentials provider configured".into()))?;
+        Self::new(url, region, credentials)
+    }
+
+    pub fn new(
+        url: &str,
+        region: String,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<Self, Error> {
+        let parsed: http::Uri = url
+            .parse()
+            .map_err(|e| Error::Config(format!("GraphQL URL {url:?}: {e}")))?;
+        let host = parsed
+            .authority()
+            .ok_or_else(|| Error::Config(format!("GraphQL URL {url:?} has no host")))?
+            .as_str()
+            .to_owned();
+        let mut roots = rustls::RootCertStore::empty();
+        if parsed.scheme_str() == Some("https") {
+            for cert in rustls_native_certs::load_native_certs().certs {
+                // A certificate the store cannot parse is skipped, as browsers do.
+                let _ = roots.add(cert);
+            }
+        }
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Config(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(IamGraphql {
+            url: parsed,
+            host,
+            region,
+            credentials,
+            client: Client::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    /// The signed POST of `body` (`{"query", "variables"}`) at `time`.
+    pub async fn signed_request(
+        &self,
+        body: &Value,
+        time: SystemTime,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        let sig = |e: &dyn std::fmt::Display| Error::Signing(e.to_string());
+        let bytes = serde_json::to_vec(body).map_err(|e| sig(&e))?;
+        let mut request = http::Request::builder()
+            .method(http::Method::POST)
+            .uri(self.url.clone())
+            .header(http::header::HOST, &self.host)
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(bytes)
+            .map_err(|e| sig(&e))?;
+        let credentials = self
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|e| Error::Signing(format!("AWS credentials: {e}")))?;
+        let identity = credentials.into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.region)
+            .name("appsync")
+            .time(time)
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| sig(&e))?
+            .into();
+        let headers = request
+            .headers()
+            .iter()
+            .map(|(n, v)| v.to_str().map(|v| (n.as_str(), v)).map_err(|e| sig(&e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let uri = request.uri().to_string();
+        let signable = SignableRequest::new(
+            request.method().as_str(),
+            uri,
+            headers.into_iter(),
+            SignableBody::Bytes(request.body()),
+        )
+        .map_err(|e| sig(&e))?;
+        let (instructions, _) = sign(signable, &params).map_err(|e| sig(&e))?.into_parts();
+        instructions.apply_to_request_http1x(&mut request);
+        Ok(request)
+    }
+
+    /// Runs `query` and answers its `data`; GraphQL errors and refusals are [`Error::Refused`].
+    pub async fn execute(&self, query: &str, variables: Value) -> Result<Value, Error> {
+        let body = json!({"query": query, "variables": variables});
+        let request = self.signed_request(&body, SystemTime::now()).await?;
+        let url = self.url.to_string();
+        let http_err = |message: String| Error::Http {
+            url: url.clone(),
+            message,
+        };
+        let request = request.map(|b| Full::new(Bytes::from(b)));
+        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+            .await
+            .map_err(|_| http_err(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs())))?
+            .map_err(|e| http_err(chain(&e)))?;
+        let status = response.status().as_u16();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| http_err(chain(&e)))?
+            .to_bytes();
+        answer(status, &bytes)
+    }
+}
+
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut message = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// `data` of an HTTP 200 answer without GraphQL errors; anything else is a refusal naming each
+/// error's type and (shortened) message.
+pub fn answer(status: u16, body: &[u8]) -> Result<Value, Error> {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let errors = v["errors"].as_array().filter(|e| !e.is_empty());
+    if status == 200 && errors.is_none() && v["data"].is_object() {
+        return Ok(v["data"].clone());
+    }
+    let errors = match errors {
+        Some(errors) => errors
+            .iter()
+            .map(|e| {
+                let msg: String = e["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .chars()
+                    .take(200)
+                    .collect();
+                format!("{} {msg}", e["errorType"].as_str().unwrap_or("-"))
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        None => String::from_utf8_lossy(body).chars().take(200).collect(),
+    };
+    Err(Error::Refused { status, errors })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_credential_types::Credentials;
+
+    fn client(token: Option<&str>) -> IamGraphql {
+        let creds = Credentials::new(
+            "AKIDEXAMPLE",
+            "secret",
+            token.map(str::to_owned),
+            None,
+            "test",
+        );
+        IamGraphql::new(
+            "https://example.appsync-api.eu-central-1.amazonaws.com/graphql",
+            "eu-central-1".into(),
+            SharedCredentialsProvider::new(creds),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn requests_are_signed_for_appsync_with_or_without_a_session_token() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let body = json!({"query": "mutation { x }", "variables": {}});
+        for token in [Some("session"), None] {
+            let req = client(token).signed_request(&body, time).await.unwrap();
+            let h = |n: &str| req.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(
+                h("host").as_deref(),
+                Some("example.appsync-api.eu-central-1.amazonaws.com")
+            );
+            assert_eq!(h("x-amz-security-token").as_deref(), token);
+            let auth = h("authorization").unwrap();
+            assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-central-1/appsync/aws4_request, "), "{auth}");
+            assert_eq!(serde_json::from_slice::<Value>(req.body()).unwrap(), body);
+        }
+    }
+
+    #[test]
+    fn answers() {
+        assert_eq!(
+            answer(200, br#"{"data":{"x":1}}"#).unwrap(),
+            json!({"x": 1})
+        );
+        let refused = answer(200, br#"{"data":{"x":null},"errors":[{"errorType":"Unauthorized","message":"Not Authorized to access x on type Mutation"}]}"#);
+        assert!(
+            matches!(refused, Err(Error::Refused { status: 200, ref errors }) if errors.starts_with("Unauthorized Not Authorized"))
+        );
+        assert!(
+            answer(
+                403,
+                br#"{"errors":[{"errorType":"UnrecognizedClientException","message":"bad"}]}"#
+            )
+            .is_err()
+        );
+        assert!(
+            matches!(answer(502, b"Bad Gateway"), Err(Error::Refused { status: 502, ref errors }) if errors == "Bad Gateway")
+        );
+    }
+
+    #[test]
+    fn bad_urls_are_errors() {
+        let creds = SharedCredentialsProvider::new(Credentials::new("a", "b", None, None, "t"));
+        assert!(IamGraphql::new("not a url", "r".into(), creds.clone()).is_err());
+        assert!(IamGraphql::new("/graphql", "r".into(), creds).is_err());
+    }
+}
