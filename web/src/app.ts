@@ -4,7 +4,7 @@ import './style.css';
 import * as api from './api';
 import type { Note, Page, Profile, Visibility } from './api';
 import { busy, formatTime, h, showProblem } from './dom';
-import { describe } from './errors';
+import { describe, UserFacingError } from './errors';
 import {
   chooseTenant,
   currentTenant,
@@ -101,7 +101,7 @@ async function renderSignedOut(main: HTMLElement): Promise<void> {
           await guestLoad; // not while the guest view is still getting guest credentials
           const out = await signInHere(email.value, password.value);
           if (!out.isSignedIn) {
-            throw Object.assign(new Error(`Sign-in needs a step this app does not offer (${out.nextStep.signInStep}); finish it in your tenant's sign-in page.`), { name: 'UnsupportedStep' });
+            throw new UserFacingError('UnsupportedSignInStep', `Sign-in needs a step this app does not offer (${out.nextStep.signInStep}); finish it with your tenant's own sign-in page, then come back.`);
           }
           state = { ...state, user: await signedInUser() };
           await render();

@@ -5,6 +5,14 @@
 // refused HTTP request as a GraphQL error whose `originalError` names the AWS error; sign-in
 // failures are Amplify AuthErrors named after Cognito's exceptions.
 
+/** A failure whose message is already the sentence for the user. */
+export class UserFacingError extends Error {
+  constructor(type: string, sentence: string) {
+    super(sentence);
+    this.name = type;
+  }
+}
+
 export interface Problem {
   /** errorType, AWS error name, or a local kind (Network, Unknown). */
   type: string;
@@ -37,8 +45,8 @@ const CREDENTIAL_REFUSALS = new Set([
 const CREDENTIALS_REFUSED = 'Your session\'s AWS credentials were refused (expired or not valid for this API); sign out, sign in again and retry.';
 
 const AUTH_SENTENCES: Record<string, string> = {
-  NotAuthorizedException: 'Wrong email or password; check both and try again.',
-  UserNotFoundException: 'Wrong email or password; check both and try again.',
+  NotAuthorizedException: 'Wrong email or password for this tenant; check both, and that you chose your own tenant.',
+  UserNotFoundException: 'Wrong email or password for this tenant; check both, and that you chose your own tenant.',
   UserNotConfirmedException: 'This account is not confirmed yet; confirm it first, then sign in.',
   PasswordResetRequiredException: 'This account must reset its password before signing in.',
   TooManyRequestsException: 'Too many attempts; wait a minute and try again.',
@@ -58,6 +66,7 @@ type ErrorLike = { name?: string; message?: string; errorType?: string | null; o
 
 /** One sentence for any thrown value: a GraphQL result with errors, an AuthError, an Error. */
 export function describe(thrown: unknown): Problem {
+  if (thrown instanceof UserFacingError) return { type: thrown.name, sentence: thrown.message };
   const t = thrown as { errors?: ErrorLike[] } & ErrorLike;
   if (t && Array.isArray(t.errors) && t.errors.length > 0) return describeGraphQLError(t.errors[0]);
   if (t && typeof t === 'object') return describeError(t);

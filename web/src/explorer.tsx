@@ -12,7 +12,7 @@ import { Kind, parse, print, type DocumentNode } from 'graphql';
 import { createRoot } from 'react-dom/client';
 import { generateClient } from 'aws-amplify/api';
 import { h, showProblem } from './dom';
-import { describe } from './errors';
+import { describe, UserFacingError } from './errors';
 import {
   chooseTenant,
   currentTenant,
@@ -151,7 +151,7 @@ async function renderPanel(o: Outputs): Promise<void> {
         // Same chain as the app: configure the chosen tenant's pool, then sign in there.
         await chooseTenant(o, chosen);
         const out = await signInHere(email.value, password.value);
-        if (!out.isSignedIn) throw Object.assign(new Error(`Sign-in needs a step this page does not offer (${out.nextStep.signInStep}).`), { name: 'UnsupportedStep' });
+        if (!out.isSignedIn) throw new UserFacingError('UnsupportedSignInStep', `Sign-in needs a step this page does not offer (${out.nextStep.signInStep}); finish it with your tenant's own sign-in page first.`);
         await renderPanel(o);
         mountGraphiQL();
       } catch (e) {

@@ -269,16 +269,23 @@ test('the explorer signs in as bob at globex and runs { me { tenantId } }', asyn
   assert.equal(await page.getByTestId('signed-in-as').count(), 0, 'signed out after a reload');
 });
 
-test('a sign-in with an unknown email is refused with a sentence', async () => {
-  const page = await newPage('unknown-user');
+test('a sign-in with an unknown email, or at another tenant\'s pool, is refused with a sentence', async () => {
+  const page = await newPage('refused-sign-in');
   await page.goto(WEB_URL);
-  await page.getByTestId('email').fill(`nobody-${run}@acme.example`);
-  await page.getByTestId('password').fill('Nobody-Local-Demo-1');
-  await page.getByTestId('sign-in').click();
-  const problem = page.getByTestId('sign-in-section').getByTestId('problem');
-  await problem.waitFor();
-  assert.equal(await problem.textContent(), 'Wrong email or password; check both and try again.');
-  assert.equal(await page.getByTestId('signed-in-as').count(), 0);
+  const bob = user('globex', 'bob');
+  // bob belongs to globex: acme's pool (the one configured while acme is chosen) does not know him.
+  for (const [email, password] of [[`nobody-${run}@acme.example`, 'Nobody-Local-Demo-1'], [bob.username, bob.password]]) {
+    const picker = page.getByTestId('tenant-picker');
+    if ((await picker.inputValue()) !== 'acme') await picker.selectOption('acme');
+    await page.getByTestId('sign-in-section').getByText('Sign in to acme').waitFor();
+    await page.getByTestId('email').fill(email);
+    await page.getByTestId('password').fill(password);
+    await page.getByTestId('sign-in').click();
+    const problem = page.getByTestId('sign-in-section').getByTestId('problem');
+    await problem.waitFor();
+    assert.equal(await problem.textContent(), 'Wrong email or password for this tenant; check both, and that you chose your own tenant.', email);
+    assert.equal(await page.getByTestId('signed-in-as').count(), 0, email);
+  }
 });
 
 test('typed errors and AppSync\'s refusals are shown as sentences, not traces', async () => {
