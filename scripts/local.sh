@@ -7,8 +7,8 @@
 # moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), registers
 # the tenants' pools with tenantctl, runs every function under `cargo lambda watch`, serves the
 # SigV4-verified GraphQL endpoint and the Identity Pool's GetId/GetCredentialsForIdentity, writes
-# .local/outputs.json (everything a client needs), runs the tour, and stays up until Ctrl-C,
-# stopping everything it started.
+# .local/outputs.json (everything a client needs), serves the web app (web/, built here) with
+# that file, runs the tour, and stays up until Ctrl-C, stopping everything it started.
 # --check runs the tour with assertions and then the live-stack tests (local/e2e), and exits (CI).
 # --persist DIR keeps the DynamoDB data in DIR; moto is rebuilt on each start with the same ids.
 set -euo pipefail
@@ -64,6 +64,8 @@ then
 fi
 scripts/dynamodb-local.sh install
 (cd local && npm ci --silent --no-audit --no-fund)
+say "building the web app (web/build.sh: npm ci, vite build)"
+web/build.sh
 say "building the functions and tenantctl"
 cargo build --locked --quiet --workspace --bins
 
@@ -130,7 +132,14 @@ wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; e
 
 mkdir -p "$(dirname "$OUTPUTS")"
 mv "$work/outputs.json" "$OUTPUTS"
+# The web app (web/dist), reading this stack's outputs file as /outputs.json.
+WEB_PORT="$(free_port)"
+setsid node web/serve.mjs --outputs "$OUTPUTS" --port "$WEB_PORT" >"$work/web.log" 2>&1 &
+pids+=($!)
+wait_tcp "$WEB_PORT" || { cat "$work/web.log" >&2; exit 1; }
+WEB_URL="http://127.0.0.1:$WEB_PORT/"
 say "GraphQL endpoint:          $ENDPOINT (AWS_IAM: SigV4, service appsync, eu-central-1)"
+say "Web app:                   $WEB_URL (GraphQL explorer: ${WEB_URL}explorer.html)"
 say "Cognito User Pools (moto): $MOTO_URL"
 say "Cognito Identity endpoint: $IDENTITY_URL"
 say "Everything a client needs: $OUTPUTS"
@@ -164,6 +173,6 @@ $(node -e '
 ' "$OUTPUTS")
 A worked example with boto3 + pycognito: local/e2e/signin_check.py $OUTPUTS
 Function logs: $work/watch.log   endpoint log: $work/server.log   moto log: $work/moto.log
-Ctrl-C stops the endpoints, the functions, moto and DynamoDB Local.
+Ctrl-C stops the endpoints, the web app, the functions, moto and DynamoDB Local.
 TXT
 wait
