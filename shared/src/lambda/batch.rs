@@ -41,10 +41,7 @@ pub async fn handle<R: BatchResolver>(
     payload: Result<Value, AppError>,
 ) -> Outcome {
     let mut report = Report::default();
-    let result = match payload {
-        Ok(payload) => run(app, resolver, payload, &mut report).await,
-        Err(e) => Err(e),
-    };
+    let result = run(app, resolver, payload, &mut report).await;
     (result, report)
 }
 
@@ -107,9 +104,10 @@ async fn admit_items<R: BatchResolver>(
 async fn run<R: BatchResolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     report: &mut Report,
 ) -> Result<Box<RawValue>, AppError> {
+    let payload = payload?;
     // Batching off (or a hand-made event): one event in, one answer out.
     let (events, single) = match payload {
         Value::Array(events) => (events, false),

@@ -41,19 +41,17 @@ pub async fn handle<R: Resolver>(
     payload: Result<Value, AppError>,
 ) -> Outcome {
     let mut report = Report::default();
-    let result = match payload {
-        Ok(payload) => run(app, resolver, payload, &mut report).await,
-        Err(e) => Err(e),
-    };
+    let result = run(app, resolver, payload, &mut report).await;
     (result, report)
 }
 
 async fn run<R: Resolver>(
     app: &App,
     resolver: &R,
-    payload: Value,
+    payload: Result<Value, AppError>,
     report: &mut Report,
 ) -> Result<Box<RawValue>, AppError> {
+    let payload = payload?;
     let event = ResolverEvent::decode(payload, R::FIELD)?;
     let caller = parse_caller(
         event.identity.as_ref(),
