@@ -14,7 +14,7 @@ use crate::lambda::{App, BatchResolver, Handler, Member, Pipeline, Resolver};
 use crate::notes::{
     self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read,
 };
-use crate::pagination::{self, Binding, Limit};
+use crate::pagination::{self, Binding, Limit, Position};
 use crate::profiles::{self, DisplayName, Profile, Role};
 use crate::store::{Page, PublicNotes as PublicNotesView, TenantStore, Writer};
 use crate::tenancy::TenantId;
@@ -81,8 +81,8 @@ pub struct DeleteArgs {
 
 fn connection(app: &App, binding: &Binding, page: Page) -> Result<NoteConnection, AppError> {
     let next_token = page
-        .last
-        .map(|id| pagination::seal(&app.config.page_token_secret, binding, &id))
+        .next
+        .map(|at| pagination::seal(&app.config.page_token_secret, binding, &at))
         .transpose()?;
     Ok(NoteConnection {
         items: page.items,
@@ -90,7 +90,7 @@ fn connection(app: &App, binding: &Binding, page: Page) -> Result<NoteConnection
     })
 }
 
-fn cursor(app: &App, binding: &Binding, token: Option<&str>) -> Result<Option<NoteId>, AppError> {
+fn cursor(app: &App, binding: &Binding, token: Option<&str>) -> Result<Option<Position>, AppError> {
     token
         .map(|t| pagination::open(&app.config.page_token_secret, binding, t))
         .transpose()
@@ -211,7 +211,7 @@ impl Resolver for PublicNotes {
         // functions' base roles then reach nothing but the registry.
         let db = app.db_for(&tenant).await?;
         let page = PublicNotesView::new(db, tenant)
-            .list(limit, after.as_ref())
+            .list(limit, after.map(|p| p.after).as_ref())
             .await?;
         connection(app, &binding, page)
     }

@@ -1,10 +1,11 @@
 //! Page sizes and opaque `nextToken`s.
 //!
-//! A token names only the last note id of a page, bound to the query, the tenant and (for
-//! `notes`) the caller, and carries a MAC. The store rebuilds the DynamoDB start key from the
-//! caller's own tenant and that id, so even a token that passed every check could only move a
-//! cursor inside the caller's own result set. A token minted for another query, tenant or caller,
-//! or altered in any byte, is a `ValidationError`.
+//! A token names only the last note id of a page (and, for `notes`, a few flags the store keeps
+//! about its two index ranges), bound to the query, the tenant and (for `notes`) the caller, and
+//! carries a MAC. The store rebuilds the DynamoDB start keys from the caller's own tenant (and
+//! own identity) and that id, so even a token that passed every check could only move a cursor
+//! inside the caller's own result set. A token minted for another query, tenant or caller, or
+//! altered in any byte, is a `ValidationError`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -52,12 +53,35 @@ pub struct Binding {
     pub caller: String,
 }
 
+/// Where the next page starts: after note `after` (pages are newest first). `flags` are the
+/// store's own notes on how to read on (for `notes`: which index range is exhausted and which
+/// led the last page); they only ever make it skip reads, never widen them, and the MAC covers
+/// them like the id. Zero for a plain cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub after: NoteId,
+    pub flags: u8,
+}
+
+impl Position {
+    pub fn after(after: NoteId) -> Self {
+        Position { after, flags: 0 }
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Payload {
     #[serde(flatten)]
     binding: Binding,
     #[serde(rename = "a")]
     after: NoteId,
+    /// Absent when zero, so a plain cursor's token is what it always was.
+    #[serde(rename = "f", default, skip_serializing_if = "is_zero")]
+    flags: u8,
+}
+
+fn is_zero(f: &u8) -> bool {
+    *f == 0
 }
 
 type HmacSha256 = Hmac<Sha256>;
@@ -67,11 +91,12 @@ fn mac(secret: &[u8]) -> Result<HmacSha256, AppError> {
     HmacSha256::new_from_slice(secret).map_err(|e| AppError::internal("page token key", e))
 }
 
-/// Mints the token that continues after `after`.
-pub fn seal(secret: &[u8], binding: &Binding, after: &NoteId) -> Result<String, AppError> {
+/// Mints the token that continues at `at`.
+pub fn seal(secret: &[u8], binding: &Binding, at: &Position) -> Result<String, AppError> {
     let payload = Payload {
         binding: binding.clone(),
-        after: after.clone(),
+        after: at.after.clone(),
+        flags: at.flags,
     };
     let json = serde_json::to_vec(&payload).map_err(|e| AppError::internal("page token", e))?;
     let mut m = mac(secret)?;
@@ -81,7 +106,7 @@ pub fn seal(secret: &[u8], binding: &Binding, after: &NoteId) -> Result<String, 
 }
 
 /// Opens a client's token; anything but an intact token minted for `expected` is refused.
-pub fn open(secret: &[u8], expected: &Binding, token: &str) -> Result<NoteId, AppError> {
+pub fn open(secret: &[u8], expected: &Binding, token: &str) -> Result<Position, AppError> {
     let invalid = || {
         AppError::validation(
             "nextToken is invalid: pass back the nextToken of the same query unchanged.",
@@ -100,7 +125,10 @@ pub fn open(secret: &[u8], expected: &Binding, token: &str) -> Result<NoteId, Ap
     if payload.binding != *expected {
         return Err(invalid());
     }
-    Ok(payload.after)
+    Ok(Position {
+        after: payload.after,
+        flags: payload.flags,
+    })
 }
 
 #[cfg(test)]
@@ -130,8 +158,12 @@ mod tests {
     fn a_token_opens_only_for_its_own_binding() {
         let id = NoteId::parse("n1").unwrap();
         let mine = b("notes", "acme", "eu-central-1:alice");
-        let t = seal(K, &mine, &id).unwrap();
-        assert_eq!(open(K, &mine, &t).unwrap(), id);
+        let at = Position {
+            after: id,
+            flags: 5,
+        };
+        let t = seal(K, &mine, &at).unwrap();
+        assert_eq!(open(K, &mine, &t).unwrap(), at);
         for other in [
             b("notes", "globex", "eu-central-1:alice"),
             b("notes", "acme", "eu-central-1:carol"),
@@ -143,19 +175,42 @@ mod tests {
     }
 
     #[test]
+    fn a_plain_cursor_token_carries_no_flags() {
+        let mine = b("publicNotes", "acme", "");
+        let t = seal(K, &mine, &Position::after(NoteId::parse("n1").unwrap())).unwrap();
+        let json = B64.decode(t.split_once('.').unwrap().0).unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&json).unwrap(),
+            serde_json::json!({"q": "publicNotes", "t": "acme", "c": "", "a": "n1"})
+        );
+    }
+
+    #[test]
     fn tampered_or_garbage_tokens_are_validation_errors() {
         let mine = b("notes", "acme", "x");
-        let t = seal(K, &mine, &NoteId::parse("n1").unwrap()).unwrap();
+        let t = seal(
+            K,
+            &mine,
+            &Position {
+                after: NoteId::parse("n1").unwrap(),
+                flags: 1,
+            },
+        )
+        .unwrap();
         let (body, tag) = t.split_once('.').unwrap();
-        // Re-encode a payload that points elsewhere, keeping the old tag.
+        // Re-encode a payload that points elsewhere, or carries other flags, keeping the old tag.
         let forged =
-            serde_json::json!({"q": "notes", "t": "acme", "c": "x", "a": "n2"}).to_string();
+            serde_json::json!({"q": "notes", "t": "acme", "c": "x", "a": "n2", "f": 1}).to_string();
         let forged = format!("{}.{tag}", B64.encode(forged));
+        let reflagged =
+            serde_json::json!({"q": "notes", "t": "acme", "c": "x", "a": "n1", "f": 3}).to_string();
+        let reflagged = format!("{}.{tag}", B64.encode(reflagged));
         let mut flipped = body.to_owned().into_bytes();
         flipped[3] ^= 1;
         let flipped = format!("{}.{tag}", String::from_utf8(flipped).unwrap());
         for bad in [
             forged.as_str(),
+            reflagged.as_str(),
             flipped.as_str(),
             "",
             ".",

@@ -35,6 +35,34 @@ async fn every_field_costs_the_documented_round_trips() {
     for i in 0..5 {
         fx.create(&alice, &format!("more {i}"), "PUBLIC").await;
     }
+    // carol's own PRIVATE notes, newer than alice's shared ones.
+    for i in 0..2 {
+        fx.create(&carol, &format!("mine {i}"), "PRIVATE").await;
+    }
+    // carol's listing, three at a time: her two PRIVATE notes and the newest shared one, then
+    // (her range now leads, is read first and found exhausted) three shared notes, then the
+    // last two from the shared range alone.
+    let mut carol_pages = Vec::new();
+    let mut token = Value::Null;
+    for _ in 0..3 {
+        let (page, counted) = fx_call(&fx, |fx| {
+            fx.call(ListNotes, &carol, json!({"limit": 3, "nextToken": token}))
+        })
+        .await;
+        let page = page.unwrap();
+        token = page["nextToken"].clone();
+        carol_pages.push((page["items"].as_array().unwrap().len(), counted));
+    }
+    assert_eq!(
+        carol_pages,
+        vec![
+            (3, expect(&[("Query", 2)])),
+            (3, expect(&[("Query", 2)])),
+            (2, expect(&[("Query", 1)])),
+        ],
+        "Query.notes, page by page"
+    );
+    assert_eq!(token, Value::Null, "the last page says so");
 
     type Counted = (
         Result<Value, lambda_runtime::Diagnostic>,
@@ -57,7 +85,8 @@ async fn every_field_costs_the_documented_round_trips() {
         (
             "Query.notes",
             fx_call(&fx, |fx| fx.call(ListNotes, &alice, json!({"limit": 5}))).await,
-            expect(&[("Query", 1)]),
+            // Her shared range, then her own PRIVATE range down to where that page ended.
+            expect(&[("Query", 2)]),
         ),
         (
             "Query.publicNotes",
@@ -190,7 +219,7 @@ async fn every_field_costs_the_documented_round_trips() {
     cold.call(ListNotes, &alice, json!({})).await.unwrap();
     assert_eq!(
         cold.requests.snapshot(),
-        expect(&[("GetItem", 2), ("Query", 1)]),
+        expect(&[("GetItem", 2), ("Query", 2)]),
         "cold Query.notes"
     );
 }

@@ -482,7 +482,12 @@ fn resources(v: &Value) -> Vec<String> {
 const TABLE_ARN: &str = "!GetAtt NotesTable.Arn";
 
 fn gsi1_arn() -> String {
-    format!("!Sub ${{NotesTable.Arn}}/index/{}", shared::store::GSI1)
+    index_arn(shared::store::GSI1)
+}
+
+/// An index's ARN as the template writes it.
+fn index_arn(index: &str) -> String {
+    format!("!Sub ${{NotesTable.Arn}}/index/{index}")
 }
 
 /// The tenant registry's partition key (`REGISTRY_PK` in shared/src/store/keys.rs).
@@ -492,17 +497,20 @@ const PUBLIC_PARTITION_PREFIX: &str = "PUBLIC#";
 /// The one action on the page-token secret.
 const SECRET_READ: &str = "secretsmanager:GetSecretValue";
 
+/// (index, action) pairs a function is granted on the table's indexes.
+type IndexGrants = &'static [(&'static str, &'static str)];
+
 /// In the default mode each function's own role gets exactly the DynamoDB actions its code
-/// calls: (crate, actions on the table, actions on the public index gsi1). A grant the code
-/// never uses is a finding; a new function must be added here.
-const SHARED_MODE_GRANTS: &[(&str, &[&str], &[&str])] = &[
+/// calls: (crate, actions on the table, (index, action) on the indexes). A grant the code never
+/// uses is a finding; a new function must be added here.
+const SHARED_MODE_GRANTS: &[(&str, &[&str], IndexGrants)] = &[
     // The registry only (provider → tenant).
     ("me", &["GetItem"], &[]),
     ("get-note", &["GetItem"], &[]),
-    // The base table only: a tenant's notes are its partition.
-    ("list-notes", &["GetItem", "Query"], &[]),
+    // The registry (GetItem); a page comes from the listing index alone, never the table.
+    ("list-notes", &["GetItem"], &[("gsi2", "Query")]),
     // The registry (GetItem) and the tenant's PUBLIC notes on the sparse index.
-    ("public-notes", &["GetItem"], &["Query"]),
+    ("public-notes", &["GetItem"], &[("gsi1", "Query")]),
     // PutItem, or TransactWriteItems of two Puts (authorized as PutItem).
     ("create-note", &["GetItem", "PutItem"], &[]),
     ("update-note", &["GetItem", "UpdateItem"], &[]),
@@ -594,7 +602,7 @@ fn in_the_default_mode_each_function_gets_exactly_what_it_calls() {
             .chain(
                 index_actions
                     .iter()
-                    .map(|a| (format!("dynamodb:{a}"), gsi1_arn())),
+                    .map(|(index, a)| (format!("dynamodb:{a}"), index_arn(index))),
             )
             .collect();
         assert_eq!(
@@ -947,12 +955,18 @@ fn the_tenant_data_role_reaches_only_the_tagged_tenants_partitions() {
             }
         }
     }
+    let listing = index_arn(shared::store::GSI2);
     assert_eq!(
         reached.keys().cloned().collect::<BTreeSet<_>>(),
-        BTreeSet::from([TABLE_ARN.to_owned(), gsi1_arn()]),
-        "the table and the public index, nothing else"
+        BTreeSet::from([TABLE_ARN.to_owned(), gsi1_arn(), listing.clone()]),
+        "the table, the public index and the listing index, nothing else"
     );
     assert_eq!(reached[TABLE_ARN].0, tenant);
+    // The listing index's hash key is the table's pk: the same one partition.
+    assert_eq!(
+        reached[&listing],
+        (tenant.clone(), vec!["dynamodb:Query".to_owned()])
+    );
     assert_eq!(
         reached[&gsi1_arn()],
         (public, vec!["dynamodb:Query".to_owned()])

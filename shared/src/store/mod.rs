@@ -28,7 +28,7 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use batch::BATCH_GET_MAX_KEYS;
-pub use keys::{GSI1, TENANT_PREFIX, TTL_ATTRIBUTE};
+pub use keys::{GSI1, GSI2, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use notes::{CreateOutcome, Page, PublicNotes, Writer};
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};

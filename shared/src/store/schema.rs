@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::Serialize;
 
-use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL_ATTRIBUTE};
+use super::keys::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
 use super::{Db, sdk_err};
 use crate::error::AppError;
 
@@ -32,9 +32,21 @@ pub struct TableSpec {
 
 pub fn table_spec() -> TableSpec {
     TableSpec {
-        attributes: vec![(PK, "S"), (SK, "S"), (GSI1_PK, "S"), (GSI1_SK, "S")],
+        attributes: vec![
+            (PK, "S"),
+            (SK, "S"),
+            (GSI1_PK, "S"),
+            (GSI1_SK, "S"),
+            (GSI2_SK, "S"),
+        ],
         key_schema: vec![(PK, "HASH"), (SK, "RANGE")],
-        global_secondary_indexes: vec![(GSI1, vec![(GSI1_PK, "HASH"), (GSI1_SK, "RANGE")], "ALL")],
+        global_secondary_indexes: vec![
+            (GSI1, vec![(GSI1_PK, "HASH"), (GSI1_SK, "RANGE")], "ALL"),
+            // The listing index. Hash key `pk`: a tenant's entries stay under its own partition
+            // key, so the tenant-scoped role's `dynamodb:LeadingKeys` condition covers it as is.
+            // ALL: a page is read from the index alone, with no second read per note.
+            (GSI2, vec![(PK, "HASH"), (GSI2_SK, "RANGE")], "ALL"),
+        ],
         billing_mode: "PAY_PER_REQUEST",
         ttl_attribute: TTL_ATTRIBUTE,
     }
