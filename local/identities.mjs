@@ -74,16 +74,18 @@ export function iamIdentity({ roleName, roleId, session, sourceIp = '127.0.0.1',
 const user = (name, domain) => ({ name, username: `${name}@${domain}`, password: `${name[0].toUpperCase()}${name.slice(1)}-Local-Demo-1` });
 
 /**
- * The demo tenants: each gets its own User Pool with the settings of a template.yaml pool
- * (`userPool`, `client`), users signing in with their email, and is registered with tenantctl.
+ * The demo tenants, onboarded by scripts/local.sh with `tenantctl onboard` as an operator
+ * onboards a tenant on AWS: `admin` is the first user onboard creates (made the tenant's ADMIN
+ * at their first call); local/cognito-setup.mjs then adds the other demo users and gives every
+ * user a permanent password. Users sign in with their email.
  */
 export const DEMO_TENANTS = [
-  { tenantId: 'acme', name: 'Acme Corp', userPool: 'TenantAUserPool', client: 'TenantAUserPoolClient', users: [user('alice', 'acme.example'), user('carol', 'acme.example')] },
-  { tenantId: 'globex', name: 'Globex', userPool: 'TenantBUserPool', client: 'TenantBUserPoolClient', users: [user('bob', 'globex.example')] },
+  { tenantId: 'acme', name: 'Acme Corp', admin: user('admin', 'acme.example'), users: [user('alice', 'acme.example'), user('carol', 'acme.example')] },
+  { tenantId: 'globex', name: 'Globex', admin: user('admin', 'globex.example'), users: [user('bob', 'globex.example')] },
 ];
 
 /** A User Pool that exists but that the Identity Pool does not list and no tenant registered. */
-export const OUTSIDER = { name: 'outsider', userPool: 'TenantAUserPool', client: 'TenantAUserPoolClient', users: [user('mallory', 'outsider.example')] };
+export const OUTSIDER = { name: 'outsider', users: [user('mallory', 'outsider.example')] };
 
 // ---------------------------------------------------------------- header stand-ins (test tool)
 

@@ -90,10 +90,6 @@ export function roleFieldMatcher(template, roleResource) {
   return statementsFieldMatcher(grantedStatements(role));
 }
 
-// CloudFormation property names that differ from the Cognito API's.
-// Tags are the deployment's bookkeeping (tenantctl onboard finds pools by them), not settings.
-const USER_POOL_RENAMES = { UserPoolName: null, UserPoolTags: null };
-
 function literal(value, where) {
   // The local stack creates these through the API, so only literal settings can be copied; a
   // setting built from an intrinsic (!Ref, !If, ...) would need a deployed stack to mean anything.
@@ -105,45 +101,17 @@ function literal(value, where) {
 }
 
 /**
- * The Cognito settings the local stack copies from template.yaml, as Cognito API inputs:
- * CreateUserPool / CreateUserPoolClient parameters of a pool / client resource (name and pool id
- * left to the caller) and the Identity Pool's flags and per-provider ServerSideTokenCheck.
+ * The Identity Pool's flags from template.yaml, as CreateIdentityPool inputs. Its providers are
+ * not the template's: `tenantctl onboard` adds each tenant's pool (README "Tenants"), and the
+ * pools' own settings come from `tenantctl pool-settings` (shared/src/pool_settings.rs, which a
+ * test keeps equal to the template's pools).
  */
-export function cognitoSettings(template) {
-  const res = template.Resources;
-  const userPool = (name) => {
-    const props = res[name]?.Properties;
-    if (res[name]?.Type !== 'AWS::Cognito::UserPool') throw new Error(`${name} is not an AWS::Cognito::UserPool`);
-    const out = {};
-    for (const [k, v] of Object.entries(props)) {
-      const to = k in USER_POOL_RENAMES ? USER_POOL_RENAMES[k] : k;
-      if (to) out[to] = literal(v, `${name}.${k}`);
-    }
-    return out;
-  };
-  const userPoolClient = (name) => {
-    const props = res[name]?.Properties;
-    if (res[name]?.Type !== 'AWS::Cognito::UserPoolClient') throw new Error(`${name} is not an AWS::Cognito::UserPoolClient`);
-    const out = {};
-    for (const [k, v] of Object.entries(props)) if (k !== 'UserPoolId') out[k] = literal(v, `${name}.${k}`);
-    return out;
-  };
-  const ip = Object.values(res).find((r) => r.Type === 'AWS::Cognito::IdentityPool')?.Properties;
+export function identityPoolSettings(template) {
+  const ip = Object.values(template.Resources).find((r) => r.Type === 'AWS::Cognito::IdentityPool')?.Properties;
   if (!ip) throw new Error('template.yaml has no AWS::Cognito::IdentityPool');
-  // Which client of which pool the Identity Pool trusts: the entries written out literally
-  // (ClientId: !Ref <client>, ProviderName: !GetAtt <pool>.ProviderName); the optional !If ones
-  // are for extra tenants added at deploy time.
-  const providers = (ip.CognitoIdentityProviders ?? [])
-    .filter((p) => p.ClientId?.Ref && p.ProviderName?.GetAtt)
-    .map((p) => ({ userPool: getAttTarget(p.ProviderName, 'ProviderName'), client: p.ClientId.Ref, ServerSideTokenCheck: p.ServerSideTokenCheck ?? false }));
   return {
-    userPool,
-    userPoolClient,
-    identityPool: {
-      AllowUnauthenticatedIdentities: literal(ip.AllowUnauthenticatedIdentities ?? false, 'IdentityPool.AllowUnauthenticatedIdentities'),
-      AllowClassicFlow: literal(ip.AllowClassicFlow ?? false, 'IdentityPool.AllowClassicFlow'),
-      providers,
-    },
+    AllowUnauthenticatedIdentities: literal(ip.AllowUnauthenticatedIdentities ?? false, 'IdentityPool.AllowUnauthenticatedIdentities'),
+    AllowClassicFlow: literal(ip.AllowClassicFlow ?? false, 'IdentityPool.AllowClassicFlow'),
   };
 }
 

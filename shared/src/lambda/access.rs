@@ -42,13 +42,25 @@ impl Member {
         )
     }
 
-    /// A user whose tenant the registry has already admitted.
+    /// A user whose tenant the registry has already admitted. If they are the first admin
+    /// `tenantctl onboard` recorded for the tenant, this call makes them ADMIN first (once: only
+    /// while the tenant has no ADMIN; see [`crate::tenancy::PendingAdmin`]).
     pub(super) async fn of(app: &App, user: User, tenant: ActiveTenant) -> Result<Self, AppError> {
         let db = app.db_for(&tenant).await?;
-        Ok(Member {
-            user,
-            store: TenantStore::new(db, tenant),
-        })
+        let store = TenantStore::new(db, tenant);
+        if app.registry.first_admin_claim_due(store.tenant(), &user) {
+            let now = crate::notes::now_timestamp();
+            if store.claim_first_admin(&user.identity_id, &now).await? {
+                tracing::info!(
+                    tenant = %store.tenant().id(),
+                    identity = %user.identity_id,
+                    "first ADMIN of the tenant: onboard's pending admin signed in"
+                );
+            }
+            app.registry
+                .first_admin_claim_settled(store.tenant(), &user);
+        }
+        Ok(Member { user, store })
     }
 }
 

@@ -10,10 +10,16 @@
 //! - `profiles`: profiles and the tenant's counters item.
 //! - `registry`: tenants and provider mappings. `batch`: BatchGetItem. `write`: every
 //!   conditional write and transaction, and their one retry policy.
+//! - `backfill`: `tenantctl backfill-indexes`, the listing-index keys of notes written before
+//!   the index existed (and registry copies, see `registry`).
+//! - `lifecycle`: a tenant's whole partition (export, purge, import) and the registry
+//!   bookkeeping of onboarding and offboarding; for tenantctl only.
 
+mod backfill;
 mod batch;
 pub mod capacity;
 mod keys;
+mod lifecycle;
 mod notes;
 mod profiles;
 mod registry;
@@ -27,8 +33,13 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
+pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
 pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, GSI2, TENANT_PREFIX, TTL_ATTRIBUTE};
+pub use lifecycle::{
+    BATCH_WRITE_MAX_ITEMS, ImportReport, OffboardState, RegistryRemoval, export_line,
+    parse_export_line, retarget, source_tenant,
+};
 pub use notes::{CreateOutcome, Page, PublicNotes, Writer};
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};

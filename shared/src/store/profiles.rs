@@ -353,6 +353,67 @@ impl TenantStore {
         Err(changed_concurrently())
     }
 
+    /// Onboard's pending admin at a call of theirs (see
+    /// [`PendingAdmin`](crate::tenancy::PendingAdmin)): makes `me` ADMIN — creating the profile
+    /// if it has none — on condition that the tenant has no ADMIN yet, in one transaction with the
+    /// counters. True if this call made them ADMIN; false if they were one already or the tenant
+    /// has an ADMIN (the claim is once only: after it, a demotion is never undone by it).
+    pub async fn claim_first_admin(&self, me: &IdentityId, now: &str) -> Result<bool, AppError> {
+        const OP: &str = "TransactWriteItems first admin";
+        let mut tries = Tries::default();
+        while tries.next().await {
+            let (first, new_member) = match self.get_profile(me).await? {
+                Some(p) if p.role == Role::Admin => return Ok(false),
+                Some(p) => (self.role_change(me, p.role, Role::Admin, now)?, false),
+                None => {
+                    let put = Put::builder()
+                        .table_name(&self.db().table)
+                        .set_item(Some(to_item(&ProfileItem {
+                            pk: self.partition().to_owned(),
+                            sk: keys::profile_sk(me),
+                            tenant_id: self.tenant().id().clone(),
+                            identity_id: me.clone(),
+                            display_name: DisplayName::of_identity(me),
+                            role: Role::Admin,
+                            updated_at: now.to_owned(),
+                        })?))
+                        .condition_expression("attribute_not_exists(pk)")
+                        .build()
+                        .map_err(build_err("profile put"))?;
+                    (TransactWriteItem::builder().put(put).build(), true)
+                }
+            };
+            let counters = if new_member {
+                "ADD memberCount :one, adminCount :one SET tenantId = :t"
+            } else {
+                "ADD adminCount :one SET tenantId = :t"
+            };
+            let meta = self
+                .meta_update(counters)
+                .condition_expression("attribute_not_exists(adminCount) OR adminCount < :one")
+                .expression_attribute_values(":one", n(1))
+                .expression_attribute_values(":t", s(self.tenant().id().as_str()))
+                .build()
+                .map_err(build_err("meta update"))?;
+            let tx = self
+                .db()
+                .client
+                .transact_write_items()
+                .transact_items(first)
+                .transact_items(TransactWriteItem::builder().update(meta).build());
+            match write::send(OP, tx).await? {
+                Sent::Written(_) => return Ok(true),
+                // The tenant has an ADMIN: the pending admin's moment has passed.
+                Sent::Refused(refused) if refused.failed(1) => return Ok(false),
+                // The profile was created or changed under us: read it again.
+                Sent::Refused(refused) if refused.failed(0) => {}
+                Sent::Refused(refused) => return Err(refused.unexpected(OP)),
+                Sent::Contended => {}
+            }
+        }
+        Err(changed_concurrently())
+    }
+
     /// `Tenant.memberCount`: one GetItem of the counters item.
     pub async fn member_count(&self) -> Result<i64, AppError> {
         let item = self.get("GetItem tenant counters", META_SK, false).await?;

@@ -1,16 +1,31 @@
-//! `tenantctl`: the operator's CLI for the tenant registry. Reads `TABLE_NAME` and the standard
-//! AWS environment (`AWS_REGION`, credentials, `AWS_ENDPOINT_URL_DYNAMODB`), like the functions.
+//! `tenantctl`: the operator's CLI for the table, the tenant registry and each tenant's
+//! lifecycle. Reads `TABLE_NAME`, `IDENTITY_POOL_ID` and the standard AWS environment
+//! (`AWS_REGION`, credentials, and per service `AWS_ENDPOINT_URL_DYNAMODB`,
+//! `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL_COGNITO_IDENTITY`), so the same
+//! binary works against AWS and the local stack.
 
+mod error;
+mod identity_pool;
+mod offboard;
+mod onboard;
+mod portability;
+mod steps;
+mod user_pools;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
-
-use clap::{Parser, Subcommand};
-use shared::AppError;
-use shared::identity::ProviderKey;
 use std::time::Duration;
 
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use shared::identity::ProviderKey;
 use shared::store::{Db, TenantStore};
 use shared::tenancy::{TenantId, TenantRegistry, TenantStatus};
-use shared::{notes, profiles};
+use shared::{AppError, notes, profiles};
+
+use crate::error::{Error, Result};
+use crate::identity_pool::{Additions, Federated, IdentityPool, UserPoolProvider};
+use crate::user_pools::UserPools;
 
 #[derive(Parser)]
 #[command(version, about = "Manage the tenants of the notes API")]
@@ -18,6 +33,23 @@ struct Cli {
     /// The DynamoDB table (defaults to $TABLE_NAME).
     #[arg(long, env = "TABLE_NAME", global = true)]
     table_name: Option<String>,
+    /// The Cognito Identity Pool the API trusts (defaults to $IDENTITY_POOL_ID, the variable
+    /// the functions read). Needed by onboard, offboard and sync-identity-pool.
+    #[arg(long, env = "IDENTITY_POOL_ID", global = true)]
+    identity_pool_id: Option<String>,
+    /// How long a change of the Identity Pool's providers waits before reading it back to see
+    /// that no concurrent change overwrote it; must exceed the time any other tenantctl takes
+    /// from reading the pool to its write landing.
+    #[arg(
+        long,
+        env = "TENANTCTL_SETTLE_MS",
+        default_value_t = 3000,
+        global = true
+    )]
+    settle_ms: u64,
+    /// Print the result as one JSON object (onboard, offboard, export, import).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -27,7 +59,8 @@ enum Command {
     /// Create the table (keys, public index, TTL) if it does not exist.
     CreateTable,
     /// Register a tenant (created ACTIVE if new) and map a provider key to it. Repeat to map
-    /// more providers; a provider already mapped to another tenant is refused.
+    /// more providers; a provider already mapped to another tenant is refused. (onboard does
+    /// this and the rest of a tenant's set-up.)
     Register {
         #[arg(long)]
         tenant_id: String,
@@ -45,6 +78,84 @@ enum Command {
         #[arg(long)]
         shared_issuer: bool,
     },
+    /// Onboard a tenant: its User Pool and app client (found by tags, or created with the
+    /// template's settings), listed in the Identity Pool, registered, its first user created
+    /// and made ADMIN at their first sign-in. Idempotent: run it again to finish an
+    /// interrupted onboarding.
+    Onboard {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        name: String,
+        /// The first user, made the tenant's ADMIN on their first call.
+        #[arg(long)]
+        admin_email: String,
+        /// More providers of this tenant: an IAM OIDC or SAML provider ARN, or DOMAIN=APP_ID
+        /// for a login provider (accounts.google.com=<client id>). Repeatable.
+        #[arg(long)]
+        federated: Vec<String>,
+        /// Allow a --federated provider whose key every account of a public identity provider
+        /// shares (see `register --shared-issuer`).
+        #[arg(long)]
+        shared_issuer: bool,
+        /// The admin's temporary password, set without an invitation email (hand it over).
+        /// Without this or --generate-temporary-password, Cognito emails an invitation.
+        #[arg(long, env = "TENANTCTL_TEMPORARY_PASSWORD", hide_env_values = true)]
+        temporary_password: Option<String>,
+        /// Generate the admin's temporary password and print it (no invitation email).
+        #[arg(long)]
+        generate_temporary_password: bool,
+        /// Refuse to add a User Pool provider beyond this many in the Identity Pool: Cognito's
+        /// default quota (adjustable up to 1,000 in Service Quotas).
+        #[arg(long, default_value_t = 50)]
+        max_providers: usize,
+        /// The name of a pool onboard creates [default: notes-<tenant-id>].
+        #[arg(long)]
+        pool_name: Option<String>,
+    },
+    /// Offboard a tenant: suspend it, remove its providers from the Identity Pool, export its
+    /// data, purge its partition, remove its registry entries and (with --delete-pool) its
+    /// User Pool. Idempotent: run it again to finish an interrupted offboarding.
+    Offboard {
+        #[arg(long)]
+        tenant_id: String,
+        /// Write every item of the tenant to FILE (JSON Lines) before purging.
+        #[arg(long, value_name = "FILE", required_unless_present = "discard_data")]
+        export: Option<PathBuf>,
+        /// Purge without an export.
+        #[arg(long, conflicts_with = "export")]
+        discard_data: bool,
+        /// Delete the tenant's User Pool too (its users are gone for good).
+        #[arg(long)]
+        delete_pool: bool,
+    },
+    /// Write every item of a tenant to FILE, one JSON line each (DynamoDB JSON).
+    Export {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Restore an export into a tenant (partition keys, tenantId and public-index keys
+    /// rewritten); existing items are never overwritten.
+    Import {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long = "in", value_name = "FILE")]
+        input: PathBuf,
+    },
+    /// List every ACTIVE tenant's providers in the Identity Pool again (after a change to the
+    /// Identity Pool's own settings by a deploy, for example). Keeps every other provider.
+    SyncIdentityPool {
+        #[arg(long, default_value_t = 50)]
+        max_providers: usize,
+    },
+    /// Print the settings onboard gives a tenant's User Pool and app client, as Cognito API
+    /// inputs (CreateUserPool / CreateUserPoolClient) in JSON.
+    PoolSettings,
     /// Refuse the tenant's users (Forbidden) until resumed.
     Suspend {
         #[arg(long)]
@@ -55,7 +166,8 @@ enum Command {
         #[arg(long)]
         tenant_id: String,
     },
-    /// Make a user an ADMIN of its tenant (the first admin; later ones can use setRole).
+    /// Make a user an ADMIN of its tenant (by identity id; onboard's first admin needs no
+    /// grant, and later ones can be made with setRole).
     GrantAdmin {
         #[arg(long)]
         tenant_id: String,
@@ -67,32 +179,237 @@ enum Command {
     List,
 }
 
+/// What the lifecycle commands work with.
+pub struct Ctx {
+    pub db: Db,
+    pub pools: UserPools,
+    pub identity: IdentityPool,
+    pub region: String,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Some(table) = cli.table_name.filter(|t| !t.is_empty()) else {
-        eprintln!("tenantctl: set TABLE_NAME or pass --table-name");
-        return ExitCode::from(2);
-    };
-    let db = Db::from_env(table).await;
-    match run(&db, cli.command).await {
+    match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            // An operator needs the detail that a GraphQL client must not see.
-            match &e {
-                AppError::Internal(detail) => eprintln!("tenantctl: {detail}"),
-                other => eprintln!(
-                    "tenantctl: {}: {}",
-                    other.error_type(),
-                    other.client_message()
-                ),
-            }
-            ExitCode::FAILURE
+            eprintln!("tenantctl: {e}");
+            e.exit_code()
         }
     }
 }
 
-async fn run(db: &Db, command: Command) -> Result<(), AppError> {
+fn table(cli: &Cli) -> Result<String> {
+    cli.table_name
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Usage("set TABLE_NAME or pass --table-name".into()))
+}
+
+async fn context(cli: &Cli) -> Result<Ctx> {
+    let identity_pool_id = cli
+        .identity_pool_id
+        .clone()
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Usage("set IDENTITY_POOL_ID or pass --identity-pool-id".into()))?;
+    let sdk = aws_config::load_from_env().await;
+    let region = sdk
+        .region()
+        .map(|r| r.to_string())
+        .ok_or_else(|| Error::Usage("set AWS_REGION (or a profile's region)".into()))?;
+    let db = Db::from_env(table(cli)?).await;
+    Ok(Ctx {
+        db,
+        pools: UserPools::new(
+            aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            region.clone(),
+        ),
+        identity: IdentityPool::new(
+            aws_sdk_cognitoidentity::Client::new(&sdk),
+            identity_pool_id,
+            Duration::from_millis(cli.settle_ms),
+        ),
+        region,
+    })
+}
+
+fn print_json(value: &impl Serialize) -> Result<()> {
+    let line = serde_json::to_string(value).map_err(|e| AppError::internal("json", e))?;
+    println!("{line}");
+    Ok(())
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match &cli.command {
+        Command::Onboard {
+            tenant_id,
+            name,
+            admin_email,
+            federated,
+            shared_issuer,
+            temporary_password,
+            generate_temporary_password,
+            max_providers,
+            pool_name,
+        } => {
+            let req = onboard::Request::parse(
+                tenant_id,
+                name,
+                admin_email,
+                federated,
+                *shared_issuer,
+                temporary_password.clone(),
+                *generate_temporary_password,
+                *max_providers,
+                pool_name.clone(),
+            )?;
+            let ctx = context(&cli).await?;
+            let report = onboard::run(&ctx, &req).await?;
+            if cli.json {
+                print_json(&report)
+            } else {
+                onboard::print(&report);
+                Ok(())
+            }
+        }
+        Command::Offboard {
+            tenant_id,
+            export,
+            discard_data,
+            delete_pool,
+        } => {
+            let keep = match (export, discard_data) {
+                (Some(path), false) => offboard::Keep::Export(path.clone()),
+                (None, true) => offboard::Keep::Discard,
+                _ => {
+                    return Err(Error::Usage(
+                        "give --export FILE, or --discard-data to purge without one".into(),
+                    ));
+                }
+            };
+            let req = offboard::Request {
+                tenant: TenantId::parse(tenant_id)?,
+                keep,
+                delete_pool: *delete_pool,
+            };
+            let ctx = context(&cli).await?;
+            let report = offboard::run(&ctx, &req).await?;
+            if cli.json {
+                print_json(&report)
+            } else {
+                offboard::print(&report);
+                Ok(())
+            }
+        }
+        Command::Export {
+            tenant_id,
+            out,
+            force,
+        } => {
+            let tenant = TenantId::parse(tenant_id)?;
+            let db = Db::from_env(table(&cli)?).await;
+            let n = portability::export_to_file(&db, &tenant, out, *force).await?;
+            if cli.json {
+                print_json(&serde_json::json!({
+                    "tenantId": tenant.as_str(), "items": n, "file": out.display().to_string()
+                }))
+            } else {
+                println!("exported {n} items of {tenant} to {}", out.display());
+                Ok(())
+            }
+        }
+        Command::Import { tenant_id, input } => {
+            let tenant = TenantId::parse(tenant_id)?;
+            let db = Db::from_env(table(&cli)?).await;
+            let summary = portability::import_from_file(&db, &tenant, input).await?;
+            let registered = db.registry_get_tenant(&tenant).await?.is_some();
+            if cli.json {
+                print_json(&summary)?;
+            } else {
+                println!(
+                    "imported {} items of {} into {}: {} written, {} already present (left as they were)",
+                    summary.items,
+                    summary.from_tenant,
+                    summary.to_tenant,
+                    summary.report.written,
+                    summary.report.present
+                );
+            }
+            if !registered {
+                eprintln!(
+                    "note: {tenant} is not registered; onboard it (tenantctl onboard --tenant-id \
+                     {tenant} ...) to serve this data"
+                );
+            }
+            Ok(())
+        }
+        Command::SyncIdentityPool { max_providers } => {
+            let ctx = context(&cli).await?;
+            sync_identity_pool(&ctx, *max_providers).await
+        }
+        Command::PoolSettings => {
+            use shared::pool_settings::{CLIENT, SERVER_SIDE_TOKEN_CHECK, USER_POOL};
+            print_json(&serde_json::json!({
+                "userPool": USER_POOL.properties(),
+                "userPoolClient": CLIENT.properties(),
+                "serverSideTokenCheck": SERVER_SIDE_TOKEN_CHECK,
+            }))
+        }
+        other => {
+            let db = Db::from_env(table(&cli)?).await;
+            registry_command(&db, other).await.map_err(Error::from)
+        }
+    }
+}
+
+/// Every ACTIVE tenant's User Pool (with its `web` client) and OIDC/SAML providers, listed in
+/// the Identity Pool again. Login-provider domains need their app id, which the registry does
+/// not keep: those are reported for the operator to re-run onboard with `--federated`.
+async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
+    let mut add = Additions::default();
+    for entry in ctx.db.registry_list().await? {
+        if entry.tenant.status != TenantStatus::Active {
+            continue;
+        }
+        for key in entry.providers.iter().map(|p| p.as_str().to_owned()) {
+            if let Some(pool_id) = key
+                .strip_prefix("cognito-idp.")
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(_, id)| id.to_owned())
+            {
+                match ctx.pools.find_client(&pool_id).await? {
+                    Some(client_id) => add.user_pools.push(UserPoolProvider {
+                        provider_name: key,
+                        client_id,
+                        server_side_token_check: Some(
+                            shared::pool_settings::SERVER_SIDE_TOKEN_CHECK,
+                        ),
+                    }),
+                    None => eprintln!(
+                        "{}: pool {pool_id} has no web client; run tenantctl onboard for it",
+                        entry.tenant.tenant_id
+                    ),
+                }
+            } else if key.starts_with("arn:") {
+                add.federated.push(Federated::parse(&key)?);
+            } else {
+                eprintln!(
+                    "{}: {key} needs its app id; run tenantctl onboard --federated {key}=<app id>",
+                    entry.tenant.tenant_id
+                );
+            }
+        }
+    }
+    let config = ctx.identity.add(&add, max_providers).await?;
+    println!(
+        "identity pool {} lists {} User Pool providers (at most {max_providers})",
+        ctx.identity.id(),
+        config.user_pool_count()
+    );
+    Ok(())
+}
+
+async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
     match command {
         Command::CreateTable => {
             let created = db.create_table().await?;
@@ -109,8 +426,8 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
             provider,
             shared_issuer,
         } => {
-            let id = TenantId::parse(&tenant_id)?;
-            let provider = ProviderKey::parse(&provider)?;
+            let id = TenantId::parse(tenant_id)?;
+            let provider = ProviderKey::parse(provider)?;
             if let Some(issuer) = provider.shared_issuer()
                 && !shared_issuer
             {
@@ -126,18 +443,18 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
                     "--name must be 1-200 characters.".into(),
                 ));
             }
-            db.registry_register(&id, &name, &provider).await?;
+            db.registry_register(&id, name, &provider).await?;
             println!("registered {provider} -> {id}");
         }
         Command::Suspend { tenant_id } => {
             let rec = db
-                .registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Suspended)
+                .registry_set_status(&TenantId::parse(tenant_id)?, TenantStatus::Suspended)
                 .await?;
             println!("suspended {}", rec.tenant_id);
         }
         Command::Resume { tenant_id } => {
             let rec = db
-                .registry_set_status(&TenantId::parse(&tenant_id)?, TenantStatus::Active)
+                .registry_set_status(&TenantId::parse(tenant_id)?, TenantStatus::Active)
                 .await?;
             println!("resumed {}", rec.tenant_id);
         }
@@ -145,8 +462,8 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
             tenant_id,
             identity_id,
         } => {
-            let id = TenantId::parse(&tenant_id)?;
-            let user = profiles::parse_identity_arg(&identity_id)?;
+            let id = TenantId::parse(tenant_id)?;
+            let user = profiles::parse_identity_arg(identity_id)?;
             // Uncached: an operator acts on the registry as it is now.
             let tenant = TenantRegistry::new(db.clone(), Duration::ZERO)
                 .active_by_id(&id)
@@ -161,6 +478,16 @@ async fn run(db: &Db, command: Command) -> Result<(), AppError> {
                     serde_json::to_string(&entry).map_err(|e| AppError::internal("json", e))?;
                 println!("{line}");
             }
+        }
+        Command::Onboard { .. }
+        | Command::Offboard { .. }
+        | Command::Export { .. }
+        | Command::Import { .. }
+        | Command::SyncIdentityPool { .. }
+        | Command::PoolSettings => {
+            return Err(AppError::Internal(
+                "a lifecycle command reached the registry dispatcher".into(),
+            ));
         }
     }
     Ok(())

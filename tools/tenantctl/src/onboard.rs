@@ -1,0 +1,457 @@
+//! `tenantctl onboard`: a tenant from nothing to signed-in admin, in six resumable steps.
+//!
+//! 1. user pool    find the pool tagged `tenant=<id>`, `identity-pool=<id>`, or create it
+//! 2. app client   find the pool's `web` client, or create it
+//! 3. identity pool  list the pool (and `--federated` providers) in the Identity Pool
+//! 4. registry     map each provider key to the tenant (created ACTIVE)
+//! 5. first admin  create the first user (or find them)
+//! 6. admin grant  record them as the tenant's pending admin: their first call makes them ADMIN
+//!
+//! Every step looks before it acts, so a run stopped between any two steps (killed, or by the
+//! test hook) finishes the job when run again, without a second pool, client, user or mapping.
+//!
+//! Why a pending admin: `grant-admin` needs the admin's Identity Pool identity id, and Cognito
+//! creates that id only at their first sign-in. The User Pool user is known now — (pool, sub) —
+//! and every call they make carries it (`cognitoIdentityAuthProvider` ends in
+//! `:CognitoSignIn:<sub>`). So onboard records (provider, sub) on the tenant's registry item, and
+//! the functions make the caller whose provider and sub match ADMIN on their first call, once:
+//! only while the tenant has no ADMIN yet.
+
+use serde::Serialize;
+use shared::identity::ProviderKey;
+use shared::pool_settings::SERVER_SIDE_TOKEN_CHECK;
+use shared::tenancy::{PendingAdmin, TenantId};
+
+use crate::Ctx;
+use crate::error::{Error, Result};
+use crate::identity_pool::{Additions, Federated, UserPoolProvider, limit_refusal};
+use crate::steps::{StepReport, Steps};
+use crate::user_pools::{Invitation, generate_temporary_password};
+
+/// What `onboard` was asked to do, checked before any step runs.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub tenant: TenantId,
+    pub name: String,
+    pub admin_email: String,
+    pub federated: Vec<Federated>,
+    pub invitation: Invitation,
+    /// The password was generated here, so the report must show it.
+    pub generated_password: bool,
+    pub max_providers: usize,
+    pub pool_name: String,
+}
+
+impl Request {
+    #[allow(clippy::too_many_arguments)]
+    pub fn parse(
+        tenant_id: &str,
+        name: &str,
+        admin_email: &str,
+        federated: &[String],
+        shared_issuer: bool,
+        temporary_password: Option<String>,
+        generate_password: bool,
+        max_providers: usize,
+        pool_name: Option<String>,
+    ) -> Result<Self> {
+        let tenant = TenantId::parse(tenant_id)?;
+        if name.trim().is_empty() || name.chars().count() > 200 {
+            return Err(Error::Usage("--name must be 1-200 characters.".into()));
+        }
+        if !plausible_email(admin_email) {
+            return Err(Error::Usage(format!(
+                "--admin-email {admin_email:?} is not an email address"
+            )));
+        }
+        let federated = federated
+            .iter()
+            .map(|f| Federated::parse(f))
+            .collect::<Result<Vec<_>>>()?;
+        for f in &federated {
+            let key = f.key()?;
+            if let Some(issuer) = key.shared_issuer()
+                && !shared_issuer
+            {
+                return Err(Error::Refused(format!(
+                    "{issuer} is the same provider key for every account it signs in: \
+                     registering it would admit all of them to tenant {tenant}. Federate it \
+                     through the tenant's own User Pool (a User Pool identity provider), or pass \
+                     --shared-issuer if every {issuer} account really belongs to this tenant."
+                )));
+            }
+        }
+        let (invitation, generated_password) = match (temporary_password, generate_password) {
+            (Some(_), true) => {
+                return Err(Error::Usage(
+                    "give --temporary-password or --generate-temporary-password, not both".into(),
+                ));
+            }
+            (Some(p), false) => {
+                if !shared::pool_settings::meets_password_policy(&p) {
+                    return Err(Error::Usage(
+                        "--temporary-password does not meet the pool's password policy (12+ \
+                         characters with lower case, upper case and a digit)"
+                            .into(),
+                    ));
+                }
+                (Invitation::Password(p), false)
+            }
+            (None, true) => (Invitation::Password(generate_temporary_password()), true),
+            (None, false) => (Invitation::Email, false),
+        };
+        if max_providers == 0 {
+            return Err(Error::Usage("--max-providers must be at least 1".into()));
+        }
+        let pool_name = pool_name.unwrap_or_else(|| format!("notes-{tenant}"));
+        Ok(Request {
+            tenant,
+            name: name.trim().to_owned(),
+            admin_email: admin_email.to_owned(),
+            federated,
+            invitation,
+            generated_password,
+            max_providers,
+            pool_name,
+        })
+    }
+}
+
+/// A sanity check, not RFC 5322: Cognito has the final word.
+fn plausible_email(e: &str) -> bool {
+    let mut parts = e.split('@');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(local), Some(domain), None)
+            if !local.is_empty() && domain.contains('.') && !domain.starts_with('.')
+                && !domain.ends_with('.')
+    ) && e.len() <= 254
+        && !e.chars().any(char::is_whitespace)
+}
+
+/// What onboard did, and the tenant's front-end configuration.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub tenant_id: String,
+    pub name: String,
+    pub region: String,
+    pub identity_pool_id: String,
+    pub user_pool_id: String,
+    pub user_pool_client_id: String,
+    pub provider_key: String,
+    pub federated: Vec<String>,
+    pub admin: AdminReport,
+    pub identity_pool: ProviderCount,
+    pub steps: Vec<StepReport>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminReport {
+    pub email: String,
+    pub sub: String,
+    pub created: bool,
+    /// How the admin learns their first password.
+    pub invitation: &'static str,
+    /// Only when onboard generated it (`--generate-temporary-password`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temporary_password: Option<String>,
+    pub role: &'static str,
+}
+
+/// How full the Identity Pool is.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderCount {
+    pub user_pool_providers: usize,
+    pub max_providers: usize,
+}
+
+pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
+    let mut steps = Steps::new(6)?;
+    let identity_pool_id = ctx.identity.id().to_owned();
+
+    // Before anything is made: is there room for another User Pool provider?
+    let existing = ctx.pools.find(&req.tenant, &identity_pool_id).await?;
+    let config = ctx.identity.describe().await?;
+    let already_listed = existing.as_ref().is_some_and(|p| {
+        let name = ctx.pools.provider_name(&p.id);
+        config.user_pools.iter().any(|u| u.provider_name == name)
+    });
+    eprintln!(
+        "identity pool {identity_pool_id}: {} of at most {} User Pool providers",
+        config.user_pool_count(),
+        req.max_providers
+    );
+    if !already_listed && config.user_pool_count() >= req.max_providers {
+        return Err(limit_refusal(config.user_pool_count(), req.max_providers));
+    }
+
+    // 1. user pool
+    let pool = match existing {
+        Some(p) => {
+            steps.finish(
+                1,
+                "user pool",
+                format!("found {} ({}) by its tags", p.id, p.name),
+            )?;
+            p
+        }
+        None => {
+            let p = ctx
+                .pools
+                .create(&req.tenant, &identity_pool_id, &req.pool_name)
+                .await?;
+            steps.finish(1, "user pool", format!("created {} ({})", p.id, p.name))?;
+            p
+        }
+    };
+    let provider_name = ctx.pools.provider_name(&pool.id);
+    let provider = ProviderKey::parse(&provider_name)?;
+
+    // 2. app client
+    let (client_id, created) = ctx.pools.ensure_client(&pool.id).await?;
+    steps.finish(
+        2,
+        "app client",
+        format!("{} {client_id}", if created { "created" } else { "found" }),
+    )?;
+
+    // 3. identity pool
+    let additions = Additions {
+        user_pools: vec![UserPoolProvider {
+            provider_name: provider_name.clone(),
+            client_id: client_id.clone(),
+            server_side_token_check: Some(SERVER_SIDE_TOKEN_CHECK),
+        }],
+        federated: req.federated.clone(),
+    };
+    let config = ctx.identity.add(&additions, req.max_providers).await?;
+    steps.finish(
+        3,
+        "identity pool",
+        format!(
+            "lists {provider_name} ({} of at most {} User Pool providers)",
+            config.user_pool_count(),
+            req.max_providers
+        ),
+    )?;
+
+    // 4. registry
+    let mut keys = vec![provider.clone()];
+    for f in &req.federated {
+        keys.push(f.key()?);
+    }
+    for key in &keys {
+        ctx.db
+            .registry_register(&req.tenant, &req.name, key)
+            .await?;
+    }
+    steps.finish(
+        4,
+        "registry",
+        format!(
+            "{} -> {}",
+            keys.iter()
+                .map(ProviderKey::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+            req.tenant
+        ),
+    )?;
+
+    // 5. first admin
+    let user = ctx
+        .pools
+        .ensure_user(&pool.id, &req.admin_email, &req.invitation)
+        .await?;
+    steps.finish(
+        5,
+        "first admin",
+        format!(
+            "{} {} (sub {})",
+            if user.created { "created" } else { "found" },
+            req.admin_email,
+            user.sub
+        ),
+    )?;
+
+    // 6. admin grant
+    ctx.db
+        .registry_set_pending_admin(
+            &req.tenant,
+            &PendingAdmin {
+                provider: provider_name.clone(),
+                sub: user.sub.clone(),
+                email: req.admin_email.clone(),
+            },
+        )
+        .await?;
+    steps.finish(
+        6,
+        "admin grant",
+        format!(
+            "{} becomes ADMIN of {} on their first call (while the tenant has no ADMIN)",
+            req.admin_email, req.tenant
+        ),
+    )?;
+
+    Ok(Report {
+        tenant_id: req.tenant.to_string(),
+        name: req.name.clone(),
+        region: ctx.region.clone(),
+        identity_pool_id,
+        user_pool_id: pool.id,
+        user_pool_client_id: client_id,
+        provider_key: provider_name,
+        federated: keys[1..].iter().map(|k| k.as_str().to_owned()).collect(),
+        admin: AdminReport {
+            email: req.admin_email.clone(),
+            sub: user.sub,
+            created: user.created,
+            invitation: match (&req.invitation, req.generated_password) {
+                (Invitation::Email, _) => "Cognito emailed an invitation with a temporary password",
+                (Invitation::Password(_), true) => "temporary password below; hand it over",
+                (Invitation::Password(_), false) => "the --temporary-password given",
+            },
+            temporary_password: match (&req.invitation, req.generated_password) {
+                (Invitation::Password(p), true) => Some(p.clone()),
+                _ => None,
+            },
+            role: "ADMIN on first sign-in",
+        },
+        identity_pool: ProviderCount {
+            user_pool_providers: config.user_pool_count(),
+            max_providers: req.max_providers,
+        },
+        steps: steps.done,
+    })
+}
+
+/// The human form of the report.
+pub fn print(report: &Report) {
+    println!("onboarded {} ({})", report.tenant_id, report.name);
+    println!(
+        "  admin: {} ({}; {})",
+        report.admin.email,
+        if report.admin.created {
+            "created"
+        } else {
+            "existed"
+        },
+        report.admin.invitation
+    );
+    if let Some(p) = &report.admin.temporary_password {
+        println!("  temporary password: {p}");
+    }
+    println!(
+        "  identity pool {}: {} of at most {} User Pool providers",
+        report.identity_pool_id,
+        report.identity_pool.user_pool_providers,
+        report.identity_pool.max_providers
+    );
+    println!("front-end configuration (Amplify Auth.Cognito):");
+    let config = serde_json::json!({
+        "region": report.region,
+        "identityPoolId": report.identity_pool_id,
+        "userPoolId": report.user_pool_id,
+        "userPoolClientId": report.user_pool_client_id,
+    });
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&config).unwrap_or_else(|_| config.to_string())
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(federated: &[&str], shared: bool) -> Result<Request> {
+        Request::parse(
+            "initech",
+            "Initech",
+            "admin@initech.example",
+            &federated.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+            shared,
+            None,
+            false,
+            50,
+            None,
+        )
+    }
+
+    #[test]
+    fn shared_issuers_are_refused_without_the_flag() {
+        assert!(matches!(
+            parse(&["accounts.google.com=123"], false),
+            Err(Error::Refused(m)) if m.contains("accounts.google.com")
+        ));
+        assert!(parse(&["accounts.google.com=123"], true).is_ok());
+        assert!(
+            parse(
+                &["arn:aws:iam::123456789012:oidc-provider/login.initech.example"],
+                false
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn bad_arguments_fail_before_any_step() {
+        let bad = |tenant: &str, name: &str, email: &str, pw: Option<&str>, generate: bool| {
+            Request::parse(
+                tenant,
+                name,
+                email,
+                &[],
+                false,
+                pw.map(str::to_owned),
+                generate,
+                50,
+                None,
+            )
+            .is_err()
+        };
+        assert!(bad("Initech", "I", "a@b.example", None, false));
+        assert!(bad("initech", " ", "a@b.example", None, false));
+        for email in ["", "a", "a@b", "a b@c.example", "@c.example", "a@.example"] {
+            assert!(bad("initech", "I", email, None, false), "{email}");
+        }
+        assert!(bad("initech", "I", "a@b.example", Some("short"), false));
+        assert!(bad(
+            "initech",
+            "I",
+            "a@b.example",
+            Some("Long-Enough-Pass-1"),
+            true
+        ));
+        assert!(!bad(
+            "initech",
+            "I",
+            "a@b.example",
+            Some("Long-Enough-Pass-1"),
+            false
+        ));
+    }
+
+    #[test]
+    fn a_generated_password_is_shown_once_chosen() {
+        let r = Request::parse(
+            "initech",
+            "I",
+            "a@b.example",
+            &[],
+            false,
+            None,
+            true,
+            50,
+            None,
+        )
+        .unwrap();
+        assert!(r.generated_password);
+        assert!(matches!(r.invitation, Invitation::Password(_)));
+        assert_eq!(r.pool_name, "notes-initech");
+    }
+}

@@ -1,0 +1,435 @@
+//! A tenant's User Pool, app client and first user (`AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`
+//! locally: moto). Every call here is safe to repeat: a pool is found again by its tags, a
+//! client by its name, a user by its email.
+
+use aws_sdk_cognitoidentityprovider as idp;
+use idp::types::{
+    AdminCreateUserConfigType, AttributeType, DeletionProtectionType, DeliveryMediumType,
+    ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, PreventUserExistenceErrorTypes,
+    TimeUnitsType, TokenValidityUnitsType, UserPoolPolicyType, UsernameAttributeType,
+    VerifiedAttributeType,
+};
+use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, TENANT_TAG, USER_POOL};
+use shared::tenancy::TenantId;
+
+use crate::error::{Error, Result};
+
+/// ListUserPools / ListUserPoolClients page size (the API's maximum).
+const PAGE: i32 = 60;
+
+/// A tenant's pool as onboard found or made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantPool {
+    pub id: String,
+    pub name: String,
+}
+
+/// The tenant's first user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirstUser {
+    pub sub: String,
+    /// False when the user existed already (a resumed run).
+    pub created: bool,
+}
+
+/// How the first user gets their temporary password.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invitation {
+    /// Cognito emails an invitation with a password it generates (AWS; the default).
+    Email,
+    /// This password, not emailed (the operator hands it over; the local stack).
+    Password(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct UserPools {
+    client: idp::Client,
+    region: String,
+}
+
+impl UserPools {
+    pub fn new(client: idp::Client, region: String) -> Self {
+        UserPools { client, region }
+    }
+
+    /// `cognito-idp.<region>.amazonaws.com/<poolId>`: the pool's name in the Identity Pool and
+    /// its provider key in the registry.
+    pub fn provider_name(&self, pool_id: &str) -> String {
+        format!("cognito-idp.{}.amazonaws.com/{pool_id}", self.region)
+    }
+
+    /// The tenant's pool: the one tagged `tenant=<id>` and `identity-pool=<identityPoolId>`.
+    /// More than one is an error an operator must resolve (onboard never makes a second).
+    pub async fn find(&self, tenant: &TenantId, identity_pool: &str) -> Result<Option<TenantPool>> {
+        let mut found = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_user_pools()
+                .max_results(PAGE)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| Error::cognito("ListUserPools", e))?;
+            for p in page.user_pools() {
+                let Some(id) = p.id() else { continue };
+                // ListUserPools carries no tags; DescribeUserPool does.
+                let described = match self
+                    .client
+                    .describe_user_pool()
+                    .user_pool_id(id)
+                    .send()
+                    .await
+                {
+                    Ok(d) => d,
+                    // Deleted between the list and the describe.
+                    Err(e)
+                        if e.as_service_error()
+                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                    {
+                        continue;
+                    }
+                    Err(e) => return Err(Error::cognito("DescribeUserPool", e)),
+                };
+                let Some(pool) = described.user_pool() else {
+                    continue;
+                };
+                let tags = pool.user_pool_tags();
+                let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+                if tag(TENANT_TAG) == Some(tenant.as_str())
+                    && tag(IDENTITY_POOL_TAG) == Some(identity_pool)
+                {
+                    found.push(TenantPool {
+                        id: id.to_owned(),
+                        name: pool.name().unwrap_or_default().to_owned(),
+                    });
+                }
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => break,
+            }
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.pop()),
+            _ => Err(Error::Refused(format!(
+                "{} User Pools are tagged {TENANT_TAG}={tenant}, {IDENTITY_POOL_TAG}={identity_pool}: {}. \
+                 Remove the tags from all but the tenant's pool, then run again.",
+                found.len(),
+                found
+                    .iter()
+                    .map(|p| p.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))),
+        }
+    }
+
+    /// Creates the tenant's pool with [`USER_POOL`]'s settings, tagged in the same call (so a
+    /// pool that exists is always findable).
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        identity_pool: &str,
+        name: &str,
+    ) -> Result<TenantPool> {
+        let p = &USER_POOL.password_policy;
+        let out = self
+            .client
+            .create_user_pool()
+            .pool_name(name)
+            .deletion_protection(DeletionProtectionType::from(USER_POOL.deletion_protection))
+            .set_username_attributes(Some(
+                USER_POOL
+                    .username_attributes
+                    .iter()
+                    .map(|a| UsernameAttributeType::from(*a))
+                    .collect(),
+            ))
+            .set_auto_verified_attributes(Some(
+                USER_POOL
+                    .auto_verified_attributes
+                    .iter()
+                    .map(|a| VerifiedAttributeType::from(*a))
+                    .collect(),
+            ))
+            .admin_create_user_config(
+                AdminCreateUserConfigType::builder()
+                    .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
+                    .build(),
+            )
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(
+                        PasswordPolicyType::builder()
+                            .minimum_length(p.minimum_length)
+                            .require_lowercase(p.require_lowercase)
+                            .require_uppercase(p.require_uppercase)
+                            .require_numbers(p.require_numbers)
+                            .require_symbols(p.require_symbols)
+                            .temporary_password_validity_days(p.temporary_password_validity_days)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .user_pool_tags(TENANT_TAG, tenant.as_str())
+            .user_pool_tags(IDENTITY_POOL_TAG, identity_pool)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("CreateUserPool", e))?;
+        let id = out
+            .user_pool()
+            .and_then(|p| p.id())
+            .ok_or_else(|| Error::Cognito {
+                op: "CreateUserPool",
+                code: None,
+                detail: "the answer has no pool id".into(),
+            })?;
+        Ok(TenantPool {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The pool's app client named [`CLIENT`]`.client_name`, created with [`CLIENT`]'s settings
+    /// if there is none; (client id, created?).
+    pub async fn ensure_client(&self, pool_id: &str) -> Result<(String, bool)> {
+        match self.find_client(pool_id).await? {
+            Some(id) => Ok((id, false)),
+            None => Ok((self.create_client(pool_id).await?, true)),
+        }
+    }
+
+    /// The id of the pool's app client named [`CLIENT`]`.client_name`, if it has one.
+    pub async fn find_client(&self, pool_id: &str) -> Result<Option<String>> {
+        let mut next: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_user_pool_clients()
+                .user_pool_id(pool_id)
+                .max_results(PAGE)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| Error::cognito("ListUserPoolClients", e))?;
+            if let Some(c) = page
+                .user_pool_clients()
+                .iter()
+                .find(|c| c.client_name() == Some(CLIENT.client_name))
+                && let Some(id) = c.client_id()
+            {
+                return Ok(Some(id.to_owned()));
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    async fn create_client(&self, pool_id: &str) -> Result<String> {
+        let out = self
+            .client
+            .create_user_pool_client()
+            .user_pool_id(pool_id)
+            .client_name(CLIENT.client_name)
+            .generate_secret(CLIENT.generate_secret)
+            .set_explicit_auth_flows(Some(
+                CLIENT
+                    .explicit_auth_flows
+                    .iter()
+                    .map(|f| ExplicitAuthFlowsType::from(*f))
+                    .collect(),
+            ))
+            .prevent_user_existence_errors(PreventUserExistenceErrorTypes::from(
+                CLIENT.prevent_user_existence_errors,
+            ))
+            .access_token_validity(CLIENT.access_token_validity_minutes)
+            .id_token_validity(CLIENT.id_token_validity_minutes)
+            .refresh_token_validity(CLIENT.refresh_token_validity_days)
+            .token_validity_units(
+                TokenValidityUnitsType::builder()
+                    .access_token(TimeUnitsType::Minutes)
+                    .id_token(TimeUnitsType::Minutes)
+                    .refresh_token(TimeUnitsType::Days)
+                    .build(),
+            )
+            .enable_token_revocation(CLIENT.enable_token_revocation)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("CreateUserPoolClient", e))?;
+        let id = out
+            .user_pool_client()
+            .and_then(|c| c.client_id())
+            .ok_or_else(|| Error::Cognito {
+                op: "CreateUserPoolClient",
+                code: None,
+                detail: "the answer has no client id".into(),
+            })?;
+        Ok(id.to_owned())
+    }
+
+    /// Creates the first user (email as username, verified) or finds them; their `sub`.
+    pub async fn ensure_user(
+        &self,
+        pool_id: &str,
+        email: &str,
+        invitation: &Invitation,
+    ) -> Result<FirstUser> {
+        let attr = |name: &str, value: &str| {
+            AttributeType::builder()
+                .name(name)
+                .value(value)
+                .build()
+                .map_err(|e| Error::Usage(format!("user attribute {name}: {e}")))
+        };
+        let mut req = self
+            .client
+            .admin_create_user()
+            .user_pool_id(pool_id)
+            .username(email)
+            .user_attributes(attr("email", email)?)
+            .user_attributes(attr("email_verified", "true")?)
+            .desired_delivery_mediums(DeliveryMediumType::Email);
+        if let Invitation::Password(p) = invitation {
+            req = req
+                .temporary_password(p)
+                .message_action(MessageActionType::Suppress);
+        }
+        match req.send().await {
+            Ok(out) => {
+                let sub = out
+                    .user()
+                    .and_then(|u| u.attributes().iter().find(|a| a.name() == "sub"))
+                    .and_then(|a| a.value())
+                    .map(str::to_owned);
+                match sub {
+                    Some(sub) => Ok(FirstUser { sub, created: true }),
+                    None => Ok(FirstUser {
+                        sub: self.sub_of(pool_id, email).await?,
+                        created: true,
+                    }),
+                }
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_username_exists_exception()) =>
+            {
+                Ok(FirstUser {
+                    sub: self.sub_of(pool_id, email).await?,
+                    created: false,
+                })
+            }
+            Err(e) => Err(Error::cognito("AdminCreateUser", e)),
+        }
+    }
+
+    async fn sub_of(&self, pool_id: &str, email: &str) -> Result<String> {
+        let out = self
+            .client
+            .admin_get_user()
+            .user_pool_id(pool_id)
+            .username(email)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("AdminGetUser", e))?;
+        out.user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Cognito {
+                op: "AdminGetUser",
+                code: None,
+                detail: format!("{email} has no sub attribute"),
+            })
+    }
+
+    /// Deletes the pool: deletion protection off (with the pool's own settings sent again,
+    /// because UpdateUserPool resets whatever it is not given), then DeleteUserPool.
+    pub async fn delete(&self, pool_id: &str) -> Result<()> {
+        let p = &USER_POOL.password_policy;
+        self.client
+            .update_user_pool()
+            .user_pool_id(pool_id)
+            .deletion_protection(DeletionProtectionType::Inactive)
+            .set_auto_verified_attributes(Some(
+                USER_POOL
+                    .auto_verified_attributes
+                    .iter()
+                    .map(|a| VerifiedAttributeType::from(*a))
+                    .collect(),
+            ))
+            .admin_create_user_config(
+                AdminCreateUserConfigType::builder()
+                    .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
+                    .build(),
+            )
+            .policies(
+                UserPoolPolicyType::builder()
+                    .password_policy(
+                        PasswordPolicyType::builder()
+                            .minimum_length(p.minimum_length)
+                            .require_lowercase(p.require_lowercase)
+                            .require_uppercase(p.require_uppercase)
+                            .require_numbers(p.require_numbers)
+                            .require_symbols(p.require_symbols)
+                            .temporary_password_validity_days(p.temporary_password_validity_days)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| Error::cognito("UpdateUserPool", e))?;
+        match self
+            .client
+            .delete_user_pool()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(Error::cognito("DeleteUserPool", e)),
+        }
+    }
+}
+
+/// A temporary password that meets [`USER_POOL`]'s policy: 20 characters from each required
+/// class, shuffled.
+pub fn generate_temporary_password() -> String {
+    const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
+    const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
+    const DIGIT: &[u8] = b"23456789";
+    const SYMBOL: &[u8] = b"-_.!";
+    let pick = |set: &[u8]| char::from(set[fastrand::usize(..set.len())]);
+    let mut chars: Vec<char> = vec![pick(LOWER), pick(UPPER), pick(DIGIT), pick(SYMBOL)];
+    let all: Vec<u8> = [LOWER, UPPER, DIGIT].concat();
+    while chars.len() < 20 {
+        chars.push(pick(&all));
+    }
+    fastrand::shuffle(&mut chars);
+    chars.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_passwords_meet_the_policy() {
+        for _ in 0..200 {
+            let p = generate_temporary_password();
+            assert!(shared::pool_settings::meets_password_policy(&p), "{p}");
+        }
+    }
+}

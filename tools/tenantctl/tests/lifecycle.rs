@@ -1,0 +1,806 @@
+//! A tenant's lifecycle against the live local stack (moto User Pools, our Identity Pool, DynamoDB
+//! Local, the functions behind the SigV4 GraphQL endpoint): the `tenantctl` binary onboards and
+//! offboards, the admin signs in through the whole chain with `notes-client`, and every step of
+//! both commands is interrupted (the fault hook) and resumed.
+//!
+//!   scripts/local.sh --check      # runs these after the other live tests
+//!   # by hand, with the stack up (scripts/local.sh --port 0) and its environment:
+//!   OUTPUTS=.local/outputs.json TABLE_NAME=notes-local AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:PORT \
+//!     AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+//!     cargo test -p tenantctl --test lifecycle -- --ignored --test-threads=1
+//!
+//! Every test is `#[ignore]`d (it needs the stack) and leaves the stack as it found it: the
+//! tenants it makes are offboarded with their pools deleted.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use aws_sdk_cognitoidentity as identity;
+use aws_sdk_cognitoidentityprovider as idp;
+use serde_json::{Value, json};
+use shared::store::{Db, parse_export_line, retarget};
+use shared::tenancy::TenantId;
+
+const STOPPED: i32 = 3;
+
+struct Stack {
+    outputs_path: PathBuf,
+    outputs: Value,
+    dir: PathBuf,
+    idp: idp::Client,
+    identity: identity::Client,
+    db: Db,
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn tid(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+
+impl Stack {
+    async fn new(test: &str) -> Stack {
+        let outputs_path = PathBuf::from(std::env::var_os("OUTPUTS").expect(
+            "set OUTPUTS to the live stack's outputs file, and TABLE_NAME / AWS_ENDPOINT_URL_DYNAMODB as scripts/local.sh does",
+        ));
+        let outputs: Value =
+            serde_json::from_str(&std::fs::read_to_string(&outputs_path).unwrap()).unwrap();
+        let table =
+            std::env::var("TABLE_NAME").expect("TABLE_NAME (scripts/local.sh: notes-local)");
+        assert!(
+            std::env::var_os("AWS_ENDPOINT_URL_DYNAMODB").is_some(),
+            "AWS_ENDPOINT_URL_DYNAMODB: the stack's DynamoDB Local"
+        );
+        let dir =
+            std::env::temp_dir().join(format!("tenantctl-lifecycle-{}-{test}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let region = outputs["region"].as_str().unwrap().to_owned();
+        // moto accepts any key; the calls below are the operator's (admin) calls.
+        let creds = idp::config::Credentials::new("local", "local", None, None, "test");
+        let idp = idp::Client::from_conf(
+            idp::Config::builder()
+                .behavior_version(idp::config::BehaviorVersion::latest())
+                .region(idp::config::Region::new(region.clone()))
+                .credentials_provider(creds.clone())
+                .endpoint_url(outputs["cognitoIdpEndpoint"].as_str().unwrap())
+                .build(),
+        );
+        let identity = identity::Client::from_conf(
+            identity::Config::builder()
+                .behavior_version(identity::config::BehaviorVersion::latest())
+                .region(identity::config::Region::new(region))
+                .credentials_provider(creds)
+                .endpoint_url(outputs["cognitoIdentityEndpoint"].as_str().unwrap())
+                .build(),
+        );
+        Stack {
+            outputs_path,
+            outputs,
+            dir,
+            idp,
+            identity,
+            db: Db::from_env(table).await,
+        }
+    }
+
+    fn command(&self, env: &[(&str, &str)]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tenantctl"));
+        cmd.env(
+            "IDENTITY_POOL_ID",
+            self.outputs["identityPoolId"].as_str().unwrap(),
+        )
+        .env("AWS_REGION", self.outputs["region"].as_str().unwrap())
+        .env(
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER",
+            self.outputs["cognitoIdpEndpoint"].as_str().unwrap(),
+        )
+        .env(
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
+            self.outputs["cognitoIdentityEndpoint"].as_str().unwrap(),
+        )
+        .env("TENANTCTL_SETTLE_MS", "300")
+        .env_remove("TENANTCTL_STOP_AFTER_STEP")
+        .env_remove("TENANTCTL_TEST_PAUSE_BEFORE_UPDATE_MS")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn tenantctl(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        self.command(env)
+            .args(args)
+            .output()
+            .expect("cannot run tenantctl")
+    }
+
+    fn spawn(&self, args: &[&str], env: &[(&str, &str)]) -> Child {
+        self.command(env)
+            .args(args)
+            .spawn()
+            .expect("cannot run tenantctl")
+    }
+
+    /// `tenantctl --json ARGS`, which must succeed; its JSON report.
+    fn ok_json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let out = self.tenantctl(&all, &[]);
+        assert!(out.status.success(), "tenantctl {args:?}: {}", text(&out));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("tenantctl {args:?}: not JSON ({e}): {}", text(&out)))
+    }
+
+    fn onboard(&self, tenant: &str, password: &str) -> Value {
+        self.ok_json(&[
+            "onboard",
+            "--tenant-id",
+            tenant,
+            "--name",
+            &format!("Tenant {tenant}"),
+            "--admin-email",
+            &format!("admin@{tenant}.example"),
+            "--temporary-password",
+            password,
+        ])
+    }
+
+    /// Offboards a tenant this test made, pool and all, so the stack is as it was.
+    fn remove(&self, tenant: &str) {
+        let out = self.tenantctl(
+            &[
+                "offboard",
+                "--tenant-id",
+                tenant,
+                "--discard-data",
+                "--delete-pool",
+            ],
+            &[],
+        );
+        assert!(out.status.success(), "cleanup of {tenant}: {}", text(&out));
+    }
+
+    async fn providers(&self) -> BTreeSet<String> {
+        let d = self
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(self.outputs["identityPoolId"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let names: Vec<String> = d
+            .cognito_identity_providers()
+            .iter()
+            .filter_map(|p| p.provider_name().map(str::to_owned))
+            .collect();
+        let unique: BTreeSet<String> = names.iter().cloned().collect();
+        assert_eq!(
+            unique.len(),
+            names.len(),
+            "a provider listed twice: {names:?}"
+        );
+        unique
+    }
+
+    fn provider_of(&self, pool_id: &str) -> String {
+        format!(
+            "cognito-idp.{}.amazonaws.com/{pool_id}",
+            self.outputs["region"].as_str().unwrap()
+        )
+    }
+
+    /// Pools tagged for `tenant` (and this stack's Identity Pool).
+    async fn pools_of(&self, tenant: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        let list = self
+            .idp
+            .list_user_pools()
+            .max_results(60)
+            .send()
+            .await
+            .unwrap();
+        for p in list.user_pools() {
+            let d = self
+                .idp
+                .describe_user_pool()
+                .user_pool_id(p.id().unwrap())
+                .send()
+                .await
+                .unwrap();
+            let tags = d
+                .user_pool()
+                .and_then(|u| u.user_pool_tags())
+                .cloned()
+                .unwrap_or_default();
+            if tags.get("tenant").map(String::as_str) == Some(tenant)
+                && tags.get("identity-pool").map(String::as_str)
+                    == self.outputs["identityPoolId"].as_str()
+            {
+                found.push(p.id().unwrap().to_owned());
+            }
+        }
+        found
+    }
+
+    async fn counts(&self, tenants: &[&str]) -> Vec<(String, u64)> {
+        let mut out = Vec::new();
+        for t in tenants {
+            out.push((
+                t.to_string(),
+                self.db.partition_count(&tid(t)).await.unwrap(),
+            ));
+        }
+        out
+    }
+
+    fn registry(&self) -> Vec<Value> {
+        let out = self.tenantctl(&["list"], &[]);
+        assert!(out.status.success(), "list: {}", text(&out));
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// The user's permanent password, as they would set it at their first sign-in.
+    async fn set_password(&self, pool_id: &str, email: &str, password: &str) {
+        self.idp
+            .admin_set_user_password()
+            .user_pool_id(pool_id)
+            .username(email)
+            .password(password)
+            .permanent(true)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    async fn id_token(
+        &self,
+        pool_id: &str,
+        client_id: &str,
+        email: &str,
+        password: &str,
+    ) -> String {
+        let out = self
+            .idp
+            .admin_initiate_auth()
+            .user_pool_id(pool_id)
+            .client_id(client_id)
+            .auth_flow(idp::types::AuthFlowType::AdminUserPasswordAuth)
+            .auth_parameters("USERNAME", email)
+            .auth_parameters("PASSWORD", password)
+            .send()
+            .await
+            .unwrap();
+        out.authentication_result()
+            .unwrap()
+            .id_token()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// An outputs file with `extra` tenants added, for notes-client.
+    fn outputs_with(&self, extra: Value) -> PathBuf {
+        let mut o = self.outputs.clone();
+        o["tenants"].as_array_mut().unwrap().push(extra);
+        let path = self.dir.join("outputs.json");
+        std::fs::write(&path, serde_json::to_vec_pretty(&o).unwrap()).unwrap();
+        path
+    }
+
+    fn notes_client(&self, outputs: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+        // Built beside tenantctl (scripts/local.sh builds every binary of the workspace).
+        let bin = Path::new(env!("CARGO_BIN_EXE_tenantctl")).with_file_name("notes-client");
+        assert!(
+            bin.exists(),
+            "{} is missing: cargo build -p notes-client",
+            bin.display()
+        );
+        let mut child = Command::new(bin)
+            .arg("--outputs")
+            .arg(outputs)
+            .arg("--sessions-dir")
+            .arg(self.dir.join("sessions"))
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut pipe = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            pipe.write_all(s.as_bytes()).unwrap();
+        }
+        drop(pipe);
+        child.wait_with_output().unwrap()
+    }
+
+    fn gql(&self, outputs: &Path, who: &str, query: &str) -> Value {
+        let out = self.notes_client(outputs, &["--as", who, "query", query], None);
+        assert!(out.status.success(), "query as {who}: {}", text(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn a_tenant_from_onboarding_to_offboarding_and_back() {
+    let s = Stack::new("scenario").await;
+    let _ = &s.outputs_path;
+    let others = ["acme", "globex"];
+    let before = s.counts(&others).await;
+    let demo_providers = s.providers().await;
+
+    // Onboard initech: pool, client, Identity Pool, registry, first admin.
+    let report = s.onboard("initech", "Initech-Temp-Pass-1");
+    let pool = report["userPoolId"].as_str().unwrap().to_owned();
+    let client = report["userPoolClientId"].as_str().unwrap().to_owned();
+    assert_eq!(report["tenantId"], "initech");
+    assert_eq!(report["providerKey"], s.provider_of(&pool));
+    assert_eq!(report["admin"]["created"], true);
+    assert_eq!(report["identityPool"]["maxProviders"], 50);
+    assert_eq!(report["steps"].as_array().unwrap().len(), 6);
+    assert!(s.providers().await.contains(&s.provider_of(&pool)));
+    // Again: nothing new.
+    let again = s.onboard("initech", "Initech-Temp-Pass-1");
+    assert_eq!(again["userPoolId"], pool.as_str());
+    assert_eq!(again["userPoolClientId"], client.as_str());
+    assert_eq!(again["admin"]["created"], false);
+    assert_eq!(s.pools_of("initech").await.len(), 1);
+
+    // The admin signs in through the chain (SRP, Identity Pool, SigV4) and writes notes; their
+    // first call made them ADMIN.
+    let email = "admin@initech.example";
+    let password = "Initech-Admin-Local-1";
+    s.set_password(&pool, email, password).await;
+    let outputs = s.outputs_with(json!({
+        "tenantId": "initech", "userPoolId": pool, "userPoolClientId": client,
+        "users": [{"username": email, "password": password, "name": "admin"}]
+    }));
+    let out = s.notes_client(
+        &outputs,
+        &[
+            "sign-in",
+            "--tenant",
+            "initech",
+            "--username",
+            "admin",
+            "--password-stdin",
+        ],
+        Some(&format!("{password}\n")),
+    );
+    assert!(out.status.success(), "sign-in: {}", text(&out));
+    let mut titles = BTreeSet::new();
+    for (title, visibility) in [("quarterly plan", "PRIVATE"), ("lunch menu", "PUBLIC")] {
+        let r = s.gql(
+            &outputs,
+            "initech/admin",
+            &format!(
+                "mutation {{ createNote(input: {{title: \"{title}\", visibility: {visibility}}}) {{ id tenantId }} }}"
+            ),
+        );
+        assert_eq!(r["data"]["createNote"]["tenantId"], "initech", "{r}");
+        titles.insert(title.to_owned());
+    }
+    let me = s.gql(
+        &outputs,
+        "initech/admin",
+        "{ myProfile { role } tenant { memberCount } }",
+    );
+    assert_eq!(me["data"]["myProfile"]["role"], "ADMIN", "{me}");
+    assert_eq!(me["data"]["tenant"]["memberCount"], 1, "{me}");
+    let items = s.db.partition_count(&tid("initech")).await.unwrap();
+    assert!(items >= 4, "2 notes, the profile, the counters: {items}");
+
+    // Two more onboardings at once, each made to read the pool before either writes: the one
+    // whose write is lost sees it and writes again; both providers stay, and every other.
+    let race = [
+        ("TENANTCTL_TEST_PAUSE_BEFORE_UPDATE_MS", "2000"),
+        ("TENANTCTL_SETTLE_MS", "5000"),
+    ];
+    let args = |t: &'static str| -> Vec<String> {
+        [
+            "--json",
+            "onboard",
+            "--tenant-id",
+            t,
+            "--name",
+            t,
+            "--admin-email",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain([
+            format!("admin@{t}.example"),
+            "--temporary-password".into(),
+            "Race-Temp-Pass-1".into(),
+        ])
+        .collect()
+    };
+    let (hooli_args, umbrella_args) = (args("hooli"), args("umbrella"));
+    let hooli = s.spawn(
+        &hooli_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &race,
+    );
+    let umbrella = s.spawn(
+        &umbrella_args.iter().map(String::as_str).collect::<Vec<_>>(),
+        &race,
+    );
+    let (hooli, umbrella) = (
+        hooli.wait_with_output().unwrap(),
+        umbrella.wait_with_output().unwrap(),
+    );
+    assert!(hooli.status.success(), "hooli: {}", text(&hooli));
+    assert!(umbrella.status.success(), "umbrella: {}", text(&umbrella));
+    let lost = [&hooli, &umbrella]
+        .iter()
+        .filter(|o| String::from_utf8_lossy(&o.stderr).contains("overwrote ours"))
+        .count();
+    assert!(
+        lost >= 1,
+        "the race did not happen:\n{}\n{}",
+        text(&hooli),
+        text(&umbrella)
+    );
+    let listed = s.providers().await;
+    let pool_of = |o: &Output| -> String {
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["providerKey"].as_str().unwrap().to_owned()
+    };
+    for p in demo_providers.iter().cloned().chain([
+        s.provider_of(&pool),
+        pool_of(&hooli),
+        pool_of(&umbrella),
+    ]) {
+        assert!(listed.contains(&p), "{p} is missing from {listed:?}");
+    }
+
+    // Offboard initech with an export.
+    let export = s.dir.join("initech.jsonl");
+    let export_arg = export.display().to_string();
+    let off = s.ok_json(&[
+        "offboard",
+        "--tenant-id",
+        "initech",
+        "--export",
+        &export_arg,
+    ]);
+    assert_eq!(off["exportedItems"], items);
+    assert_eq!(off["purgedItems"], items);
+    assert_eq!(off["poolDeleted"], false);
+    // No more credentials: the Identity Pool no longer lists the pool.
+    let token = s.id_token(&pool, &client, email, password).await;
+    let refused = s
+        .identity
+        .get_id()
+        .identity_pool_id(s.outputs["identityPoolId"].as_str().unwrap())
+        .logins(s.provider_of(&pool), token)
+        .send()
+        .await
+        .expect_err("GetId must refuse an offboarded tenant's token");
+    assert_eq!(
+        idp::error::ProvideErrorMetadata::code(&refused),
+        Some("NotAuthorizedException"),
+        "{refused:?}"
+    );
+    // Credentials issued before are refused by the API once the functions' registry cache
+    // (TENANT_CACHE_TTL_SECONDS, 5 s locally) has expired: the provider maps to no tenant.
+    let mut refusal = Value::Null;
+    for _ in 0..15 {
+        let r = s.gql(&outputs, "initech/admin", "{ notes { items { id } } }");
+        refusal = r["errors"][0]["errorType"].clone();
+        if refusal == "Unauthorized" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+    assert_eq!(refusal, "Unauthorized");
+    // Its data is gone; its registry entries too.
+    assert_eq!(s.db.partition_count(&tid("initech")).await.unwrap(), 0);
+    assert!(s.registry().iter().all(|t| t["tenantId"] != "initech"));
+
+    // The export restores into initech2, the same notes under the new tenant's keys.
+    let imported = s.ok_json(&["import", "--tenant-id", "initech2", "--in", &export_arg]);
+    assert_eq!(imported["written"], items);
+    assert_eq!(imported["present"], 0);
+    let copy = s.dir.join("initech2.jsonl");
+    let copy_arg = copy.display().to_string();
+    s.ok_json(&["export", "--tenant-id", "initech2", "--out", &copy_arg]);
+    let lines = |p: &Path| -> BTreeSet<String> {
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    };
+    let expected: BTreeSet<String> = lines(&export)
+        .iter()
+        .map(|l| {
+            let item = retarget(
+                parse_export_line(l).unwrap(),
+                &tid("initech"),
+                &tid("initech2"),
+            )
+            .unwrap();
+            shared::store::export_line(&item).unwrap()
+        })
+        .collect();
+    assert_eq!(lines(&copy), expected);
+    let restored_titles: BTreeSet<String> = lines(&copy)
+        .iter()
+        .map(|l| parse_export_line(l).unwrap())
+        .filter(|i| i["sk"].as_s().unwrap().starts_with("NOTE#"))
+        .map(|i| i["title"].as_s().unwrap().clone())
+        .collect();
+    assert_eq!(restored_titles, titles);
+    // Importing again writes nothing.
+    let again = s.ok_json(&["import", "--tenant-id", "initech2", "--in", &export_arg]);
+    assert_eq!(
+        (again["written"].as_u64(), again["present"].as_u64()),
+        (Some(0), Some(items))
+    );
+
+    // acme and globex were never touched.
+    assert_eq!(s.counts(&others).await, before);
+
+    for t in ["hooli", "umbrella", "initech2"] {
+        s.remove(t);
+    }
+    // initech's pool was kept by its offboard; delete it now.
+    s.remove("initech");
+    assert!(s.pools_of("initech").await.is_empty());
+    assert_eq!(s.providers().await, demo_providers);
+}
+
+/// A small export of tenant `seed`: a PUBLIC and a PRIVATE note, a profile and the counters.
+fn seed_export(dir: &Path) -> (PathBuf, u64) {
+    let lines = [
+        json!({"Item": {"pk": {"S": "TENANT#seed"}, "sk": {"S": "NOTE#n1"}, "tenantId": {"S": "seed"},
+            "id": {"S": "n1"}, "ownerId": {"S": "eu-central-1:00000000-0000-4000-8000-000000000001"},
+            "title": {"S": "public"}, "body": {"S": ""}, "visibility": {"S": "PUBLIC"}, "version": {"N": "1"},
+            "createdAt": {"S": "2026-01-01T00:00:00.000Z"}, "updatedAt": {"S": "2026-01-01T00:00:00.000Z"},
+            "gsi1pk": {"S": "PUBLIC#seed"}, "gsi1sk": {"S": "NOTE#n1"}}}),
+        json!({"Item": {"pk": {"S": "TENANT#seed"}, "sk": {"S": "NOTE#n2"}, "tenantId": {"S": "seed"},
+            "id": {"S": "n2"}, "ownerId": {"S": "eu-central-1:00000000-0000-4000-8000-000000000001"},
+            "title": {"S": "private"}, "body": {"S": ""}, "visibility": {"S": "PRIVATE"}, "version": {"N": "1"},
+            "createdAt": {"S": "2026-01-01T00:00:00.000Z"}, "updatedAt": {"S": "2026-01-01T00:00:00.000Z"}}}),
+        json!({"Item": {"pk": {"S": "TENANT#seed"}, "sk": {"S": "PROFILE#eu-central-1:00000000-0000-4000-8000-000000000001"},
+            "tenantId": {"S": "seed"}, "identityId": {"S": "eu-central-1:00000000-0000-4000-8000-000000000001"},
+            "displayName": {"S": "Seed"}, "role": {"S": "ADMIN"}, "updatedAt": {"S": "2026-01-01T00:00:00.000Z"}}}),
+        json!({"Item": {"pk": {"S": "TENANT#seed"}, "sk": {"S": "META"}, "tenantId": {"S": "seed"},
+            "memberCount": {"N": "1"}, "adminCount": {"N": "1"}}}),
+    ];
+    let path = dir.join("seed.jsonl");
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    std::fs::write(&path, text).unwrap();
+    (path, lines.len() as u64)
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn onboard_finishes_after_a_stop_at_every_step() {
+    let s = Stack::new("onboard-resume").await;
+    let before = s.counts(&["acme", "globex"]).await;
+    let demo_providers = s.providers().await;
+    for step in 1..=6u32 {
+        let tenant = format!("resume-on-{step}");
+        let args = [
+            "--json",
+            "onboard",
+            "--tenant-id",
+            tenant.as_str(),
+            "--name",
+            "Resume",
+            "--admin-email",
+            "first@resume.example",
+            "--temporary-password",
+            "Resume-Temp-Pass-1",
+        ];
+        let stopped = s.tenantctl(&args, &[("TENANTCTL_STOP_AFTER_STEP", &step.to_string())]);
+        assert_eq!(
+            stopped.status.code(),
+            Some(STOPPED),
+            "step {step}: {}",
+            text(&stopped)
+        );
+        assert!(
+            String::from_utf8_lossy(&stopped.stderr)
+                .contains(&format!("stopped after step {step}")),
+            "{}",
+            text(&stopped)
+        );
+        let finished = s.tenantctl(&args, &[]);
+        assert!(
+            finished.status.success(),
+            "resume after {step}: {}",
+            text(&finished)
+        );
+        let report: Value = serde_json::from_slice(&finished.stdout).unwrap();
+        // One pool, one client, one provider entry, one registration, one user, the admin pending.
+        let pools = s.pools_of(&tenant).await;
+        assert_eq!(
+            pools,
+            vec![report["userPoolId"].as_str().unwrap().to_owned()],
+            "step {step}"
+        );
+        let clients = s
+            .idp
+            .list_user_pool_clients()
+            .user_pool_id(&pools[0])
+            .max_results(60)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(clients.user_pool_clients().len(), 1, "step {step}");
+        assert!(s.providers().await.contains(&s.provider_of(&pools[0])));
+        let users = s
+            .idp
+            .list_users()
+            .user_pool_id(&pools[0])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(users.users().len(), 1, "step {step}");
+        let entry = s
+            .registry()
+            .into_iter()
+            .find(|t| t["tenantId"] == tenant.as_str())
+            .unwrap_or_else(|| panic!("{tenant} is not registered"));
+        assert_eq!(entry["providers"], json!([s.provider_of(&pools[0])]));
+        assert_eq!(entry["status"], "ACTIVE");
+        assert_eq!(entry["pendingAdmin"]["email"], "first@resume.example");
+        assert_eq!(entry["pendingAdmin"]["sub"], report["admin"]["sub"]);
+        // Only the step that created something reports it as created.
+        let steps = report["steps"].as_array().unwrap();
+        assert_eq!(steps.len(), 6);
+        s.remove(&tenant);
+    }
+    assert_eq!(s.counts(&["acme", "globex"]).await, before);
+    assert_eq!(s.providers().await, demo_providers);
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn offboard_finishes_after_a_stop_at_every_step() {
+    let s = Stack::new("offboard-resume").await;
+    let before = s.counts(&["acme", "globex"]).await;
+    let demo_providers = s.providers().await;
+    let (seed, seeded) = seed_export(&s.dir);
+    let seed_arg = seed.display().to_string();
+    for step in 1..=5u32 {
+        let tenant = format!("resume-off-{step}");
+        let report = s.onboard(&tenant, "Resume-Temp-Pass-1");
+        let pool = report["userPoolId"].as_str().unwrap().to_owned();
+        let imported = s.ok_json(&["import", "--tenant-id", &tenant, "--in", &seed_arg]);
+        assert_eq!(imported["written"], seeded);
+        let export = s.dir.join(format!("{tenant}.jsonl"));
+        let export_arg = export.display().to_string();
+        let args = [
+            "--json",
+            "offboard",
+            "--tenant-id",
+            tenant.as_str(),
+            "--export",
+            export_arg.as_str(),
+            "--delete-pool",
+        ];
+        let stopped = s.tenantctl(&args, &[("TENANTCTL_STOP_AFTER_STEP", &step.to_string())]);
+        assert_eq!(
+            stopped.status.code(),
+            Some(STOPPED),
+            "step {step}: {}",
+            text(&stopped)
+        );
+        let finished = s.tenantctl(&args, &[]);
+        assert!(
+            finished.status.success(),
+            "resume after {step}: {}",
+            text(&finished)
+        );
+
+        // Everything of the tenant is in the export, once; nothing of it is left anywhere.
+        let lines: Vec<String> = std::fs::read_to_string(&export)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len() as u64, seeded, "step {step}: {lines:?}");
+        assert!(!export.with_extension("jsonl.partial").exists());
+        for l in &lines {
+            let item = parse_export_line(l).unwrap();
+            assert_eq!(item["pk"].as_s().unwrap(), &format!("TENANT#{tenant}"));
+        }
+        assert_eq!(
+            s.db.partition_count(&tid(&tenant)).await.unwrap(),
+            0,
+            "step {step}"
+        );
+        assert!(
+            s.registry()
+                .iter()
+                .all(|t| t["tenantId"] != tenant.as_str())
+        );
+        assert!(
+            !s.providers().await.contains(&s.provider_of(&pool)),
+            "step {step}"
+        );
+        let gone = s.idp.describe_user_pool().user_pool_id(&pool).send().await;
+        assert!(gone.is_err(), "step {step}: the pool was not deleted");
+        // Running it once more finds nothing to do.
+        let nothing = s.tenantctl(&args, &[]);
+        assert!(!nothing.status.success());
+        assert!(String::from_utf8_lossy(&nothing.stderr).contains("Nothing to offboard"));
+    }
+    assert_eq!(s.counts(&["acme", "globex"]).await, before);
+    assert_eq!(s.providers().await, demo_providers);
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn onboard_refuses_shared_issuers_and_a_full_identity_pool() {
+    let s = Stack::new("refusals").await;
+    let count = s.providers().await.len();
+    let full = s.tenantctl(
+        &[
+            "onboard",
+            "--tenant-id",
+            "overflow",
+            "--name",
+            "Overflow",
+            "--admin-email",
+            "a@overflow.example",
+            "--max-providers",
+            &count.to_string(),
+        ],
+        &[],
+    );
+    assert_eq!(full.status.code(), Some(1), "{}", text(&full));
+    let err = String::from_utf8_lossy(&full.stderr);
+    assert!(
+        err.contains(&format!("lists {count} User Pool providers")),
+        "{err}"
+    );
+    assert!(err.contains("1,000"), "{err}");
+    assert!(
+        s.pools_of("overflow").await.is_empty(),
+        "nothing is created at the limit"
+    );
+
+    let shared = s.tenantctl(
+        &[
+            "onboard",
+            "--tenant-id",
+            "googlers",
+            "--name",
+            "Googlers",
+            "--admin-email",
+            "a@googlers.example",
+            "--federated",
+            "accounts.google.com=123.apps.googleusercontent.com",
+        ],
+        &[],
+    );
+    assert_eq!(shared.status.code(), Some(1), "{}", text(&shared));
+    assert!(String::from_utf8_lossy(&shared.stderr).contains("--shared-issuer"));
+    assert!(s.pools_of("googlers").await.is_empty());
+}
