@@ -1673,17 +1673,19 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
     let in_template: BTreeSet<String> = t.functions().into_values().collect();
     let mut missing = Vec::new();
     for e in RESOLVERS {
-        let field = (
-            e.field.type_name.to_owned(),
-            e.field.field_name.to_owned(),
-        );
+        let field = (e.field.type_name.to_owned(), e.field.field_name.to_owned());
         if !schema.contains(&field) {
             missing.push(format!(
                 "schema.graphql: add {} (registry entry \"{}\")",
                 e.field, e.function
             ));
         }
-        if !root().join("functions").join(e.function).join("src/main.rs").exists() {
+        if !root()
+            .join("functions")
+            .join(e.function)
+            .join("src/main.rs")
+            .exists()
+        {
             missing.push(format!(
                 "functions/{}/: add the crate, main.rs = shared::lambda::serve(shared::api::{})",
                 e.function, e.resolver
@@ -1709,5 +1711,9 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
             ));
         }
     }
-    assert!(missing.is_empty(), "to add a field, still missing:\n  {}", missing.join("\n  "));
+    assert!(
+        missing.is_empty(),
+        "to add a field, still missing:\n  {}",
+        missing.join("\n  ")
+    );
 }
