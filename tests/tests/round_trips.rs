@@ -214,12 +214,13 @@ async fn every_field_costs_the_documented_round_trips() {
         "Note.author"
     );
 
-    // A cold function adds the registry look-up: two GetItems, once per provider per TTL.
+    // A cold function adds the registry look-up: one GetItem (the provider item carries its
+    // tenant's record), once per provider per TTL.
     let cold = Fixture::new().await;
     cold.call(ListNotes, &alice, json!({})).await.unwrap();
     assert_eq!(
         cold.requests.snapshot(),
-        expect(&[("GetItem", 2), ("Query", 2)]),
+        expect(&[("GetItem", 1), ("Query", 2)]),
         "cold Query.notes"
     );
 }

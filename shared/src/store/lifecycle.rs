@@ -349,15 +349,12 @@ impl Db {
         tenant: &TenantId,
         admin: &PendingAdmin,
     ) -> Result<(), AppError> {
-        let value = serde_dynamo::to_attribute_value(admin)
-            .map_err(|e| AppError::internal("encoding the pending admin", e))?;
-        self.registry_update_tenant(
-            "UpdateItem pending admin",
-            tenant,
-            "SET pendingAdmin = :a",
-            vec![(":a", value)],
-        )
-        .await
+        // Through registry_change: the tenant's provider items carry its record (a cold
+        // function admits a caller from the provider item alone), so the pending admin must
+        // reach them in the same transaction.
+        self.registry_change(tenant, |r| r.pending_admin = Some(admin.clone()))
+            .await
+            .map(drop)
     }
 
     async fn registry_update_tenant(

@@ -58,6 +58,15 @@ struct Cli {
 enum Command {
     /// Create the table (keys, public index, TTL) if it does not exist.
     CreateTable,
+    /// Give every note written before the listing index its key in it (gsi2sk), and every
+    /// provider item its tenant's record (one-read look-ups); conditional, idempotent: a second
+    /// run writes nothing. Run it before and after deploying a version that adds them (README
+    /// "Scale").
+    BackfillIndexes {
+        /// Parallel scan segments (1-16).
+        #[arg(long, default_value_t = 4)]
+        segments: u32,
+    },
     /// Register a tenant (created ACTIVE if new) and map a provider key to it. Repeat to map
     /// more providers; a provider already mapped to another tenant is refused. (onboard does
     /// this and the rest of a tenant's set-up.)
@@ -411,6 +420,21 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
 
 async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
     match command {
+        Command::BackfillIndexes { segments } => {
+            let report = db
+                .backfill_indexes(*segments, |r| {
+                    eprint!(
+                        "\rbackfill: {} items scanned, {} notes: {} written, {} right already, \
+                         {} changed meanwhile, {} skipped; {} tenants' providers",
+                        r.scanned, r.notes, r.updated, r.correct, r.changed, r.skipped, r.tenants
+                    );
+                })
+                .await?;
+            eprintln!();
+            let line =
+                serde_json::to_string(&report).map_err(|e| AppError::internal("json", e))?;
+            println!("{line}");
+        }
         Command::CreateTable => {
             let created = db.create_table().await?;
             let verb = if created {
