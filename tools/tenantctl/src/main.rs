@@ -10,6 +10,7 @@ mod offboard;
 mod onboard;
 mod portability;
 mod steps;
+mod subscriptions;
 mod user_pools;
 
 use std::path::PathBuf;
@@ -165,10 +166,20 @@ enum Command {
     /// Print the settings onboard gives a tenant's User Pool and app client, as Cognito API
     /// inputs (CreateUserPool / CreateUserPoolClient) in JSON.
     PoolSettings,
-    /// Refuse the tenant's users (Forbidden) until resumed.
+    /// Refuse the tenant's users (Forbidden) until resumed, and end its open subscriptions.
     Suspend {
         #[arg(long)]
         tenant_id: String,
+        /// The API's GraphQL endpoint (the stack's GraphQLUrl output): the tenant's open
+        /// subscriptions are ended there (Mutation.invalidateTenantSubscriptions, signed with
+        /// your AWS credentials; the stack's OperatorPolicy grants it). Without it they stay
+        /// open until their connections end.
+        #[arg(long, env = "GRAPHQL_URL")]
+        graphql_url: Option<String>,
+        /// How long the functions may still admit the tenant from their cache: subscriptions
+        /// opened meanwhile are ended after it (0: end them once, now).
+        #[arg(long, env = "TENANT_CACHE_TTL_SECONDS", default_value_t = 60)]
+        cache_ttl_seconds: u64,
     },
     /// Serve a suspended tenant again.
     Resume {
@@ -431,8 +442,7 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
                 })
                 .await?;
             eprintln!();
-            let line =
-                serde_json::to_string(&report).map_err(|e| AppError::internal("json", e))?;
+            let line = serde_json::to_string(&report).map_err(|e| AppError::internal("json", e))?;
             println!("{line}");
         }
         Command::CreateTable => {
@@ -470,11 +480,16 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
             db.registry_register(&id, name, &provider).await?;
             println!("registered {provider} -> {id}");
         }
-        Command::Suspend { tenant_id } => {
-            let rec = db
-                .registry_set_status(&TenantId::parse(tenant_id)?, TenantStatus::Suspended)
-                .await?;
+        Command::Suspend {
+            tenant_id,
+            graphql_url,
+            cache_ttl_seconds,
+        } => {
+            let id = TenantId::parse(tenant_id)?;
+            let rec = db.registry_set_status(&id, TenantStatus::Suspended).await?;
             println!("suspended {}", rec.tenant_id);
+            let ttl = Duration::from_secs(*cache_ttl_seconds);
+            subscriptions::end(graphql_url.as_deref(), &id, ttl).await?;
         }
         Command::Resume { tenant_id } => {
             let rec = db
