@@ -5,11 +5,34 @@
 # peers' SDKs (Node.js @aws-sdk/client-dynamodb v3, Python boto3; pinned), starts DynamoDB Local,
 # and runs bench/ — which serves a Lambda Runtime API on loopback, spawns each function against
 # it, and writes the table to stdout and bench/results.md.
+#
+#   scripts/bench.sh lists [--sizes 1000,10000,100000] [--readable 1,10,100] [--limits 20,100]
+# What listing costs before (the old filtered query) and after (the listing index): loads
+# tenants of each size into DynamoDB Local (BatchWriteItem, with a progress line; 100k notes take
+# a few minutes), lists everything the viewer may read both ways, and replaces the "Lists"
+# section of bench/results.md. CI runs a small version as a test (bench/tests/list_cost.rs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
+
+if [ "${1:-}" = lists ]; then
+  shift
+  say "release build (bench-lists)"
+  cargo build --release --locked -p bench --bin bench-lists 2>&1 | tail -1
+  work="$(mktemp -d)"
+  export DDB_STATE_DIR="$work/ddb"
+  trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
+  scripts/dynamodb-local.sh start
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+  export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs || echo unknown)"
+  say "list costs"
+  target/release/bench-lists --out "$ROOT/bench/results.md" \
+    --machine "$cpu, $(nproc) cores, DynamoDB Local on loopback" "$@"
+  exit 0
+fi
 FUNCS=(get-note list-notes create-note)
 
 say "release build (x86_64, this machine)"

@@ -1,6 +1,7 @@
 //! Note items and their idempotency tokens, reachable only through a tenant-scoped handle
 //! ([`TenantStore`]) or the read-only [`PublicNotes`] view.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
@@ -145,6 +146,13 @@ impl TenantStore {
             created_at: note.created_at.clone(),
             updated_at: note.updated_at.clone(),
         })
+    }
+
+    /// A note of this tenant as `create_note` writes it, for loading many at once (the bench's
+    /// large tenants): the keys come from here, not from the loader.
+    pub fn note_item(&self, note: &Note) -> Result<HashMap<String, AttributeValue>, AppError> {
+        self.check_tenant(&note.tenant_id, "note")?;
+        self.item_of(note)
     }
 
     /// Decodes an item of this tenant's partition (an item of any other tenant is refused).
