@@ -16,7 +16,7 @@ use crate::notes::{
 };
 use crate::pagination::{self, Binding, Limit, Position};
 use crate::profiles::{self, DisplayName, Profile, Role};
-use crate::store::{Page, PublicNotes as PublicNotesView, TenantStore, Writer};
+use crate::store::{Page, PublicReader, TenantStore, Writer};
 use crate::tenancy::TenantId;
 use crate::text::shorten;
 
@@ -210,7 +210,7 @@ impl Resolver for PublicNotes {
         // In the tenant-scoped credentials mode this is the tenant's own session too: the
         // functions' base roles then reach nothing but the registry.
         let db = app.db_for(&tenant).await?;
-        let page = PublicNotesView::new(db, tenant)
+        let page = PublicReader::new(db, tenant)
             .list(limit, after.map(|p| p.after).as_ref())
             .await?;
         connection(app, &binding, page)

@@ -1,12 +1,12 @@
 //! DynamoDB: the only module that builds keys, conditions or `AttributeValue`s.
 //!
 //! [`Db`] is the table handle built once per process. Note data is reachable only through a
-//! [`TenantStore`] (read/write, for a user of an active tenant) or a [`PublicNotes`] view
+//! [`TenantStore`] (read/write, for a user of an active tenant) or a [`PublicReader`] view
 //! (read-only, PUBLIC notes of one active tenant); both are made from an
 //! [`ActiveTenant`](crate::tenancy::ActiveTenant), and every key they build starts from it.
 //!
 //! - `tenant_store`: the [`TenantStore`] handle and what its aggregates share.
-//! - `notes`: notes and idempotency tokens; the [`PublicNotes`] view.
+//! - `notes`: notes and idempotency tokens; the [`PublicReader`] view.
 //! - `profiles`: profiles and the tenant's counters item.
 //! - `registry`: tenants and provider mappings. `batch`: BatchGetItem. `write`: every
 //!   conditional write and transaction, and their one retry policy.
@@ -40,7 +40,7 @@ pub use lifecycle::{
     BATCH_WRITE_MAX_ITEMS, ImportReport, OffboardState, RegistryRemoval, export_line,
     parse_export_line, retarget, source_tenant,
 };
-pub use notes::{CreateOutcome, Page, PublicNotes, Writer};
+pub use notes::{CreateOutcome, Page, PublicReader, Writer};
 pub use registry::RegistryEntry;
 pub use schema::{TableSpec, table_spec};
 pub use tenant_store::TenantStore;

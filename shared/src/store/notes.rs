@@ -1,5 +1,5 @@
 //! Note items and their idempotency tokens, reachable only through a tenant-scoped handle
-//! ([`TenantStore`]) or the read-only [`PublicNotes`] view.
+//! ([`TenantStore`]) or the read-only [`PublicReader`] view.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -121,7 +121,7 @@ impl CreateOutcome {
 
 /// Read access to the PUBLIC notes of one active tenant, for anyone (guests included).
 #[derive(Debug, Clone)]
-pub struct PublicNotes {
+pub struct PublicReader {
     db: Db,
     tenant: ActiveTenant,
 }
@@ -592,9 +592,9 @@ struct RangeRead {
     more: bool,
 }
 
-impl PublicNotes {
+impl PublicReader {
     pub fn new(db: Db, tenant: ActiveTenant) -> Self {
-        PublicNotes { db, tenant }
+        PublicReader { db, tenant }
     }
 
     pub fn tenant(&self) -> &ActiveTenant {
