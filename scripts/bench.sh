@@ -11,16 +11,24 @@
 # tenants of each size into DynamoDB Local (BatchWriteItem, with a progress line; 100k notes take
 # a few minutes), lists everything the viewer may read both ways, and replaces the "Lists"
 # section of bench/results.md. CI runs a small version as a test (bench/tests/list_cost.rs).
+#
+#   scripts/bench.sh zipf [--ops 20000] [--tenants 100] [--s 1.1] [--notes 50000] [--workers 4]
+# 100 tenants with Zipf-distributed traffic replayed through the resolvers against DynamoDB
+# Local: per-tenant latency and capacity, and where the busiest tenant meets a partition's
+# limits (bench/src/bin/simulate-zipf.rs; the "Simulation" section of bench/results.md).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
 
-if [ "${1:-}" = lists ]; then
+if [ "${1:-}" = lists ] || [ "${1:-}" = zipf ]; then
+  mode="$1"
   shift
-  say "release build (bench-lists)"
-  cargo build --release --locked -p bench --bin bench-lists 2>&1 | tail -1
+  bin=bench-lists
+  [ "$mode" = zipf ] && bin=simulate-zipf
+  say "release build ($bin)"
+  cargo build --release --locked -p bench --bin "$bin" 2>&1 | tail -1
   work="$(mktemp -d)"
   export DDB_STATE_DIR="$work/ddb"
   trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
@@ -28,9 +36,14 @@ if [ "${1:-}" = lists ]; then
   export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
   export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs || echo unknown)"
-  say "list costs"
-  target/release/bench-lists --out "$ROOT/bench/results.md" \
-    --machine "$cpu, $(nproc) cores, DynamoDB Local on loopback" "$@"
+  if [ "$mode" = lists ]; then
+    say "list costs"
+    target/release/bench-lists --out "$ROOT/bench/results.md" \
+      --machine "$cpu, $(nproc) cores, DynamoDB Local on loopback" "$@"
+  else
+    say "Zipf simulation"
+    target/release/simulate-zipf --out "$ROOT/bench/results.md" "$@"
+  fi
   exit 0
 fi
 FUNCS=(get-note list-notes create-note)

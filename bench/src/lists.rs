@@ -186,7 +186,8 @@ pub struct Loaded {
     pub own_private: usize,
 }
 
-fn identity(i: usize) -> String {
+/// The identity id of bench user `i` (0 is the viewer of a loaded tenant).
+pub fn identity(i: usize) -> String {
     format!("eu-central-1:{i:08x}-0000-4000-8000-0000000be4c8")
 }
 
@@ -673,4 +674,24 @@ pub fn markdown(all: &[Measured], machine: &str) -> String {
         }
     }
     md
+}
+
+/// Replaces the section between `<!-- NAME:begin -->` and `<!-- NAME:end -->` of the results
+/// file (appending it when there is none), leaving the other runs' sections alone.
+pub fn replace_section(path: &std::path::Path, name: &str, md: &str) -> std::io::Result<()> {
+    let (begin, end) = (
+        format!("<!-- {name}:begin -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let section = format!("{begin}\n{md}{end}\n");
+    let new = match (old.find(&begin), old.find(&end)) {
+        (Some(b), Some(e)) if b < e => format!(
+            "{}{section}{}",
+            &old[..b],
+            old[e + end.len()..].trim_start_matches('\n')
+        ),
+        _ => format!("{}\n\n{section}", old.trim_end()),
+    };
+    std::fs::write(path, new)
 }

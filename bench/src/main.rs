@@ -597,20 +597,23 @@ async fn main() {
     if let Some(dir) = opts.out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    // The list-cost section (`scripts/bench.sh lists`) is another run's: keep it.
+    // The list-cost and simulation sections (`scripts/bench.sh lists`, `simulate-zipf`) are
+    // other runs': keep them.
     let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
-    let lists = match (
-        old.find("<!-- bench-lists:begin -->"),
-        old.find("<!-- bench-lists:end -->"),
-    ) {
-        (Some(b), Some(e)) if b < e => &old[b..e + "<!-- bench-lists:end -->".len()],
-        _ => "",
-    };
-    let md = if lists.is_empty() {
-        md
-    } else {
-        format!("{}\n\n{lists}\n", md.trim_end())
-    };
+    let mut md = md.trim_end().to_owned();
+    for name in ["bench-lists", "simulate-zipf"] {
+        let (begin, end) = (
+            format!("<!-- {name}:begin -->"),
+            format!("<!-- {name}:end -->"),
+        );
+        if let (Some(b), Some(e)) = (old.find(&begin), old.find(&end))
+            && b < e
+        {
+            md.push_str("\n\n");
+            md.push_str(&old[b..e + end.len()]);
+        }
+    }
+    md.push('\n');
     std::fs::write(&opts.out, &md).expect("writing results");
     eprintln!("wrote {}", opts.out.display());
     let _ = client.delete_table().table_name(&table).send().await;

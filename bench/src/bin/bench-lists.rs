@@ -27,10 +27,6 @@ struct Opts {
     machine: String,
 }
 
-/// Marks around the section this tool owns in the results file.
-const BEGIN: &str = "<!-- bench-lists:begin -->";
-const END: &str = "<!-- bench-lists:end -->";
-
 #[tokio::main]
 async fn main() {
     let opts = <Opts as clap::Parser>::parse();
@@ -76,17 +72,7 @@ async fn main() {
     }
     let md = lists::markdown(&all, &opts.machine);
     println!("{md}");
-    let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
-    let section = format!("{BEGIN}\n{md}{END}\n");
-    let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if b < e => format!(
-            "{}{section}{}",
-            &old[..b],
-            &old[e + END.len()..].trim_start_matches('\n')
-        ),
-        _ => format!("{}\n{section}", old.trim_end()),
-    };
-    std::fs::write(&opts.out, new).expect("writing results");
+    lists::replace_section(&opts.out, "bench-lists", &md).expect("writing results");
     eprintln!("wrote {}", opts.out.display());
     let _ = db
         .client()
