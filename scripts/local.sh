@@ -119,9 +119,12 @@ say "User Pools (moto) on $MOTO_URL; Identity Pool $IDENTITY_POOL_ID"
 
 LAMBDA_PORT="$(free_port)"
 # Own process groups, so cleanup also stops what they spawn (the function processes).
-setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$work/watch.log" 2>&1 &
+# The functions' log (their EMF lines) outlives the stack: `tenantctl usage` reads it.
+FUNCTION_LOG="$ROOT/.local/functions.log"
+: >"$FUNCTION_LOG"
+setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$FUNCTION_LOG" 2>&1 &
 pids+=($!)
-wait_tcp "$LAMBDA_PORT" || { cat "$work/watch.log" >&2; exit 1; }
+wait_tcp "$LAMBDA_PORT" || { cat "$FUNCTION_LOG" >&2; exit 1; }
 
 setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
   --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" >"$work/server.log" 2>&1 &
@@ -167,6 +170,9 @@ if [ "$CHECK" = 1 ]; then
   say "notes-client end to end (the Rust AWS SDK through the chain)"
   NOTES_OUTPUTS="$OUTPUTS" cargo test --locked -q -p notes-client --test e2e -- --ignored \
     || failed+=("notes-client e2e")
+  say "per-tenant usage from the functions' EMF lines (tenantctl usage)"
+  target/debug/tenantctl usage --logs "$FUNCTION_LOG" | tee "$work/usage.txt"
+  grep -Eq '^acme +[1-9]' "$work/usage.txt" || failed+=("tenantctl usage")
   # Last: it onboards and offboards tenants (and restores the Identity Pool to acme and globex).
   say "tenant lifecycle (tenantctl onboard/offboard/export/import, every step interrupted and resumed)"
   OUTPUTS="$OUTPUTS" cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
@@ -188,7 +194,7 @@ $(node -e '
   for (const t of o.tenants) for (const u of t.users) console.log(`  ${t.tenantId.padEnd(7)} ${u.username.padEnd(20)} ${u.password}`);
 ' "$OUTPUTS")
 A worked example with boto3 + pycognito: local/e2e/signin_check.py $OUTPUTS
-Function logs: $work/watch.log   endpoint log: $work/server.log   moto log: $work/moto.log
+Function logs: $FUNCTION_LOG (tenantctl usage)   endpoint log: $work/server.log   moto log: $work/moto.log
 Ctrl-C stops the endpoints, the web app, the functions, moto and DynamoDB Local.
 TXT
 wait

@@ -197,6 +197,76 @@ enum Command {
     },
     /// Print every tenant with its providers, one JSON object per line.
     List,
+    /// Per-tenant totals (invocations, errors, DynamoDB capacity, latency) from the functions'
+    /// EMF log lines: the local stack's `.local/functions.log`, or lines exported from CloudWatch
+    /// Logs. Reads files only; no AWS call.
+    Usage {
+        /// Log files to read (default: .local/functions.log).
+        #[arg(long = "logs", value_name = "FILE")]
+        logs: Vec<std::path::PathBuf>,
+        /// Only invocations at or after this time: RFC 3339 (2026-11-25T10:00:00Z) or an age
+        /// (90s, 15m, 2h, 1d).
+        #[arg(long)]
+        since: Option<String>,
+    },
+}
+
+/// `--since` as milliseconds since the epoch.
+fn since_ms(since: Option<&str>, now_ms: u64) -> Result<u64> {
+    let Some(s) = since.map(str::trim) else {
+        return Ok(0);
+    };
+    let age = |n: &str, unit: u64| {
+        n.parse::<u64>()
+            .ok()
+            .map(|n| now_ms.saturating_sub(n.saturating_mul(unit)))
+    };
+    let relative = match s.char_indices().last() {
+        Some((i, 's')) => age(&s[..i], 1_000),
+        Some((i, 'm')) => age(&s[..i], 60_000),
+        Some((i, 'h')) => age(&s[..i], 3_600_000),
+        Some((i, 'd')) => age(&s[..i], 86_400_000),
+        _ => None,
+    };
+    if let Some(ms) = relative {
+        return Ok(ms);
+    }
+    let at = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| {
+            Error::Usage(format!(
+                "--since {s}: expected RFC 3339 (2026-11-25T10:00:00Z) or an age (15m, 2h, 1d)"
+            ))
+        })?;
+    Ok(u64::try_from(at.unix_timestamp_nanos() / 1_000_000).unwrap_or(0))
+}
+
+fn usage(logs: &[std::path::PathBuf], since: Option<&str>) -> Result<()> {
+    use shared::lambda::metrics::{now_ms, usage_by_tenant};
+    let default = [std::path::PathBuf::from(".local/functions.log")];
+    let files = if logs.is_empty() { &default[..] } else { logs };
+    let mut text = String::new();
+    for f in files {
+        text.push_str(&std::fs::read_to_string(f).map_err(|e| {
+            Error::Usage(format!(
+                "{}: {e} (the local stack writes .local/functions.log)",
+                f.display()
+            ))
+        })?);
+        text.push('\n');
+    }
+    let totals = usage_by_tenant(text.lines(), since_ms(since, now_ms())?);
+    println!(
+        "{:<24} {:>11} {:>7} {:>14} {:>12}",
+        "tenant", "invocations", "errors", "capacity (CU)", "mean ms"
+    );
+    for (tenant, u) in &totals {
+        let mean = u.latency_ms_total / u.invocations.max(1) as f64;
+        println!(
+            "{tenant:<24} {:>11} {:>7} {:>14.1} {:>12.2}",
+            u.invocations, u.errors, u.consumed_capacity, mean
+        );
+    }
+    Ok(())
 }
 
 /// What the lifecycle commands work with.
@@ -261,6 +331,7 @@ fn print_json(value: &impl Serialize) -> Result<()> {
 
 async fn run(cli: Cli) -> Result<()> {
     match &cli.command {
+        Command::Usage { logs, since } => usage(logs, since.as_deref()),
         Command::Onboard {
             tenant_id,
             name,
@@ -523,6 +594,7 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
         | Command::Export { .. }
         | Command::Import { .. }
         | Command::SyncIdentityPool { .. }
+        | Command::Usage { .. }
         | Command::PoolSettings => {
             return Err(AppError::Internal(
                 "a lifecycle command reached the registry dispatcher".into(),
