@@ -6,7 +6,7 @@ use integration_tests::*;
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use shared::api::{
-    DeleteNote, GetNote, MyProfile, NoteAuthor, SetRole, TenantInfo, UpdateMyProfile, UpdateNote,
+    DeleteNote, GetNote, MyProfile, NoteAuthor, SetRole, Tenant, UpdateMyProfile, UpdateNote,
 };
 
 fn author_event(who: &Who, note: &Value) -> Value {
@@ -196,13 +196,13 @@ async fn profiles_and_tenant() {
     let p2 = name(&fx, &alice, "Alice B.").await;
     assert_eq!(p2["displayName"], "Alice B.");
     assert_eq!(fx.call(MyProfile, &alice, json!({})).await.unwrap(), p2);
-    let t = fx.call(TenantInfo, &alice, json!({})).await.unwrap();
+    let t = fx.call(Tenant, &alice, json!({})).await.unwrap();
     assert_eq!(
         t,
         json!({"id": "acme", "name": "Acme Corp", "memberCount": 1})
     );
     assert_eq!(
-        fx.call(TenantInfo, &Who::bob(), json!({})).await.unwrap()["memberCount"],
+        fx.call(Tenant, &Who::bob(), json!({})).await.unwrap()["memberCount"],
         0
     );
     for bad in ["", "   ", &"x".repeat(101)] {
@@ -218,7 +218,7 @@ async fn profiles_and_tenant() {
     }
     for f in [
         fx.call(MyProfile, &Who::guest("g"), json!({})).await,
-        fx.call(TenantInfo, &Who::guest("g"), json!({})).await,
+        fx.call(Tenant, &Who::guest("g"), json!({})).await,
     ] {
         assert_err(&f, "Unauthorized");
     }
@@ -248,7 +248,7 @@ async fn concurrent_first_profiles_keep_member_count_exact() {
     for r in futures::future::join_all(calls).await {
         assert_eq!(kind(&r), "ok", "{r:?}");
     }
-    let t = fx.call(TenantInfo, &users[0], json!({})).await.unwrap();
+    let t = fx.call(Tenant, &users[0], json!({})).await.unwrap();
     assert_eq!(t["memberCount"], 20);
 }
 

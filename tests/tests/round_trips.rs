@@ -6,7 +6,7 @@ use integration_tests::*;
 use serde_json::{Value, json};
 use shared::api::{
     CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, NoteAuthor, PublicNotes, SetRole,
-    TenantInfo, UpdateMyProfile, UpdateNote,
+    Tenant, UpdateMyProfile, UpdateNote,
 };
 use std::collections::BTreeMap;
 
@@ -147,7 +147,7 @@ async fn every_field_costs_the_documented_round_trips() {
         ),
         (
             "Query.tenant",
-            fx_call(&fx, |fx| fx.call(TenantInfo, &carol, json!({}))).await,
+            fx_call(&fx, |fx| fx.call(Tenant, &carol, json!({}))).await,
             expect(&[("GetItem", 1)]),
         ),
         (
