@@ -74,6 +74,11 @@ SAMPLES = {
     "set-role": ({"identityId": f"{REGION}:ca201000-0000-4000-8000-00000000000c", "role": "ADMIN"}, PROFILE_FIELDS),
     # Nested, batched field: `source` is the parent Note (here one of tenant A's).
     "note-author": ({}, PROFILE_FIELDS),
+    # Subscriptions: the function runs once when a client subscribes and answers its filters.
+    "on-note-changed": ({}, ["kind", "noteId", "tenantId", "visibility", "revoked", "note"]
+                        + [f"note/{f}" for f in NOTE_FIELDS]),
+    "on-public-note-changed": ({"tenantId": "acme"}, ["kind", "noteId", "note"]
+                               + [f"note/{f}" for f in NOTE_FIELDS]),
 }
 
 # The parent notes a Note.author event carries as `source`: all of tenant A, owned by its user.

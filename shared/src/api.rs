@@ -10,12 +10,13 @@ use serde_json::Value;
 use crate::error::AppError;
 use crate::event::Field;
 use crate::identity::{Caller, IdentityId};
-use crate::lambda::{App, BatchResolver, Handler, Member, Pipeline, Resolver};
+use crate::lambda::{App, BatchResolver, Handler, Member, Pipeline, Resolver, TenantUser};
 use crate::notes::{
     self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read,
 };
 use crate::pagination::{self, Binding, Limit, Position};
 use crate::profiles::{self, DisplayName, Profile, Role};
+use crate::realtime::SubscriptionGrant;
 use crate::store::{Page, PublicReader, TenantStore, Writer};
 use crate::tenancy::TenantId;
 use crate::text::shorten;
@@ -464,6 +465,60 @@ impl Resolver for SetRole {
     }
 }
 
+/// `Subscription.onNoteChanged`: the filters of a signed-in user's subscription to the notes it
+/// may read (`shared::realtime`). Decided here from the caller's identity alone: the field takes
+/// no arguments, and `resolvers/subscribe.js` never reads any.
+pub struct OnNoteChanged;
+
+impl Resolver for OnNoteChanged {
+    const FIELD: Field = Field::new("Subscription", "onNoteChanged");
+    type Access = TenantUser;
+    type Args = NoArgs;
+    type Output = SubscriptionGrant;
+
+    async fn resolve(
+        &self,
+        _: &App,
+        who: TenantUser,
+        _: NoArgs,
+    ) -> Result<SubscriptionGrant, AppError> {
+        Ok(SubscriptionGrant::member(
+            who.tenant.id(),
+            &who.user.identity_id,
+        ))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantArgs {
+    pub tenant_id: String,
+}
+
+/// `Subscription.onPublicNoteChanged(tenantId)`: the public channel of an active tenant, for
+/// anyone. An unknown, malformed or suspended tenant is `NotFound`, as for `publicNotes`.
+pub struct OnPublicNoteChanged;
+
+impl Resolver for OnPublicNoteChanged {
+    const FIELD: Field = Field::new("Subscription", "onPublicNoteChanged");
+    type Access = Caller;
+    type Args = TenantArgs;
+    type Output = SubscriptionGrant;
+
+    async fn resolve(
+        &self,
+        app: &App,
+        _: Caller,
+        args: TenantArgs,
+    ) -> Result<SubscriptionGrant, AppError> {
+        let tenant_id = TenantId::parse(&args.tenant_id).map_err(|_| {
+            AppError::NotFound("No tenant with that id serves public notes.".into())
+        })?;
+        let tenant = app.registry.active_by_id(&tenant_id).await?;
+        Ok(SubscriptionGrant::public(tenant.id()))
+    }
+}
+
 /// Every resolver of the API, once: the function (crate and binary) that serves it, its field,
 /// and whether AppSync sends it single events or BatchInvoke arrays. The template/schema/
 /// functions consistency test, the events test, the isolation matrix, the benchmark and
@@ -553,4 +608,6 @@ resolvers! {
     Single "update-my-profile" => UpdateMyProfile,
     Single "set-role" => SetRole,
     Batch "note-author" => NoteAuthor,
+    Single "on-note-changed" => OnNoteChanged,
+    Single "on-public-note-changed" => OnPublicNoteChanged,
 }

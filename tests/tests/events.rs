@@ -18,7 +18,7 @@ async fn invoke(fx: &Fixture, function: &str, payload: Value) -> Result<Value, D
 /// not exist.
 fn expected(function: &str, caller: &str) -> &'static str {
     match (caller, function) {
-        (_, "public-notes" | "note-author") => "ok",
+        (_, "public-notes" | "note-author" | "on-public-note-changed") => "ok",
         ("guest", "me") => "ok",
         ("guest", _) | ("unknown-provider", _) => "Unauthorized",
         (_, "update-note" | "delete-note") => "NotFound",

@@ -86,9 +86,17 @@ fn may_see(k: Kind, marker: &str) -> bool {
 /// A field of the registry, `Type.field`.
 type F = &'static str;
 
+/// Fields anyone may call, guests and users of unknown or suspended tenants included.
+fn open_to_anyone(f: F) -> bool {
+    matches!(
+        f,
+        "Query.me" | "Query.publicNotes" | "Subscription.onPublicNoteChanged"
+    )
+}
+
 /// What happens before arguments matter: refused callers.
 fn gate(f: F, k: Kind) -> Option<&'static str> {
-    let open = matches!(f, "Query.me" | "Query.publicNotes");
+    let open = open_to_anyone(f);
     match k {
         Kind::Alice | Kind::Carol | Kind::Dave | Kind::Bob => None,
         // Batch items of refused callers are answered null, never an error for the whole page.
@@ -100,9 +108,9 @@ fn gate(f: F, k: Kind) -> Option<&'static str> {
         | Kind::UserPoolJwt => Some("Unauthorized"),
         Kind::Guest if open => None,
         Kind::Guest => Some("Unauthorized"),
-        Kind::UnknownProvider if f == "Query.publicNotes" => None,
+        Kind::UnknownProvider if open && f != "Query.me" => None,
         Kind::UnknownProvider => Some("Unauthorized"),
-        Kind::SuspendedTenant if f == "Query.publicNotes" => None,
+        Kind::SuspendedTenant if open && f != "Query.me" => None,
         Kind::SuspendedTenant => Some("Forbidden"),
     }
 }
@@ -408,10 +416,124 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
                 Box::new(|_| "null"),
             ));
         }
+        // The subscriptions answer filters, not data: `ok` cells are checked by what their filter
+        // lets through (`subscription_leaks`), whatever the client sent.
+        "Subscription.onNoteChanged" => {
+            out.push(("no arguments".into(), json!({}), Box::new(|_| "ok")));
+            out.push((
+                "forged filter and tenantId".into(),
+                json!({"filter": "{\"tenantId\":{\"ne\":\"x\"}}", "tenantId": "globex", "ownerId": Who::bob().identity_id()}),
+                Box::new(|_| "ok"),
+            ));
+        }
+        "Subscription.onPublicNoteChanged" => {
+            for t in ["acme", "globex"] {
+                out.push((t.into(), json!({"tenantId": t}), Box::new(|_| "ok")));
+            }
+            out.push((
+                "acme with a forged filter".into(),
+                json!({"tenantId": "acme", "filter": "{}", "visibility": "PRIVATE"}),
+                Box::new(|_| "ok"),
+            ));
+            for t in ["initech", "nosuch", "acme#x", "ACME", "../globex", ""] {
+                out.push((
+                    format!("tenant {t:?}"),
+                    json!({"tenantId": t}),
+                    Box::new(|_| "NotFound"),
+                ));
+            }
+        }
         other => panic!(
             "the isolation matrix has no cells for {other}: add them to `cells` (every field of \
              shared::api::RESOLVERS needs its hostile arguments and expected outcomes)"
         ),
+    }
+    out
+}
+
+/// Who a subscription's events are for: (tenant, identity id) of a user, or a tenant's public
+/// channel.
+fn subscriber(f: F, k: Kind, args: &Value) -> Option<(String, Option<String>)> {
+    if f == "Subscription.onPublicNoteChanged" {
+        return Some((args["tenantId"].as_str()?.to_owned(), None));
+    }
+    let tenant = match k {
+        Kind::Alice | Kind::Carol | Kind::Dave => "acme",
+        Kind::Bob => "globex",
+        _ => return None,
+    };
+    Some((tenant.to_owned(), Some(who(k)?.identity_id().to_owned())))
+}
+
+/// For a subscription field's answer: every event it would deliver that `k` may not have, as a
+/// finding. Runs every transition (none / PRIVATE / TENANT / PUBLIC → the same) of notes of both
+/// tenants, by their users and by the caller itself, through the answered filter with AppSync's
+/// semantics (`shared::realtime::filter`), against the read rule: an event with a body only if
+/// the subscriber may read the note now, a removal only if it could read it before.
+fn subscription_leaks(f: F, k: Kind, args: &Value, answer: &Value) -> Vec<String> {
+    use shared::notes::{Note, NoteId, Title, Visibility, can_read};
+    use shared::realtime::{changes, filter};
+    let Some((tenant, viewer)) = subscriber(f, k, args) else {
+        return vec![format!("{f} answered {k:?}, who may not subscribe")];
+    };
+    let reads = |n: &Note| {
+        n.tenant_id.as_str() == tenant
+            && match &viewer {
+                Some(v) => can_read(n, &shared::identity::IdentityId::parse(v).unwrap()),
+                None => n.visibility == Visibility::Public,
+            }
+    };
+    let mut owners = vec![
+        ("acme", Who::alice().identity_id().to_owned()),
+        ("acme", Who::carol().identity_id().to_owned()),
+        ("globex", Who::bob().identity_id().to_owned()),
+    ];
+    if let Some(v) = &viewer {
+        owners.push(("acme", v.clone()));
+        owners.push(("globex", v.clone()));
+    }
+    let vis = [Visibility::Private, Visibility::Tenant, Visibility::Public];
+    let note = |t: &str, o: &str, v: Visibility, version: i64| Note {
+        id: NoteId::parse("n-1").unwrap(),
+        tenant_id: TenantId::parse(t).unwrap(),
+        owner_id: shared::identity::IdentityId::parse(o).unwrap(),
+        title: Title::parse("t".into()).unwrap(),
+        body: None,
+        visibility: v,
+        version,
+        created_at: "2026-01-01T00:00:00Z".into(),
+        updated_at: "2026-01-01T00:00:00Z".into(),
+    };
+    let mut out = Vec::new();
+    for (t, o) in &owners {
+        let states: Vec<Option<Note>> = std::iter::once(None)
+            .chain(vis.iter().map(|v| Some(note(t, o, *v, 1))))
+            .collect();
+        for old in &states {
+            for new in &states {
+                let new = new.clone().map(|mut n| {
+                    n.version = 2;
+                    n
+                });
+                for e in changes(old.as_ref(), new.as_ref()) {
+                    let delivered =
+                        filter::matches(&answer["filter"], &serde_json::to_value(&e).unwrap());
+                    let allowed = match &e.note {
+                        Some(n) => reads(n),
+                        None => old.as_ref().is_some_and(&reads),
+                    };
+                    if delivered && !allowed {
+                        out.push(format!("{t}/{o}: {old:?} -> {new:?} delivers {e:?}"));
+                    }
+                }
+            }
+        }
+    }
+    if answer["tenantId"].as_str() != Some(tenant.as_str()) {
+        out.push(format!("grant for tenant {}", answer["tenantId"]));
+    }
+    if let Err(e) = filter::check_limits(&answer["filter"]) {
+        out.push(format!("filter beyond AppSync's limits: {e}"));
     }
     out
 }
@@ -522,11 +644,15 @@ async fn isolation_matrix() {
                     Ok(v) => v.to_string(),
                     Err(d) => d.error_message.clone(),
                 };
-                let leaked: Vec<&str> = MARKERS
+                let mut leaked: Vec<String> = MARKERS
                     .iter()
                     .copied()
                     .filter(|m| text.contains(m) && !may_see(k, m))
+                    .map(str::to_owned)
                     .collect();
+                if let (true, Ok(answer)) = (f.starts_with("Subscription."), &got) {
+                    leaked.extend(subscription_leaks(f, k, &args, answer));
+                }
                 if outcome == want && leaked.is_empty() {
                     held += 1;
                 } else {

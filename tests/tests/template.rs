@@ -15,7 +15,27 @@ use shared::event::Field;
 use shared::lambda::BatchResolver;
 
 /// Fields guests may call (the unauthenticated role's policy must name exactly these).
-const GUEST_FIELDS: &[(&str, &str)] = &[("Query", "me"), ("Query", "publicNotes")];
+const GUEST_FIELDS: &[(&str, &str)] = &[
+    ("Query", "me"),
+    ("Query", "publicNotes"),
+    ("Subscription", "onPublicNoteChanged"),
+];
+/// Root fields on a NONE data source that no Identity Pool role may call: (field, its handler,
+/// the one principal granted it: a template resource).
+const INTERNAL_FIELDS: &[(&str, &str, &str, &str)] = &[
+    (
+        "Mutation",
+        "publishNoteChange",
+        "resolvers/publish-note-change.js",
+        "NotePublisherFunction",
+    ),
+    (
+        "Mutation",
+        "invalidateTenantSubscriptions",
+        "resolvers/invalidate-tenant.js",
+        "OperatorPolicy",
+    ),
+];
 /// DynamoDB actions that do not write.
 const READ_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
@@ -102,9 +122,10 @@ impl Template {
         }
     }
 
-    /// Function resource name → (crate, resource), in the template's order.
+    /// Resolver function crate → (resource name, resource); workers are listed by `workers`.
     fn functions_by_crate(&self) -> BTreeMap<String, (String, &Value)> {
         self.of_type("AWS::Serverless::Function")
+            .filter(|(_, f)| !Self::is_worker(f))
             .map(|(name, f)| {
                 let krate = f["Metadata"]["BuildProperties"]["Binary"]
                     .as_str()
@@ -152,6 +173,10 @@ impl Template {
                 Some("AWS::AppSync::DataSource"),
                 "{name}: {ds_name}"
             );
+            if ds["Properties"]["Type"].as_str() == Some("NONE") {
+                // The internal and operator mutations: see `internal_resolvers`.
+                continue;
+            }
             assert_eq!(
                 ds["Properties"]["Type"].as_str(),
                 Some("AWS_LAMBDA"),
@@ -194,9 +219,53 @@ impl Template {
         out
     }
 
-    /// Function resource name → its crate.
+    /// Every (TypeName, FieldName) resolved on a NONE data source → its handler file.
+    fn internal_resolvers(&self) -> BTreeMap<(String, String), String> {
+        let mut out = BTreeMap::new();
+        for (name, r) in self.of_type("AWS::AppSync::Resolver") {
+            let p = &r["Properties"];
+            let ds = self.get(&Self::target(&p["DataSourceName"], "Name"));
+            if ds["Properties"]["Type"].as_str() != Some("NONE") {
+                continue;
+            }
+            assert_eq!(p["Runtime"]["Name"].as_str(), Some("APPSYNC_JS"), "{name}");
+            let code = p["CodeS3Location"].as_str().unwrap().to_owned();
+            assert!(
+                root().join(&code).is_file(),
+                "{name}: {code} does not exist"
+            );
+            out.insert(
+                (
+                    p["TypeName"].as_str().unwrap().to_owned(),
+                    p["FieldName"].as_str().unwrap().to_owned(),
+                ),
+                code,
+            );
+        }
+        out
+    }
+
+    /// Functions that resolve no field (CodeUri `workers/…`): resource name → (crate, resource).
+    fn workers(&self) -> BTreeMap<String, (String, &Value)> {
+        self.of_type("AWS::Serverless::Function")
+            .filter(|(_, f)| Self::is_worker(f))
+            .map(|(name, f)| {
+                let bin = f["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap();
+                (name.clone(), (bin.to_owned(), f))
+            })
+            .collect()
+    }
+
+    fn is_worker(f: &Value) -> bool {
+        f["Properties"]["CodeUri"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("workers/"))
+    }
+
+    /// Resolver function resource name → its crate (workers are listed by `workers`).
     fn functions(&self) -> BTreeMap<String, String> {
         self.of_type("AWS::Serverless::Function")
+            .filter(|(_, f)| !Self::is_worker(f))
             .map(|(name, f)| {
                 let bin = f["Metadata"]["BuildProperties"]["Binary"]
                     .as_str()
@@ -295,18 +364,28 @@ fn schema_resolvers_and_functions_agree() {
     let resolvers = t.resolvers();
     let crates = function_crates();
 
+    let internal = t.internal_resolvers();
     let schema = schema_fields();
     for field in schema
         .iter()
-        .filter(|(ty, _)| ty == "Query" || ty == "Mutation")
+        .filter(|(ty, _)| matches!(ty.as_str(), "Query" | "Mutation" | "Subscription"))
     {
+        // A subscription without a resolver would be filtered by its client's arguments only.
         assert!(
-            resolvers.contains_key(field),
+            resolvers.contains_key(field) || internal.contains_key(field),
             "schema field {}.{} has no resolver in template.yaml",
             field.0,
             field.1
         );
     }
+    let expected_internal: BTreeMap<(String, String), String> = INTERNAL_FIELDS
+        .iter()
+        .map(|(ty, f, code, _)| ((ty.to_string(), f.to_string()), code.to_string()))
+        .collect();
+    assert_eq!(
+        internal, expected_internal,
+        "NONE data sources resolve exactly the internal fields"
+    );
     for ((ty, field), krate) in &resolvers {
         assert!(
             schema.contains(&(ty.clone(), field.clone())),
@@ -348,14 +427,22 @@ fn guests_are_granted_exactly_the_guest_fields() {
     for f in &expected {
         assert!(resolvers.contains_key(f), "{f:?}");
     }
-    // Users may call every root type.
-    let users = t.granted_fields("UserRole");
-    for ty in ["Query", "Mutation"] {
-        assert!(
-            users.contains(&(ty.to_owned(), "*".to_owned())),
-            "UserRole lacks {ty}"
-        );
-    }
+    // Users may call every root field of the schema but the internal ones, named one by one: a
+    // `Mutation/*` would include publishNoteChange and invalidateTenantSubscriptions.
+    let internal: Fields = INTERNAL_FIELDS
+        .iter()
+        .map(|(ty, f, _, _)| (ty.to_string(), f.to_string()))
+        .collect();
+    let user_fields: Fields = schema_fields()
+        .into_iter()
+        .filter(|(ty, _)| matches!(ty.as_str(), "Query" | "Mutation" | "Subscription"))
+        .filter(|f| !internal.contains(f))
+        .collect();
+    assert_eq!(
+        t.granted_fields("UserRole"),
+        user_fields,
+        "the authenticated role must name exactly the API's fields, no wildcard"
+    );
     // The roles are the Identity Pool's, each trusting only its own kind of identity.
     let attach = &t.get("IdentityPoolRoles")["Properties"]["Roles"];
     assert_eq!(
@@ -517,6 +604,9 @@ const SHARED_MODE_GRANTS: &[(&str, &[&str], IndexGrants)] = &[
     ("delete-note", &["GetItem", "DeleteItem"], &[]),
     // Registry and profiles, batched.
     ("note-author", &["GetItem", "BatchGetItem"], &[]),
+    // The registry only: who the subscriber is, whether the tenant is active.
+    ("on-note-changed", &["GetItem"], &[]),
+    ("on-public-note-changed", &["GetItem"], &[]),
     ("my-profile", &["GetItem"], &[]),
     ("tenant", &["GetItem"], &[]),
     (
@@ -532,7 +622,7 @@ const SHARED_MODE_GRANTS: &[(&str, &[&str], IndexGrants)] = &[
 ];
 
 /// Functions that never touch tenant data, so never assume `TenantDataRole`.
-const NO_TENANT_DATA: &[&str] = &["me"];
+const NO_TENANT_DATA: &[&str] = &["me", "on-note-changed", "on-public-note-changed"];
 
 #[test]
 fn read_only_functions_get_read_only_actions() {
@@ -648,7 +738,12 @@ fn scoped_mode_findings(t: &Template) -> Vec<String> {
     ))
     .unwrap();
     let mut out = Vec::new();
-    for (name, f) in t.of_type("AWS::Serverless::Function") {
+    // The stream worker touches no table data through its own grants (its test:
+    // the_note_publisher_may_only_publish).
+    for (name, f) in t
+        .of_type("AWS::Serverless::Function")
+        .filter(|(_, f)| !Template::is_worker(f))
+    {
         let g = grants(f, Mode::Scoped);
         for m in &g.managed {
             if m != "AssumeTenantDataRolePolicy" {
@@ -832,6 +927,11 @@ fn table_matches_tenantctl_create_table() {
         Some(spec.ttl_attribute)
     );
     assert_eq!(
+        table["StreamSpecification"]["StreamViewType"].as_str(),
+        Some(spec.stream_view_type),
+        "the stream differs from tenantctl create-table"
+    );
+    assert_eq!(
         table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"].as_bool(),
         Some(true)
     );
@@ -879,7 +979,10 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
             p["TypeName"].as_str().unwrap().to_owned(),
             p["FieldName"].as_str().unwrap().to_owned(),
         );
-        let krate = &resolvers[&field];
+        // The internal fields have no function (NONE data source).
+        let Some(krate) = resolvers.get(&field) else {
+            continue;
+        };
         let entry = RESOLVERS
             .iter()
             .find(|e| e.function == krate.as_str())
@@ -905,10 +1008,13 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
                 "{name}: MaxBatchSize vs {krate}'s MAX_BATCH_SIZE"
             );
         } else {
-            assert_eq!(
-                code, "resolvers/invoke.js",
-                "{name}: {krate} takes single events"
-            );
+            // A subscription's handler sets the filters its function answers.
+            let want = if field.0 == "Subscription" {
+                "resolvers/subscribe.js"
+            } else {
+                "resolvers/invoke.js"
+            };
+            assert_eq!(code, want, "{name}: {krate} takes single events");
             assert!(
                 p["MaxBatchSize"].is_null(),
                 "{name}: batching on for a function that takes single events"
@@ -1705,7 +1811,10 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
     for (ty, field) in &schema {
         let resolved = matches!(ty.as_str(), "Query" | "Mutation" | "Subscription")
             || t.resolvers().contains_key(&(ty.clone(), field.clone()));
-        if resolved && !listed.contains(&(ty.clone(), field.clone())) {
+        let internal = INTERNAL_FIELDS
+            .iter()
+            .any(|(t, f, _, _)| t == ty && f == field);
+        if resolved && !internal && !listed.contains(&(ty.clone(), field.clone())) {
             missing.push(format!(
                 "shared/src/api.rs: add {ty}.{field}'s resolver and its line in resolvers!"
             ));
@@ -1716,4 +1825,252 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
         "to add a field, still missing:\n  {}",
         missing.join("\n  ")
     );
+}
+
+/// Every `appsync:GraphQL` grant in the template, as (resource, fields).
+fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
+    let mut out = BTreeMap::new();
+    for (name, r) in &t.resources {
+        let docs: Vec<Value> = match r["Type"].as_str() {
+            Some("AWS::IAM::Role") => r["Properties"]["Policies"]
+                .as_sequence()
+                .map(|ps| ps.iter().map(|p| p["PolicyDocument"].clone()).collect())
+                .unwrap_or_default(),
+            Some("AWS::IAM::ManagedPolicy") => vec![r["Properties"]["PolicyDocument"].clone()],
+            Some("AWS::Serverless::Function") => MODES
+                .iter()
+                .filter_map(|m| in_mode(&r["Properties"]["Policies"], *m))
+                .flat_map(|v| v.as_sequence().cloned().unwrap_or_default())
+                .collect(),
+            _ => continue,
+        };
+        for st in docs
+            .iter()
+            .flat_map(|d| d["Statement"].as_sequence().cloned().unwrap_or_default())
+        {
+            if !strings(&st["Action"])
+                .iter()
+                .any(|a| a.starts_with("appsync:"))
+            {
+                continue;
+            }
+            for arn in resources(&st["Resource"]) {
+                let (ty, field) = arn
+                    .split_once("/types/")
+                    .and_then(|(_, rest)| rest.split_once("/fields/"))
+                    .unwrap_or_else(|| panic!("{name}: {arn} is not a field ARN"));
+                out.entry(name.clone())
+                    .or_insert_with(Fields::new)
+                    .insert((ty.to_owned(), field.to_owned()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_internal_fields_are_granted_to_their_one_principal_and_no_identity_pool_role() {
+    let t = Template::load();
+    let grants = graphql_grants(&t);
+    let mut expected: BTreeMap<String, Fields> = BTreeMap::new();
+    for (ty, field, _, principal) in INTERNAL_FIELDS {
+        expected
+            .entry(principal.to_string())
+            .or_default()
+            .insert((ty.to_string(), field.to_string()));
+    }
+    for role in ["UserRole", "GuestRole"] {
+        expected.insert(role.to_owned(), t.granted_fields(role));
+        for (ty, field, _, _) in INTERNAL_FIELDS {
+            assert!(
+                !grants[role].contains(&(ty.to_string(), field.to_string()))
+                    && !grants[role].contains(&(ty.to_string(), "*".to_owned())),
+                "{role} may call {ty}.{field}"
+            );
+        }
+    }
+    assert_eq!(
+        grants, expected,
+        "appsync:GraphQL: the Identity Pool roles, the publisher and the operators' policy only"
+    );
+    // The operators' policy is for operators to attach: the stack names it in its outputs.
+    assert_eq!(
+        intrinsic(&t.doc["Outputs"]["OperatorPolicyArn"]["Value"]),
+        ("Ref".to_owned(), "OperatorPolicy".to_owned())
+    );
+}
+
+#[test]
+fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
+    let t = Template::load();
+    let workers = t.workers();
+    assert_eq!(
+        workers.keys().collect::<Vec<_>>(),
+        ["NotePublisherFunction"],
+        "the one function that resolves no field"
+    );
+    let (krate, f) = &workers["NotePublisherFunction"];
+    assert_eq!(krate, "note-publisher");
+    let p = &f["Properties"];
+    assert_eq!(p["CodeUri"].as_str(), Some("workers/note-publisher"));
+    assert!(root().join("workers/note-publisher/src/main.rs").is_file());
+    assert_eq!(
+        intrinsic(&p["Environment"]["Variables"]["GRAPHQL_URL"]),
+        ("GetAtt".to_owned(), "GraphQLApi.GraphQLUrl".to_owned())
+    );
+    // Its own grants: publish, and record failed batches. No table access, no tenant role (the
+    // stream read permissions come with the event source).
+    for mode in MODES {
+        let g = grants(f, mode);
+        assert!(g.managed.is_empty(), "{mode:?}: {:?}", g.managed);
+        let got: BTreeSet<(String, String)> = g
+            .statements
+            .iter()
+            .flat_map(|st| {
+                let r = resources(&st["Resource"]);
+                strings(&st["Action"])
+                    .into_iter()
+                    .flat_map(move |a| r.clone().into_iter().map(move |r| (a.clone(), r)))
+            })
+            .collect();
+        let want: BTreeSet<(String, String)> = [
+            ("appsync:GraphQL", "!Sub arn:${AWS::Partition}:appsync:${AWS::Region}:${AWS::AccountId}:apis/${GraphQLApi.ApiId}/types/Mutation/fields/publishNoteChange"),
+            ("sqs:SendMessage", "!GetAtt NoteChangesDeadLetterQueue.Arn"),
+        ]
+        .iter()
+        .map(|(a, r)| (a.to_string(), r.to_string()))
+        .collect();
+        assert_eq!(got, want, "{mode:?}");
+    }
+    // The stream: both images, read in order, failures retried from the failed record, bounded,
+    // then recorded; only note items.
+    assert_eq!(
+        t.get("NotesTable")["Properties"]["StreamSpecification"]["StreamViewType"].as_str(),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+    let events: Vec<&Value> = p["Events"]
+        .as_mapping()
+        .map(|m| m.values().collect())
+        .unwrap_or_default();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["Type"].as_str(), Some("DynamoDB"));
+    let e = &events[0]["Properties"];
+    assert_eq!(
+        intrinsic(&e["Stream"]),
+        ("GetAtt".to_owned(), "NotesTable.StreamArn".to_owned())
+    );
+    assert_eq!(e["ParallelizationFactor"].as_u64(), Some(1));
+    assert_eq!(e["BisectBatchOnFunctionError"].as_bool(), Some(true));
+    assert_eq!(
+        strings(&e["FunctionResponseTypes"]),
+        ["ReportBatchItemFailures"]
+    );
+    assert!((1..=100).contains(&e["MaximumRetryAttempts"].as_u64().unwrap_or(0)));
+    assert_eq!(
+        intrinsic(&e["DestinationConfig"]["OnFailure"]["Destination"]),
+        (
+            "GetAtt".to_owned(),
+            "NoteChangesDeadLetterQueue.Arn".to_owned()
+        )
+    );
+    let pattern: serde_json::Value = serde_json::from_str(
+        e["FilterCriteria"]["Filters"][0]["Pattern"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        pattern,
+        serde_json::json!({"dynamodb": {"Keys": {"sk": {"S": [{"prefix": "NOTE#"}]}}}})
+    );
+    // AppSync invokes the resolver functions and nothing else.
+    let invoke =
+        &t.get("AppSyncInvokeRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"][0];
+    let invoked: BTreeSet<String> = resources(&invoke["Resource"]).into_iter().collect();
+    let resolvers: BTreeSet<String> = t
+        .functions()
+        .keys()
+        .map(|n| format!("!GetAtt {n}.Arn"))
+        .collect();
+    assert_eq!(invoked, resolvers);
+}
+
+/// The fields of an object type of the schema (`author` and other resolved fields included).
+fn object_fields(ty: &str) -> BTreeSet<String> {
+    schema_fields()
+        .into_iter()
+        .filter(|(t, _)| t == ty)
+        .map(|(_, f)| f)
+        .collect()
+}
+
+#[test]
+fn subscriptions_are_fed_by_the_internal_mutation_with_every_field() {
+    let text = schema_text();
+    let doc = graphql_parser::parse_schema::<String>(&text).unwrap();
+    use graphql_parser::schema::{Definition, TypeDefinition};
+    let subscription = doc
+        .definitions
+        .iter()
+        .find_map(|d| match d {
+            Definition::TypeDefinition(TypeDefinition::Object(o)) if o.name == "Subscription" => {
+                Some(o)
+            }
+            _ => None,
+        })
+        .expect("type Subscription");
+    for f in &subscription.fields {
+        let d = f
+            .directives
+            .iter()
+            .find(|d| d.name == "aws_subscribe")
+            .unwrap_or_else(|| panic!("{} has no @aws_subscribe", f.name));
+        assert_eq!(
+            d.arguments[0].1.to_string(),
+            r#"["publishNoteChange"]"#,
+            "{}",
+            f.name
+        );
+    }
+    // onNoteChanged takes no arguments: nothing a client sends can name another tenant or owner.
+    let on_note = subscription
+        .fields
+        .iter()
+        .find(|f| f.name == "onNoteChanged")
+        .unwrap();
+    assert!(on_note.arguments.is_empty());
+
+    // AppSync delivers only what the publishing mutation selected: it selects every field of
+    // NoteChange, and every field of Note but the resolved author.
+    let q = graphql_parser::parse_query::<String>(shared::realtime::PUBLISH_MUTATION).unwrap();
+    use graphql_parser::query::{Definition as D, OperationDefinition, Selection};
+    let D::Operation(OperationDefinition::Mutation(m)) = &q.definitions[0] else {
+        panic!("PUBLISH_MUTATION is a mutation");
+    };
+    let names = |set: &graphql_parser::query::SelectionSet<String>| -> BTreeSet<String> {
+        set.items
+            .iter()
+            .map(|s| match s {
+                Selection::Field(f) => f.name.clone(),
+                other => panic!("plain fields only: {other:?}"),
+            })
+            .collect()
+    };
+    let Selection::Field(publish) = &m.selection_set.items[0] else {
+        panic!("publishNoteChange");
+    };
+    assert_eq!(publish.name, "publishNoteChange");
+    assert_eq!(names(&publish.selection_set), object_fields("NoteChange"));
+    let note = publish
+        .selection_set
+        .items
+        .iter()
+        .find_map(|s| match s {
+            Selection::Field(f) if f.name == "note" => Some(f),
+            _ => None,
+        })
+        .unwrap();
+    let mut note_fields = object_fields("Note");
+    note_fields.remove("author");
+    assert_eq!(names(&note.selection_set), note_fields);
 }

@@ -37,7 +37,8 @@ impl Member {
     /// The refusal a guest gets from every field that needs a signed-in user.
     pub(super) fn refuse_guest(_: &Caller) -> AppError {
         AppError::Unauthorized(
-            "Sign in to call this field; guests may call only Query.me and Query.publicNotes."
+            "Sign in to call this field; guests may call only Query.me, Query.publicNotes and \
+             Subscription.onPublicNoteChanged."
                 .into(),
         )
     }
@@ -77,5 +78,29 @@ impl Access for Member {
 
     fn tenant(&self) -> Option<&ActiveTenant> {
         Some(self.store.tenant())
+    }
+}
+
+/// A signed-in user of an active tenant, without a handle to the tenant's data: for fields that
+/// only decide who the caller is (the subscriptions), so their functions read the registry and
+/// nothing else, in either credentials mode.
+pub struct TenantUser {
+    pub user: User,
+    pub tenant: ActiveTenant,
+}
+
+impl Access for TenantUser {
+    async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
+        match caller {
+            guest @ Caller::Guest(_) => Err(Member::refuse_guest(&guest)),
+            Caller::User(user) => {
+                let tenant = app.registry.tenant_of(&user).await?;
+                Ok(TenantUser { user, tenant })
+            }
+        }
+    }
+
+    fn tenant(&self) -> Option<&ActiveTenant> {
+        Some(&self.tenant)
     }
 }

@@ -9,10 +9,8 @@ use serde::Deserialize;
 use super::{NoteChange, changes};
 use crate::error::AppError;
 use crate::notes::Note;
+use crate::store::NOTE_PREFIX;
 use crate::text::shorten;
-
-/// The sort-key prefix of note items (`store::keys`).
-const NOTE_PREFIX: &str = "NOTE#";
 
 /// Lambda's DynamoDB stream event.
 #[derive(Debug, Deserialize)]

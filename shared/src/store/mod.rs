@@ -35,7 +35,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
 pub use batch::BATCH_GET_MAX_KEYS;
-pub use keys::{GSI1, GSI2, TENANT_PREFIX, TTL_ATTRIBUTE};
+pub use keys::{GSI1, GSI2, NOTE_PREFIX, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use lifecycle::{
     BATCH_WRITE_MAX_ITEMS, ImportReport, OffboardState, RegistryRemoval, export_line,
     parse_export_line, retarget, source_tenant,

@@ -2,7 +2,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use serde::Serialize;
 
@@ -28,6 +29,9 @@ pub struct TableSpec {
     pub global_secondary_indexes: Vec<IndexSpec>,
     pub billing_mode: &'static str,
     pub ttl_attribute: &'static str,
+    /// The table's stream: every write with its old and new image, for the note publisher
+    /// (real-time events; README "Real time").
+    pub stream_view_type: &'static str,
 }
 
 pub fn table_spec() -> TableSpec {
@@ -49,7 +53,16 @@ pub fn table_spec() -> TableSpec {
         ],
         billing_mode: "PAY_PER_REQUEST",
         ttl_attribute: TTL_ATTRIBUTE,
+        stream_view_type: "NEW_AND_OLD_IMAGES",
     }
+}
+
+fn stream_spec(view: &str) -> Result<StreamSpecification, AppError> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::from(view))
+        .build()
+        .map_err(build_err)
 }
 
 fn build_err(e: impl std::fmt::Display) -> AppError {
@@ -78,7 +91,8 @@ impl Db {
             .create_table()
             .table_name(&self.table)
             .billing_mode(BillingMode::from(spec.billing_mode))
-            .set_key_schema(Some(key_schema(&spec.key_schema)?));
+            .set_key_schema(Some(key_schema(&spec.key_schema)?))
+            .stream_specification(stream_spec(spec.stream_view_type)?);
         for (name, ty) in &spec.attributes {
             req = req.attribute_definitions(
                 AttributeDefinition::builder()
@@ -108,6 +122,9 @@ impl Db {
                 if e.as_service_error()
                     .is_some_and(|s| s.is_resource_in_use_exception()) =>
             {
+                // A table made before the stream existed gets it: without it, no real-time
+                // event is published.
+                self.ensure_stream(spec.stream_view_type).await?;
                 return Ok(false);
             }
             Err(e) => return Err(sdk_err("CreateTable", e)),
@@ -127,6 +144,33 @@ impl Db {
             .await
             .map_err(|e| sdk_err("UpdateTimeToLive", e))?;
         Ok(true)
+    }
+
+    /// Turns the table's stream on with `view` if it is off; a stream with another view is an
+    /// operator's decision to change, not ours.
+    async fn ensure_stream(&self, view: &str) -> Result<(), AppError> {
+        let out = self
+            .client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DescribeTable", e))?;
+        let enabled = out
+            .table()
+            .and_then(|t| t.stream_specification())
+            .is_some_and(|s| s.stream_enabled());
+        if enabled {
+            return Ok(());
+        }
+        self.client
+            .update_table()
+            .table_name(&self.table)
+            .stream_specification(stream_spec(view)?)
+            .send()
+            .await
+            .map_err(|e| sdk_err("UpdateTable", e))?;
+        self.wait_active().await
     }
 
     async fn wait_active(&self) -> Result<(), AppError> {

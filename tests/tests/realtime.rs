@@ -1,0 +1,132 @@
+//! Real time on DynamoDB Local: the table streams every write with both images (what the note
+//! publisher reads), also when it was created before the stream existed; the subscription
+//! fields answer the caller's own filters whatever the event's arguments say. The filters'
+//! semantics are proven in `shared::realtime` and per caller in the isolation matrix; the whole
+//! chain (stream → publisher → AppSync protocol) runs in local/e2e/realtime*.e2e.mjs.
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use integration_tests::*;
+use serde_json::json;
+use shared::api::{OnNoteChanged, OnPublicNoteChanged};
+use shared::identity::IdentityId;
+use shared::realtime::{SubscriptionGrant, invalidation_filter};
+use shared::store::{Db, table_spec};
+use shared::tenancy::TenantId;
+
+async fn stream_view(table: &str) -> Option<String> {
+    let out = client()
+        .describe_table()
+        .table_name(table)
+        .send()
+        .await
+        .unwrap();
+    let spec = out.table()?.stream_specification()?;
+    spec.stream_enabled()
+        .then(|| spec.stream_view_type().map(|v| v.as_str().to_owned()))
+        .flatten()
+}
+
+#[tokio::test]
+async fn the_table_streams_every_write_with_both_images() {
+    let fx = Fixture::new().await;
+    assert_eq!(
+        stream_view(fx.db().table_name()).await.as_deref(),
+        Some(table_spec().stream_view_type)
+    );
+    assert_eq!(table_spec().stream_view_type, "NEW_AND_OLD_IMAGES");
+}
+
+#[tokio::test]
+async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
+    let table = format!("notes-nostream-{}", uuid::Uuid::new_v4().simple());
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    client()
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream_view(&table).await, None);
+    let created = Db::new(client(), table.clone())
+        .create_table()
+        .await
+        .unwrap();
+    assert!(!created, "the table existed");
+    assert_eq!(
+        stream_view(&table).await.as_deref(),
+        Some("NEW_AND_OLD_IMAGES")
+    );
+}
+
+#[tokio::test]
+async fn subscriptions_answer_the_callers_filters_whatever_the_arguments() {
+    let fx = Fixture::new().await;
+    let acme = TenantId::parse("acme").unwrap();
+    for who in [Who::alice(), Who::carol()] {
+        // Arguments a forged event might carry are not read.
+        let forged =
+            json!({"tenantId": "globex", "filter": "{}", "ownerId": Who::bob().identity_id()});
+        let grant = fx.call(OnNoteChanged, &who, forged).await.unwrap();
+        let me = IdentityId::parse(who.identity_id()).unwrap();
+        assert_eq!(
+            grant,
+            serde_json::to_value(SubscriptionGrant::member(&acme, &me)).unwrap()
+        );
+    }
+    let grant = fx
+        .call(OnNoteChanged, &Who::bob(), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(grant["tenantId"], "globex");
+    assert_err(
+        &fx.call(OnNoteChanged, &Who::guest("g"), json!({})).await,
+        "Unauthorized",
+    );
+    // The public channel: anyone, an active tenant's only.
+    let grant = fx
+        .call(
+            OnPublicNoteChanged,
+            &Who::guest("g"),
+            json!({"tenantId": "acme", "filter": "{}"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        grant,
+        serde_json::to_value(SubscriptionGrant::public(&acme)).unwrap()
+    );
+    assert_eq!(
+        grant["invalidationFilter"],
+        invalidation_filter(&acme),
+        "suspending acme ends it"
+    );
+    assert_err(
+        &fx.call(
+            OnPublicNoteChanged,
+            &Who::bob(),
+            json!({"tenantId": "nosuch"}),
+        )
+        .await,
+        "NotFound",
+    );
+}
