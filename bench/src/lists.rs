@@ -270,6 +270,22 @@ pub async fn load(db: &Db, scenario: Scenario, index: usize) -> Loaded {
 }
 
 async fn write_all(db: &Db, label: &str, items: Vec<Item>) {
+    // Loading is not what is measured: a patient client, so a busy DynamoDB Local (a 25-item
+    // batch with two indexes can take seconds on a loaded machine) slows the load down instead
+    // of failing it.
+    let patient = db
+        .client()
+        .config()
+        .to_builder()
+        .timeout_config(
+            aws_sdk_dynamodb::config::timeout::TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_secs(120))
+                .operation_timeout(Duration::from_secs(600))
+                .build(),
+        )
+        .build();
+    let db = &Db::new(Client::from_conf(patient), db.table_name());
     let total = items.len();
     let started = Instant::now();
     let mut batches = items.chunks(25).map(<[Item]>::to_vec);
