@@ -28,7 +28,7 @@ use crate::error::AppError;
 
 /// Tries of one write before it counts as contended. Two writers on one counter item, or a
 /// read-then-write racing another, settle within a few.
-const WRITE_ATTEMPTS: u32 = 8;
+const WRITE_ATTEMPTS: u32 = 12;
 
 /// A write whose conditions failed: which actions (0 for a single-item write), and the item each
 /// saw where the write asked for it (`ReturnValuesOnConditionCheckFailure::AllOld`).
