@@ -267,17 +267,18 @@ async fn backfill_indexes_migrates_an_older_table_and_then_writes_nothing() {
         .backfill_indexes(3, |r: &BackfillReport| seen.push(*r))
         .await
         .unwrap();
+    // (A write whose answer was lost and that was retried finds its key in place: correct.)
     assert_eq!(
         (
             report.notes,
-            report.updated,
-            report.correct,
+            report.updated + report.correct,
             report.changed,
             report.skipped
         ),
-        (5, 5, 0, 0, 0),
+        (5, 5, 0, 0),
         "{report:?}"
     );
+    assert!(report.updated >= 4, "{report:?}");
     assert_eq!(report.tenants, 2);
     assert!(!seen.is_empty(), "progress is reported");
     assert_eq!(
@@ -303,4 +304,80 @@ async fn backfill_indexes_migrates_an_older_table_and_then_writes_nothing() {
     // The suspension cache still sees the registry as it is.
     let registry = TenantRegistry::new(fx.db().clone(), Duration::ZERO);
     assert!(registry.active_by_id(&acme()).await.is_ok());
+}
+
+#[tokio::test]
+async fn create_table_adds_the_listing_index_to_a_table_made_before_it() {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let client = integration_tests::client();
+    let table = format!("notes-old-{}", uuid::Uuid::new_v4().simple());
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    // The table as the previous version made it: keys and the public index only.
+    client
+        .create_table()
+        .table_name(&table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .set_attribute_definitions(Some(vec![
+            attr("pk"),
+            attr("sk"),
+            attr("gsi1pk"),
+            attr("gsi1sk"),
+        ]))
+        .global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name("gsi1")
+                .key_schema(key("gsi1pk", KeyType::Hash))
+                .key_schema(key("gsi1sk", KeyType::Range))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let db = shared::store::Db::new(client.clone(), table.clone());
+    assert!(!db.create_table().await.unwrap(), "it existed");
+    let indexes: Vec<String> = client
+        .describe_table()
+        .table_name(&table)
+        .send()
+        .await
+        .unwrap()
+        .table
+        .unwrap()
+        .global_secondary_indexes()
+        .iter()
+        .filter_map(|g| g.index_name().map(str::to_owned))
+        .collect();
+    assert_eq!(indexes.len(), 2, "{indexes:?}");
+    assert!(indexes.contains(&shared::store::GSI2.to_owned()));
+    // Again: nothing to add.
+    assert_eq!(
+        db.ensure_indexes(&shared::store::table_spec())
+            .await
+            .unwrap(),
+        Vec::<&str>::new()
+    );
 }

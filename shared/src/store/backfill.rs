@@ -53,6 +53,13 @@ impl BackfillReport {
 /// Most parallel scan segments a backfill runs.
 pub const MAX_BACKFILL_SEGMENTS: u32 = 16;
 
+/// What the conditional write of one note's key came to.
+enum Outcome {
+    Updated,
+    Correct,
+    Changed,
+}
+
 /// What a note item says about its place in the listing index.
 enum Found {
     NotANote,
@@ -193,10 +200,10 @@ impl Db {
                         ..
                     } => {
                         delta.notes += 1;
-                        if self.set_listing_key(key, owner, visibility, want).await? {
-                            delta.updated += 1;
-                        } else {
-                            delta.changed += 1;
+                        match self.set_listing_key(key, owner, visibility, want).await? {
+                            Outcome::Updated => delta.updated += 1,
+                            Outcome::Correct => delta.correct += 1,
+                            Outcome::Changed => delta.changed += 1,
                         }
                     }
                 }
@@ -211,19 +218,20 @@ impl Db {
     }
 
     /// Sets `gsi2sk` if the note still has the owner and visibility the scan saw and a different
-    /// key; false when it changed meanwhile (or was deleted).
+    /// key: `Updated`; `Correct` when the key is right by now (a retried request whose first try
+    /// had landed); `Changed` when the note changed meanwhile (or was deleted).
     async fn set_listing_key(
         &self,
         key: Item,
         owner: String,
         visibility: AttributeValue,
         want: String,
-    ) -> Result<bool, AppError> {
+    ) -> Result<Outcome, AppError> {
         let req = self
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key))
+            .set_key(Some(key.clone()))
             .update_expression("SET #k = :k")
             .condition_expression(
                 "attribute_exists(#pk) AND ownerId = :o AND visibility = :v \
@@ -231,12 +239,25 @@ impl Db {
             )
             .expression_attribute_names("#k", GSI2_SK)
             .expression_attribute_names("#pk", PK)
-            .expression_attribute_values(":k", s(want))
+            .expression_attribute_values(":k", s(want.as_str()))
             .expression_attribute_values(":o", s(owner))
             .expression_attribute_values(":v", visibility);
-        Ok(write::conditional("UpdateItem backfill", req)
+        if write::conditional("UpdateItem backfill", req.clone())
             .await?
-            .is_ok())
+            .is_ok()
+        {
+            return Ok(Outcome::Updated);
+        }
+        let now = self.get("GetItem backfill", key, true).await?;
+        let has = now
+            .as_ref()
+            .and_then(|i| i.get(GSI2_SK))
+            .and_then(|v| v.as_s().ok());
+        Ok(if has == Some(&want) {
+            Outcome::Correct
+        } else {
+            Outcome::Changed
+        })
     }
 }
 

@@ -1,9 +1,9 @@
 //! The table definition, shared by `tenantctl create-table`, the tests and the template check.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
-    TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, CreateGlobalSecondaryIndexAction, GlobalSecondaryIndex,
+    GlobalSecondaryIndexUpdate, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use serde::Serialize;
 
@@ -125,6 +125,8 @@ impl Db {
                 // A table made before the stream existed gets it: without it, no real-time
                 // event is published.
                 self.ensure_stream(spec.stream_view_type).await?;
+                // Likewise the indexes (the listing index is newer than the table format).
+                self.ensure_indexes(&spec).await?;
                 return Ok(false);
             }
             Err(e) => return Err(sdk_err("CreateTable", e)),
@@ -171,6 +173,104 @@ impl Db {
             .await
             .map_err(|e| sdk_err("UpdateTable", e))?;
         self.wait_active().await
+    }
+
+    /// Creates the indexes of `spec` the table lacks (a table made before them), one UpdateTable
+    /// each (DynamoDB creates one index at a time), and waits until each is ACTIVE. DynamoDB
+    /// builds a new index from the items that already carry its key attributes: run `tenantctl
+    /// backfill-indexes` for the rest. A table deployed by CloudFormation gets its indexes from
+    /// the template instead (README "Scale"); this is for tables `tenantctl` made.
+    pub async fn ensure_indexes(&self, spec: &TableSpec) -> Result<Vec<&'static str>, AppError> {
+        let present: Vec<String> = self
+            .describe()
+            .await?
+            .global_secondary_indexes()
+            .iter()
+            .filter_map(|g| g.index_name().map(str::to_owned))
+            .collect();
+        let mut added = Vec::new();
+        for (name, keys, projection) in &spec.global_secondary_indexes {
+            if present.iter().any(|p| p == name) {
+                continue;
+            }
+            let mut req = self.client.update_table().table_name(&self.table);
+            for (attribute, ty) in spec
+                .attributes
+                .iter()
+                .filter(|(a, _)| keys.iter().any(|(k, _)| k == a))
+            {
+                req = req.attribute_definitions(
+                    AttributeDefinition::builder()
+                        .attribute_name(*attribute)
+                        .attribute_type(ScalarAttributeType::from(*ty))
+                        .build()
+                        .map_err(build_err)?,
+                );
+            }
+            let create = CreateGlobalSecondaryIndexAction::builder()
+                .index_name(*name)
+                .set_key_schema(Some(key_schema(keys)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(*projection))
+                        .build(),
+                )
+                .build()
+                .map_err(build_err)?;
+            let sent = req
+                .global_secondary_index_updates(
+                    GlobalSecondaryIndexUpdate::builder().create(create).build(),
+                )
+                .send()
+                .await;
+            if let Err(e) = sent {
+                // A timed-out request may still have started the index (a retry is then
+                // refused as a duplicate): what counts is whether the index is there now.
+                let started = self
+                    .describe()
+                    .await?
+                    .global_secondary_indexes()
+                    .iter()
+                    .any(|g| g.index_name() == Some(*name));
+                if !started {
+                    return Err(sdk_err("UpdateTable", e));
+                }
+            }
+            self.wait_index_active(name).await?;
+            added.push(*name);
+        }
+        Ok(added)
+    }
+
+    async fn describe(&self) -> Result<aws_sdk_dynamodb::types::TableDescription, AppError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|e| sdk_err("DescribeTable", e))?
+            .table
+            .ok_or_else(|| AppError::Internal("DescribeTable returned no table".into()))
+    }
+
+    async fn wait_index_active(&self, index: &str) -> Result<(), AppError> {
+        // Building an index over a large table takes a while on AWS: up to an hour here.
+        for _ in 0..7200 {
+            let table = self.describe().await?;
+            let active = table
+                .global_secondary_indexes()
+                .iter()
+                .find(|g| g.index_name() == Some(index))
+                .and_then(|g| g.index_status())
+                .is_some_and(|s| s.as_str() == "ACTIVE");
+            if active && table.table_status().is_some_and(|s| s.as_str() == "ACTIVE") {
+                return Ok(());
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+        Err(AppError::Internal(format!(
+            "index {index} did not become ACTIVE within an hour"
+        )))
     }
 
     async fn wait_active(&self) -> Result<(), AppError> {
