@@ -487,9 +487,20 @@ impl TenantStore {
             }
             taken[0] += this_round[0];
             taken[1] += this_round[1];
-            if took < all_known || took == 0 {
-                // The page is full (or nothing moved: stop rather than spin).
+            if took < all_known {
+                // The page is full; the next one starts after its last note.
                 break;
+            }
+            // Everything known was taken: both ranges are consumed down to `floor` (entries
+            // skipped as unreadable included), so the cursor moves there even when no note was
+            // taken — a page of skipped entries must not hand back the same cursor forever.
+            match floor {
+                Some(floor) if after.as_ref() != Some(&floor) => after = Some(floor),
+                Some(_) if took > 0 => {}
+                // No movement at all (cannot happen: a range with more has a last entry).
+                Some(_) => break,
+                // Both ranges read to their ends: the flags say so.
+                None => {}
             }
         }
         let next_lead = match taken[1].cmp(&taken[0]) {
