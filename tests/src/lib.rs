@@ -257,11 +257,37 @@ pub fn client_metered(
     client_witnessed(endpoint, counter, meter, CapacityWitness::default())
 }
 
+/// A client of a DynamoDB Local database of its own. DynamoDB Local (without `-sharedDb`)
+/// keeps one database per access key, and each database runs its background jobs on a fixed
+/// pool of 10 threads; every table with TTL holds one of them for good. After seven such tables
+/// a GlobalSecondaryIndex added by UpdateTable stays CREATING forever (seen: a CI run waited an
+/// hour). Tests that add an index to an existing table use this.
+pub fn client_of_own_database() -> Client {
+    let key = format!("db{}", uuid::Uuid::new_v4().simple());
+    client_keyed(
+        &ddb_endpoint(),
+        RequestCounter::default(),
+        &Arc::default(),
+        CapacityWitness::default(),
+        &key,
+    )
+}
+
 fn client_witnessed(
     endpoint: &str,
     counter: RequestCounter,
     meter: &Arc<shared::store::capacity::CapacityMeter>,
     witness: CapacityWitness,
+) -> Client {
+    client_keyed(endpoint, counter, meter, witness, "local")
+}
+
+fn client_keyed(
+    endpoint: &str,
+    counter: RequestCounter,
+    meter: &Arc<shared::store::capacity::CapacityMeter>,
+    witness: CapacityWitness,
+    access_key: &str,
 ) -> Client {
     let builder = shared::store::with_budget(aws_sdk_dynamodb::Config::builder());
     let conf = shared::store::capacity::metered(builder, meter)
@@ -269,7 +295,7 @@ fn client_witnessed(
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "local", "local", None, None, "tests",
+            access_key, "local", None, None, "tests",
         ))
         .endpoint_url(endpoint)
         .interceptor(counter)

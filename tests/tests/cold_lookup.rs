@@ -312,7 +312,8 @@ async fn create_table_adds_the_listing_index_to_a_table_made_before_it() {
         AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
         Projection, ProjectionType, ScalarAttributeType,
     };
-    let client = integration_tests::client();
+    // Adds an index to an existing table: a database of its own (see client_of_own_database).
+    let client = integration_tests::client_of_own_database();
     let table = format!("notes-old-{}", uuid::Uuid::new_v4().simple());
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()

@@ -15,8 +15,8 @@ use shared::realtime::{SubscriptionGrant, invalidation_filter};
 use shared::store::{Db, table_spec};
 use shared::tenancy::TenantId;
 
-async fn stream_view(table: &str) -> Option<String> {
-    let out = client()
+async fn stream_view(client: &aws_sdk_dynamodb::Client, table: &str) -> Option<String> {
+    let out = client
         .describe_table()
         .table_name(table)
         .send()
@@ -32,7 +32,9 @@ async fn stream_view(table: &str) -> Option<String> {
 async fn the_table_streams_every_write_with_both_images() {
     let fx = Fixture::new().await;
     assert_eq!(
-        stream_view(fx.db().table_name()).await.as_deref(),
+        stream_view(&client(), fx.db().table_name())
+            .await
+            .as_deref(),
         Some(table_spec().stream_view_type)
     );
     assert_eq!(table_spec().stream_view_type, "NEW_AND_OLD_IMAGES");
@@ -41,6 +43,8 @@ async fn the_table_streams_every_write_with_both_images() {
 #[tokio::test]
 async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
     let table = format!("notes-nostream-{}", uuid::Uuid::new_v4().simple());
+    // create_table adds the indexes too: a database of its own (see client_of_own_database).
+    let client = client_of_own_database();
     let key = |name: &str, kind: KeyType| {
         KeySchemaElement::builder()
             .attribute_name(name)
@@ -55,7 +59,7 @@ async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
             .build()
             .unwrap()
     };
-    client()
+    client
         .create_table()
         .table_name(&table)
         .billing_mode(BillingMode::PayPerRequest)
@@ -66,14 +70,14 @@ async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
         .send()
         .await
         .unwrap();
-    assert_eq!(stream_view(&table).await, None);
-    let created = Db::new(client(), table.clone())
+    assert_eq!(stream_view(&client, &table).await, None);
+    let created = Db::new(client.clone(), table.clone())
         .create_table()
         .await
         .unwrap();
     assert!(!created, "the table existed");
     assert_eq!(
-        stream_view(&table).await.as_deref(),
+        stream_view(&client, &table).await.as_deref(),
         Some("NEW_AND_OLD_IMAGES")
     );
 }
