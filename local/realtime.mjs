@@ -319,9 +319,11 @@ export function createRealtime({ schema, resolvers, handlers, allows, invoke, au
       send(conn, { type: 'start_ack', id });
     } catch (e) {
       conn.pending.delete(id);
-      if (!(e instanceof StartError)) throw e;
       counters.refused += 1;
-      send(conn, { type: 'error', id, payload: { errors: e.errors } });
+      // Anything else (the function unreachable, say) fails this start, never silently.
+      const errors = e instanceof StartError ? e.errors : [errorEntry(e)];
+      if (!(e instanceof StartError)) log(`realtime: start ${id}: ${e.stack ?? e}`);
+      send(conn, { type: 'error', id, payload: { errors } });
     }
   }
 

