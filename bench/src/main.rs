@@ -41,17 +41,23 @@ struct Opts {
     out: PathBuf,
     /// The Node peer's command line (space-separated), if measured.
     #[arg(long, value_parser = words)]
-    node: Option<Vec<String>>,
+    node: Option<Words>,
     /// The Python peer's command line (space-separated), if measured.
     #[arg(long, value_parser = words)]
-    python: Option<Vec<String>>,
+    python: Option<Words>,
     /// Where `cargo lambda build` put the arm64 zips (for sizes).
     #[arg(long, default_value = "target/lambda")]
     lambda_dir: PathBuf,
 }
 
-fn words(s: &str) -> Result<Vec<String>, std::convert::Infallible> {
-    Ok(s.split(' ').map(str::to_owned).collect())
+/// A command line given as one argument. A newtype: clap reads an `Option<Vec<String>>` field as
+/// a list of values and would not accept a parser that returns the whole `Vec` (it panics at run
+/// time, not at build time — see `opts_parse` below).
+#[derive(Clone, Debug, PartialEq)]
+struct Words(Vec<String>);
+
+fn words(s: &str) -> Result<Words, std::convert::Infallible> {
+    Ok(Words(s.split(' ').map(str::to_owned).collect()))
 }
 
 fn parse_opts() -> Opts {
@@ -454,14 +460,14 @@ async fn main() {
         events: Box::new(|_| event("Query", "note", json!({"id": "x"}))),
     };
     let mut peers: Vec<Subject> = Vec::new();
-    if let Some(cmd) = &opts.node {
+    if let Some(Words(cmd)) = &opts.node {
         peers.push(Subject {
             label: "get-note (Node.js 20, SDK v3)".into(),
             command: cmd.clone(),
             events: Box::new(get_event.clone()),
         });
     }
-    if let Some(cmd) = &opts.python {
+    if let Some(Words(cmd)) = &opts.python {
         peers.push(Subject {
             label: "get-note (Python 3.11, boto3)".into(),
             command: cmd.clone(),
@@ -617,4 +623,31 @@ async fn main() {
     std::fs::write(&opts.out, &md).expect("writing results");
     eprintln!("wrote {}", opts.out.display());
     let _ = client.delete_table().table_name(&table).send().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn opts_parse() {
+        Opts::command().debug_assert();
+        let opts = Opts::try_parse_from([
+            "bench",
+            "--node",
+            "node peers/node/index.mjs",
+            "--python",
+            "python bootstrap.py",
+        ])
+        .unwrap();
+        assert_eq!(
+            opts.node,
+            Some(Words(vec!["node".into(), "peers/node/index.mjs".into()]))
+        );
+        assert_eq!(
+            opts.python,
+            Some(Words(vec!["python".into(), "bootstrap.py".into()]))
+        );
+    }
 }
