@@ -1,6 +1,7 @@
 // The API's operations, each sent through Amplify's GraphQL client: `defaultAuthMode: 'iam'`, so
 // every request is SigV4-signed (service appsync) with the session's Identity Pool credentials.
-import { generateClient } from 'aws-amplify/api';
+import { CONNECTION_STATE_CHANGE, generateClient } from 'aws-amplify/api';
+import { Hub } from 'aws-amplify/utils';
 
 export type Visibility = 'PRIVATE' | 'TENANT' | 'PUBLIC';
 export const VISIBILITIES: Visibility[] = ['PRIVATE', 'TENANT', 'PUBLIC'];
@@ -114,4 +115,80 @@ export async function updateNote(input: { id: string; title: string; body: strin
 
 export async function deleteNote(id: string, expectedVersion: number): Promise<void> {
   await request('mutation DeleteNote($id: ID!, $expectedVersion: Int) { deleteNote(id: $id, expectedVersion: $expectedVersion) { id } }', { id, expectedVersion });
+}
+
+/** One change of a note, as `onNoteChanged` / `onPublicNoteChanged` deliver it. */
+export interface NoteChange {
+  kind: 'CREATED' | 'UPDATED' | 'DELETED';
+  noteId: string;
+  /** A removal for a subscriber who may no longer read the note (always DELETED, no note). */
+  revoked: boolean;
+  /** The note as it now is (its author is not resolved in events); null on DELETED. */
+  note: Omit<Note, 'author'> | null;
+}
+
+/** The state of a live subscription, for the page to show. */
+export type LiveState = { state: 'connecting' } | { state: 'live' } | { state: 'off'; reason: unknown };
+
+const CHANGE = `kind noteId revoked note { ${NOTE} }`;
+
+/**
+ * Subscribes over AppSync's real-time WebSocket (SigV4 with the session's Identity Pool
+ * credentials, like every request). What arrives is decided by the server from who the caller
+ * is — the subscription takes no filter from us — so the page applies each change as it comes.
+ * Returns the function that ends the subscription.
+ */
+function subscribe(
+  query: string,
+  variables: Record<string, unknown>,
+  field: 'onNoteChanged' | 'onPublicNoteChanged',
+  onChange: (c: NoteChange) => void,
+  onState: (s: LiveState) => void,
+): () => void {
+  onState({ state: 'connecting' });
+  const client = generateClient();
+  const observable = client.graphql({ query, variables: variables as never, authMode: 'iam' }) as unknown as {
+    subscribe(o: { next(v: { data: Record<string, NoteChange> }): void; error(e: unknown): void }): { unsubscribe(): void };
+  };
+  let ended = false;
+  const sub = observable.subscribe({
+    next: ({ data }) => {
+      const change = data?.[field];
+      if (change) onChange(change);
+    },
+    error: (e) => {
+      if (!ended) onState({ state: 'off', reason: e });
+    },
+  });
+  // Amplify reports on its Hub when the server acknowledged the subscription (`start_ack`) and
+  // when the connection is lost (it reconnects and starts the subscription again by itself).
+  const stopHub = Hub.listen('api', ({ payload }) => {
+    const p = payload as { event?: string; data?: { connectionState?: string } };
+    if (ended) return;
+    if (p.event === 'Subscription ack') onState({ state: 'live' });
+    else if (p.event === CONNECTION_STATE_CHANGE && p.data?.connectionState === 'ConnectionDisrupted') {
+      onState({ state: 'off', reason: new Error('The real-time connection was lost; it is retried.') });
+    }
+  });
+  return () => {
+    ended = true;
+    stopHub();
+    sub.unsubscribe();
+  };
+}
+
+/** Changes of every note the signed-in caller may read in its tenant. */
+export function onNoteChanged(onChange: (c: NoteChange) => void, onState: (s: LiveState) => void): () => void {
+  return subscribe(`subscription OnNoteChanged { onNoteChanged { ${CHANGE} } }`, {}, 'onNoteChanged', onChange, onState);
+}
+
+/** Changes of a tenant's PUBLIC notes (guests too); a note that leaves PUBLIC arrives as DELETED. */
+export function onPublicNoteChanged(tenantId: string, onChange: (c: NoteChange) => void, onState: (s: LiveState) => void): () => void {
+  return subscribe(
+    `subscription OnPublicNoteChanged($tenantId: ID!) { onPublicNoteChanged(tenantId: $tenantId) { ${CHANGE} } }`,
+    { tenantId },
+    'onPublicNoteChanged',
+    onChange,
+    onState,
+  );
 }

@@ -2,7 +2,7 @@
 // and write the tenant's notes; signed out, read a tenant's PUBLIC notes as a guest.
 import './style.css';
 import * as api from './api';
-import type { Note, Page, Profile, Visibility } from './api';
+import type { LiveState, Note, NoteChange, Page, Profile, Visibility } from './api';
 import { busy, formatTime, h, showProblem } from './dom';
 import { describe, UserFacingError } from './errors';
 import {
@@ -44,6 +44,8 @@ async function main(): Promise<void> {
 // ---------------------------------------------------------------- layout
 
 async function render(): Promise<void> {
+  endLive(); // a new tenant, user or guest: the old subscription is not theirs
+  endLive = () => {};
   const t = currentTenant();
   const picker = h(
     'select',
@@ -137,9 +139,12 @@ async function renderSignedOut(main: HTMLElement): Promise<void> {
     await ensureCredentials();
     return api.publicNotes(t.tenantId, pageSize(), token);
   }, null);
-  publicSection.append(h('div', { class: 'toolbar' }, pageSizeSelect(() => void pages.reload())), list, more, slot);
+  const live = liveIndicator();
+  publicSection.append(h('div', { class: 'toolbar' }, pageSizeSelect(() => void pages.reload()), live.el), list, more, slot);
   guestLoad = pages.reload();
   await guestLoad;
+  // After the first page: the guest credentials are there, and nothing races for them.
+  endLive = api.onPublicNoteChanged(t.tenantId, (c) => void applyChange(list, c, null), live.set);
 }
 
 /** The guest view's first load: a sign-in waits for it, so the two never race for credentials. */
@@ -178,8 +183,70 @@ async function renderSignedIn(main: HTMLElement): Promise<void> {
   const pages = pager(list, more, slot, (token) => api.notes(pageSize(), token), () => pages.reload());
   reloadNotes = () => pages.reload();
   const reload = h('button', { type: 'button', 'data-testid': 'reload-notes', onclick: () => void pages.reload() }, 'Reload');
-  notesSection.append(h('div', { class: 'toolbar' }, reload, pageSizeSelect(() => void pages.reload())), list, more, slot);
+  const live = liveIndicator();
+  notesSection.append(h('div', { class: 'toolbar' }, reload, pageSizeSelect(() => void pages.reload()), live.el), list, more, slot);
   await pages.reload();
+  endLive = api.onNoteChanged((c) => void applyChange(list, c, () => pages.reload()), live.set);
+}
+
+// ---------------------------------------------------------------- live updates
+
+/** Ends the page's subscription (render() calls it before drawing anything else). */
+let endLive: () => void = () => {};
+
+/** "Live" next to a list: whether its subscription is acknowledged, or why it is not. */
+function liveIndicator(): { el: HTMLElement; set: (s: LiveState) => void } {
+  const el = h('span', { class: 'live', 'data-testid': 'live', 'data-state': 'connecting', role: 'status' }, 'Connecting live updates…');
+  const set = (s: LiveState) => {
+    el.dataset.state = s.state;
+    el.removeAttribute('title');
+    if (s.state === 'live') el.textContent = '● Live';
+    else if (s.state === 'connecting') el.textContent = 'Connecting live updates…';
+    else {
+      const p = describe(s.reason);
+      el.textContent = 'Live updates off (Reload shows changes)';
+      // A local stack's wss:// endpoint presents a certificate made for the run (scripts/local.sh).
+      const local = state.outputs.realtimeCaCertificate
+        ? ` The local stack's real-time endpoint uses a certificate made for this run: open ${new URL(state.outputs.graphqlUrl).origin.replace(/^http:/, 'https:')}/ once in this browser and accept it, then reload.`
+        : '';
+      el.title = `${p.sentence}${p.detail ? ` (${p.detail})` : ''}${local}`;
+    }
+  };
+  return { el, set };
+}
+
+/**
+ * Applies one change to a list on screen. The server decided that this caller may read what
+ * arrives (the subscription's filter is set from its identity, not by us); a signed-in list
+ * fetches the note again for its author (events carry none), and drops it when the read says it
+ * is gone. A note open in its edit form is left alone: saving it meets the new version as a
+ * ConflictError, with the way to reload it.
+ */
+async function applyChange(list: HTMLElement, c: NoteChange, changed: (() => Promise<void>) | null): Promise<void> {
+  const existing = list.querySelector<HTMLLIElement>(`li[data-note-id="${CSS.escape(c.noteId)}"]`);
+  if (existing?.querySelector('[data-testid="edit-form"]')) return;
+  let fresh: Note | null = null;
+  if (c.kind !== 'DELETED' && c.note) {
+    try {
+      fresh = changed ? await api.note(c.noteId) : { ...c.note, author: null };
+    } catch {
+      return; // the list's Reload still shows it
+    }
+  }
+  // The list was reloaded meanwhile, or another event placed the note: look again.
+  const current = list.querySelector<HTMLLIElement>(`li[data-note-id="${CSS.escape(c.noteId)}"]`);
+  if (!fresh) {
+    current?.remove();
+    if (list.dataset.loaded === 'true' && list.children.length === 0) list.append(h('li', { class: 'empty' }, 'No notes yet.'));
+    return;
+  }
+  const view = noteView(fresh, changed);
+  view.dataset.live = c.kind.toLowerCase();
+  if (current) current.replaceWith(view);
+  else {
+    list.querySelector('li.empty')?.remove();
+    list.prepend(view); // newest first, as the list is ordered
+  }
 }
 
 let reloadNotes: () => Promise<void> = async () => {};
@@ -280,7 +347,11 @@ function pager(list: HTMLElement, more: HTMLElement, slot: HTMLElement, fetchPag
     if (gen !== generation) return; // a newer reload owns the list
     if (page) {
       if (page.items.length === 0 && list.children.length === 0) list.append(h('li', { class: 'empty' }, 'No notes yet.'));
-      for (const n of page.items) list.append(noteView(n, changed));
+      for (const n of page.items) {
+        // A live update may have placed this note while the page was on its way: the page's copy wins.
+        list.querySelector(`li[data-note-id="${CSS.escape(n.id)}"]`)?.remove();
+        list.append(noteView(n, changed));
+      }
       more.replaceChildren();
       if (page.nextToken) {
         const next = page.nextToken;

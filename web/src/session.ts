@@ -32,6 +32,8 @@ export interface Outputs {
   /** Local stack only: where the User Pools and the Identity Pool answer (AWS's otherwise). */
   cognitoIdpEndpoint?: string;
   cognitoIdentityEndpoint?: string;
+  /** Local stack only: the certificate its wss:// real-time endpoint presents (made per run). */
+  realtimeCaCertificate?: string;
   tenants: TenantOutputs[];
 }
 

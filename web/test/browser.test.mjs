@@ -10,7 +10,7 @@
 // Every request the pages send to the GraphQL endpoint is intercepted and checked: SigV4
 // (`Authorization: AWS4-HMAC-SHA256 ...`) and never an `x-demo-identity` header.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -39,11 +39,18 @@ const anyDemoHeader = []; // any request at all that carried x-demo-identity
 const pageErrors = [];
 const contexts = [];
 
+// The local stack's wss:// real-time endpoint presents a certificate made for its run: the
+// browser trusts exactly that key (its SPKI hash), as a user does by accepting it once.
+const trustRealtime = outputs.realtimeCaCertificate
+  ? [`--ignore-certificate-errors-spki-list=${createHash('sha256').update(new X509Certificate(readFileSync(outputs.realtimeCaCertificate)).publicKey.export({ type: 'spki', format: 'der' })).digest('base64')}`]
+  : [];
+
 before(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: [
+      ...trustRealtime,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',
@@ -192,6 +199,58 @@ test('bob signs in at globex and sees neither of alice\'s notes', async () => {
   assert.ok(!listed.includes(ids.private), 'bob sees alice\'s PRIVATE note');
   assert.ok(!listed.includes(ids.public), 'bob sees alice\'s PUBLIC note in globex\'s notes');
   assert.equal(await bob.getByTestId('problem').count(), 0, 'bob\'s notes loaded without a problem');
+});
+
+/** Waits until a page's list is subscribed (the server acknowledged its subscription). */
+async function live(page, label) {
+  const badge = page.getByTestId('live');
+  try {
+    await page.locator('[data-testid=live][data-state=live], [data-testid=live][data-state=off]').first().waitFor();
+  } catch (e) {
+    assert.fail(`${label}: live updates still ${await badge.getAttribute('data-state')} (${e.message.split('\n')[0]})`);
+  }
+  if ((await badge.getAttribute('data-state')) !== 'live') assert.fail(`${label}: live updates off: ${await badge.getAttribute('title')}`);
+}
+
+test('live: colleagues\' changes appear without a reload, and only where they may be read', async () => {
+  // alice (acme) is signed in already; bob (globex) and a guest reading acme's public notes join.
+  const bob = await newPage('bob-live');
+  await signIn(bob, 'globex', 'bob');
+  const guest = await newPage('guest-live');
+  await guest.goto(WEB_URL);
+  if ((await guest.getByTestId('tenant-picker').inputValue()) !== 'acme') await guest.getByTestId('tenant-picker').selectOption('acme');
+  await guest.locator('[data-testid=public-list][data-loaded=true]').waitFor({ state: 'attached' });
+  const carol = await newPage('carol');
+  await signIn(carol, 'acme', 'carol');
+  await Promise.all([live(alice, 'alice'), live(bob, 'bob'), live(guest, 'guest'), live(carol, 'carol')]);
+
+  // carol writes a TENANT note: alice sees it arrive; the guest and bob do not.
+  const shared = `Web live tenant ${run}`;
+  const sharedId = await createNote(carol, shared, 'TENANT');
+  await noteItem(alice, shared).waitFor();
+  assert.equal(await noteItem(alice, shared).getAttribute('data-live'), 'created');
+  assert.equal(await noteItem(alice, shared).getAttribute('data-note-id'), sharedId);
+  // carol's PRIVATE note never reaches alice; a PUBLIC one reaches alice and the guest.
+  const secret = `Web live private ${run}`;
+  await createNote(carol, secret, 'PRIVATE');
+  const open = `Web live public ${run}`;
+  const openId = await createNote(carol, open, 'PUBLIC');
+  await noteItem(alice, open).waitFor();
+  await guest.locator(`[data-testid=public-list] [data-note-id="${openId}"]`).waitFor();
+  assert.equal(await noteItem(alice, secret).count(), 0, 'alice got carol\'s PRIVATE note');
+  assert.equal(await guest.locator(`[data-testid=public-list] [data-note-id="${sharedId}"]`).count(), 0, 'the guest got a TENANT note');
+
+  // carol makes the PUBLIC note PRIVATE: it leaves alice's list and the guest's.
+  await noteItem(carol, open).getByTestId('edit').click();
+  await carol.getByTestId('edit-visibility').selectOption('PRIVATE');
+  await carol.getByTestId('save').click();
+  await waitUntil(async () => (await noteItem(alice, open).count()) === 0, () => 'the note made PRIVATE is still on alice\'s list');
+  await waitUntil(async () => (await guest.locator(`[data-testid=public-list] [data-note-id="${openId}"]`).count()) === 0,
+    () => 'the note made PRIVATE is still on the guest\'s list');
+
+  // bob, in globex, received nothing of acme's.
+  for (const title of [shared, secret, open]) assert.equal(await noteItem(bob, title).count(), 0, `bob got ${title}`);
+  assert.equal(await bob.locator('[data-testid=note][data-live]').count(), 0, 'bob\'s list changed live');
 });
 
 test('a guest (no sign-in) sees only the PUBLIC one under acme', async () => {
