@@ -254,17 +254,33 @@ impl Db {
     }
 
     async fn wait_index_active(&self, index: &str) -> Result<(), AppError> {
-        // Building an index over a large table takes a while on AWS: up to an hour here.
-        for _ in 0..7200 {
+        // Building an index over a large table takes a while on AWS: up to an hour here, with a
+        // progress line every 10 s (tenantctl shows them on stderr).
+        let started = std::time::Instant::now();
+        for poll in 0..7200u32 {
             let table = self.describe().await?;
-            let active = table
+            let gsi = table
                 .global_secondary_indexes()
                 .iter()
-                .find(|g| g.index_name() == Some(index))
+                .find(|g| g.index_name() == Some(index));
+            let active = gsi
                 .and_then(|g| g.index_status())
                 .is_some_and(|s| s.as_str() == "ACTIVE");
             if active && table.table_status().is_some_and(|s| s.as_str() == "ACTIVE") {
                 return Ok(());
+            }
+            if poll % 20 == 19 {
+                tracing::info!(
+                    "index {index}: {} after {} s{} (DynamoDB builds it from the table's items)",
+                    gsi.and_then(|g| g.index_status())
+                        .map_or("not listed yet", |s| s.as_str()),
+                    started.elapsed().as_secs(),
+                    if gsi.and_then(|g| g.backfilling()) == Some(true) {
+                        ", backfilling"
+                    } else {
+                        ""
+                    },
+                );
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }

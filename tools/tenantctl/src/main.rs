@@ -280,6 +280,7 @@ pub struct Ctx {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    progress_on_stderr();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -287,6 +288,24 @@ async fn main() -> ExitCode {
             e.exit_code()
         }
     }
+}
+
+/// The store's progress lines for long waits (`create-table` adding an index to a large table),
+/// on stderr: stdout is each command's output, which scripts read.
+fn progress_on_stderr() {
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+    use tracing_subscriber::prelude::*;
+    let layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_level(false)
+        .without_time();
+    let _ =
+        tracing_subscriber::registry()
+            .with(layer.with_filter(
+                Targets::new().with_target("shared::store::schema", LevelFilter::INFO),
+            ))
+            .try_init();
 }
 
 fn table(cli: &Cli) -> Result<String> {
