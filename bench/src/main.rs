@@ -369,6 +369,41 @@ fn file_size(p: &Path) -> Option<u64> {
     std::fs::metadata(p).ok().map(|m| m.len())
 }
 
+/// The uncompressed size of entry `name` in the zip file at `path`, from the zip's central
+/// directory (found through the end-of-central-directory record at the end of the file).
+fn zipped_size(path: &Path, name: &str) -> Option<u64> {
+    zip_entry_size(&std::fs::read(path).ok()?, name)
+}
+
+fn zip_entry_size(zip: &[u8], name: &str) -> Option<u64> {
+    let u16_at = |at: usize| -> Option<usize> {
+        Some(u16::from_le_bytes(zip.get(at..at + 2)?.try_into().ok()?).into())
+    };
+    let u32_at = |at: usize| -> Option<u32> {
+        Some(u32::from_le_bytes(zip.get(at..at + 4)?.try_into().ok()?))
+    };
+    // The end record is 22 bytes plus a comment of at most 65,535.
+    let eocd = (0..=zip.len().checked_sub(22)?)
+        .rev()
+        .take(22 + 65_535)
+        .find(|&at| u32_at(at) == Some(0x0605_4b50))?;
+    let entries = u16_at(eocd + 10)?;
+    let mut at = usize::try_from(u32_at(eocd + 16)?).ok()?;
+    for _ in 0..entries {
+        if u32_at(at)? != 0x0201_4b50 {
+            return None;
+        }
+        let size = u32_at(at + 24)?;
+        let (name_len, extra_len, comment_len) =
+            (u16_at(at + 28)?, u16_at(at + 30)?, u16_at(at + 32)?);
+        if zip.get(at + 46..at + 46 + name_len)? == name.as_bytes() {
+            return Some(size.into());
+        }
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    None
+}
+
 fn mib(bytes: Option<u64>) -> String {
     bytes
         .map(|b| format!("{:.2} MiB", b as f64 / 1048576.0))
@@ -647,7 +682,12 @@ async fn main() {
         md.push_str(&format!(
             "| {f} | {} | {} | {} |\n",
             mib(file_size(&opts.bins.join(f))),
-            mib(file_size(&opts.lambda_dir.join(f).join("bootstrap"))),
+            mib(
+                file_size(&opts.lambda_dir.join(f).join("bootstrap")).or_else(|| {
+                    // `--output-format zip` leaves only the zip: the size its directory records.
+                    zipped_size(&opts.lambda_dir.join(f).join("bootstrap.zip"), "bootstrap")
+                })
+            ),
             mib(file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"))),
         ));
     }
@@ -681,6 +721,24 @@ async fn main() {
 mod tests {
     use super::*;
     use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn zip_entry_sizes_come_from_the_central_directory() {
+        // A deflated zip of two entries and a comment, as Python's zipfile writes one.
+        let zip = std::process::Command::new("python3")
+            .args([
+                "-c",
+                "import io,sys,zipfile\nb=io.BytesIO()\nz=zipfile.ZipFile(b,'w',zipfile.ZIP_DEFLATED)\nz.writestr('other','x'*10)\nz.writestr('bootstrap','y'*100000)\nz.comment=b'c'\nz.close()\nsys.stdout.buffer.write(b.getvalue())",
+            ])
+            .output()
+            .expect("python3")
+            .stdout;
+        assert_eq!(zip_entry_size(&zip, "bootstrap"), Some(100_000));
+        assert_eq!(zip_entry_size(&zip, "other"), Some(10));
+        assert_eq!(zip_entry_size(&zip, "missing"), None);
+        assert_eq!(zip_entry_size(&zip[..zip.len() / 2], "bootstrap"), None);
+        assert_eq!(zip_entry_size(b"", "bootstrap"), None);
+    }
 
     #[test]
     fn opts_parse() {
