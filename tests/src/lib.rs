@@ -273,6 +273,57 @@ pub fn client_of_own_database() -> Client {
     )
 }
 
+/// A table as an older version of `tenantctl create-table` made it: the keys and `indexes`
+/// (name, hash key, range key; all attributes projected), no stream, no TTL — what
+/// `Db::create_table` must bring up to date.
+pub async fn create_older_table(client: &Client, table: &str, indexes: &[(&str, &str, &str)]) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+        Projection, ProjectionType, ScalarAttributeType,
+    };
+    let key = |name: &str, kind: KeyType| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    };
+    let attr = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let mut req = client
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"));
+    for (name, hash, range) in indexes {
+        req = req
+            .attribute_definitions(attr(hash))
+            .attribute_definitions(attr(range))
+            .global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(*name)
+                    .key_schema(key(hash, KeyType::Hash))
+                    .key_schema(key(range, KeyType::Range))
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::All)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap(),
+            );
+    }
+    req.send().await.unwrap();
+}
+
 fn client_witnessed(
     endpoint: &str,
     counter: RequestCounter,

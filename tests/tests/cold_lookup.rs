@@ -308,56 +308,11 @@ async fn backfill_indexes_migrates_an_older_table_and_then_writes_nothing() {
 
 #[tokio::test]
 async fn create_table_adds_the_listing_index_to_a_table_made_before_it() {
-    use aws_sdk_dynamodb::types::{
-        AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-        Projection, ProjectionType, ScalarAttributeType,
-    };
     // Adds an index to an existing table: a database of its own (see client_of_own_database).
     let client = integration_tests::client_of_own_database();
     let table = format!("notes-old-{}", uuid::Uuid::new_v4().simple());
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
     // The table as the previous version made it: keys and the public index only.
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .set_attribute_definitions(Some(vec![
-            attr("pk"),
-            attr("sk"),
-            attr("gsi1pk"),
-            attr("gsi1sk"),
-        ]))
-        .global_secondary_indexes(
-            GlobalSecondaryIndex::builder()
-                .index_name("gsi1")
-                .key_schema(key("gsi1pk", KeyType::Hash))
-                .key_schema(key("gsi1sk", KeyType::Range))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::All)
-                        .build(),
-                )
-                .build()
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap();
+    integration_tests::create_older_table(&client, &table, &[("gsi1", "gsi1pk", "gsi1sk")]).await;
     let db = shared::store::Db::new(client.clone(), table.clone());
     assert!(!db.create_table().await.unwrap(), "it existed");
     let indexes: Vec<String> = client

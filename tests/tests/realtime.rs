@@ -4,9 +4,6 @@
 //! semantics are proven in `shared::realtime` and per caller in the isolation matrix; the whole
 //! chain (stream → publisher → AppSync protocol) runs in local/e2e/realtime*.e2e.mjs.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
-};
 use integration_tests::*;
 use serde_json::json;
 use shared::api::{OnNoteChanged, OnPublicNoteChanged};
@@ -45,31 +42,7 @@ async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
     let table = format!("notes-nostream-{}", uuid::Uuid::new_v4().simple());
     // create_table adds the indexes too: a database of its own (see client_of_own_database).
     let client = client_of_own_database();
-    let key = |name: &str, kind: KeyType| {
-        KeySchemaElement::builder()
-            .attribute_name(name)
-            .key_type(kind)
-            .build()
-            .unwrap()
-    };
-    let attr = |name: &str| {
-        AttributeDefinition::builder()
-            .attribute_name(name)
-            .attribute_type(ScalarAttributeType::S)
-            .build()
-            .unwrap()
-    };
-    client
-        .create_table()
-        .table_name(&table)
-        .billing_mode(BillingMode::PayPerRequest)
-        .key_schema(key("pk", KeyType::Hash))
-        .key_schema(key("sk", KeyType::Range))
-        .attribute_definitions(attr("pk"))
-        .attribute_definitions(attr("sk"))
-        .send()
-        .await
-        .unwrap();
+    create_older_table(&client, &table, &[]).await;
     assert_eq!(stream_view(&client, &table).await, None);
     let created = Db::new(client.clone(), table.clone())
         .create_table()

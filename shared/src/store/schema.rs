@@ -69,6 +69,20 @@ fn build_err(e: impl std::fmt::Display) -> AppError {
     AppError::internal("table definition", e)
 }
 
+fn attribute_definition(name: &str, ty: &str) -> Result<AttributeDefinition, AppError> {
+    AttributeDefinition::builder()
+        .attribute_name(name)
+        .attribute_type(ScalarAttributeType::from(ty))
+        .build()
+        .map_err(build_err)
+}
+
+fn projection_of(projection: &str) -> Projection {
+    Projection::builder()
+        .projection_type(ProjectionType::from(projection))
+        .build()
+}
+
 fn key_schema(keys: &[(&str, &str)]) -> Result<Vec<KeySchemaElement>, AppError> {
     keys.iter()
         .map(|(name, kind)| {
@@ -94,24 +108,14 @@ impl Db {
             .set_key_schema(Some(key_schema(&spec.key_schema)?))
             .stream_specification(stream_spec(spec.stream_view_type)?);
         for (name, ty) in &spec.attributes {
-            req = req.attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name(*name)
-                    .attribute_type(ScalarAttributeType::from(*ty))
-                    .build()
-                    .map_err(build_err)?,
-            );
+            req = req.attribute_definitions(attribute_definition(name, ty)?);
         }
         for (name, keys, projection) in &spec.global_secondary_indexes {
             req = req.global_secondary_indexes(
                 GlobalSecondaryIndex::builder()
                     .index_name(*name)
                     .set_key_schema(Some(key_schema(keys)?))
-                    .projection(
-                        Projection::builder()
-                            .projection_type(ProjectionType::from(*projection))
-                            .build(),
-                    )
+                    .projection(projection_of(projection))
                     .build()
                     .map_err(build_err)?,
             );
@@ -199,22 +203,12 @@ impl Db {
                 .iter()
                 .filter(|(a, _)| keys.iter().any(|(k, _)| k == a))
             {
-                req = req.attribute_definitions(
-                    AttributeDefinition::builder()
-                        .attribute_name(*attribute)
-                        .attribute_type(ScalarAttributeType::from(*ty))
-                        .build()
-                        .map_err(build_err)?,
-                );
+                req = req.attribute_definitions(attribute_definition(attribute, ty)?);
             }
             let create = CreateGlobalSecondaryIndexAction::builder()
                 .index_name(*name)
                 .set_key_schema(Some(key_schema(keys)?))
-                .projection(
-                    Projection::builder()
-                        .projection_type(ProjectionType::from(*projection))
-                        .build(),
-                )
+                .projection(projection_of(projection))
                 .build()
                 .map_err(build_err)?;
             let sent = req
@@ -291,18 +285,12 @@ impl Db {
 
     async fn wait_active(&self) -> Result<(), AppError> {
         for _ in 0..120 {
-            let out = self
-                .client
-                .describe_table()
-                .table_name(&self.table)
-                .send()
-                .await
-                .map_err(|e| sdk_err("DescribeTable", e))?;
-            let status = out
-                .table()
-                .and_then(|t| t.table_status())
-                .map(|s| s.as_str().to_owned());
-            if status.as_deref() == Some("ACTIVE") {
+            if self
+                .describe()
+                .await?
+                .table_status()
+                .is_some_and(|s| s.as_str() == "ACTIVE")
+            {
                 return Ok(());
             }
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
