@@ -183,13 +183,9 @@ async fn an_admin_making_a_note_private_moves_it_to_its_owner() {
     );
 }
 
-#[tokio::test]
-async fn an_entry_in_the_wrong_range_is_never_shown_to_others() {
-    let fx = Fixture::new().await;
-    let (alice, carol) = (Who::alice(), Who::carol());
-    let n = fx.create(&alice, "secret", "PRIVATE").await;
-    let id = n["id"].as_str().unwrap();
-    // As an older version would have left it: PRIVATE, but still keyed as shared.
+/// Keys acme's note `id` in the shared range of the listing index whatever its visibility, as an
+/// older version could leave a note it made PRIVATE before `tenantctl backfill-indexes`.
+async fn key_as_shared(fx: &Fixture, id: &str) {
     fx.db()
         .client()
         .update_item()
@@ -201,6 +197,16 @@ async fn an_entry_in_the_wrong_range_is_never_shown_to_others() {
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn an_entry_in_the_wrong_range_is_never_shown_to_others() {
+    let fx = Fixture::new().await;
+    let (alice, carol) = (Who::alice(), Who::carol());
+    let n = fx.create(&alice, "secret", "PRIVATE").await;
+    let id = n["id"].as_str().unwrap();
+    // As an older version would have left it: PRIVATE, but still keyed as shared.
+    key_as_shared(&fx, id).await;
     let listed = |page: Value| page["items"].as_array().unwrap().len();
     assert_eq!(
         listed(fx.call(ListNotes, &carol, json!({})).await.unwrap()),
@@ -222,17 +228,7 @@ async fn pages_of_misplaced_entries_still_move_the_cursor() {
     for i in 0..12 {
         let n = fx.create(&alice, &format!("secret {i}"), "PRIVATE").await;
         let id = n["id"].as_str().unwrap();
-        fx.db()
-            .client()
-            .update_item()
-            .table_name(fx.db().table_name())
-            .key("pk", AttributeValue::S("TENANT#acme".into()))
-            .key("sk", AttributeValue::S(format!("NOTE#{id}")))
-            .update_expression("SET gsi2sk = :k")
-            .expression_attribute_values(":k", AttributeValue::S(format!("SHARED#{id}")))
-            .send()
-            .await
-            .unwrap();
+        key_as_shared(&fx, id).await;
     }
     let got = pages(&fx, &carol, 2).await;
     let flat: Vec<String> = got.iter().flatten().cloned().collect();
