@@ -7,7 +7,7 @@
 //! to the writer that changed it, and running the backfill again is always safe. A note already
 //! right is not written, so a second run writes nothing.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
 
 use super::keys::{self, GSI2_SK, NOTE_PREFIX, PK, SK, TENANT_PREFIX};
@@ -231,7 +231,7 @@ impl Db {
             .client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(key.clone()))
+            .set_key(Some(key))
             .update_expression("SET #k = :k")
             .condition_expression(
                 "attribute_exists(#pk) AND ownerId = :o AND visibility = :v \
@@ -241,14 +241,14 @@ impl Db {
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":k", s(want.as_str()))
             .expression_attribute_values(":o", s(owner))
-            .expression_attribute_values(":v", visibility);
-        if write::conditional("UpdateItem backfill", req.clone())
-            .await?
-            .is_ok()
-        {
-            return Ok(Outcome::Updated);
-        }
-        let now = self.get("GetItem backfill", key, true).await?;
+            .expression_attribute_values(":v", visibility)
+            // A refusal says why with the item as it is: no second read to tell the cases apart.
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        let refused = match write::conditional("UpdateItem backfill", req).await? {
+            Ok(_) => return Ok(Outcome::Updated),
+            Err(refused) => refused,
+        };
+        let now = refused.into_old();
         let has = now
             .as_ref()
             .and_then(|i| i.get(GSI2_SK))
