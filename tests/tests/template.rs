@@ -624,6 +624,72 @@ const SHARED_MODE_GRANTS: &[(&str, &[&str], IndexGrants)] = &[
 /// Functions that never touch tenant data, so never assume `TenantDataRole`.
 const NO_TENANT_DATA: &[&str] = &["me", "on-note-changed", "on-public-note-changed"];
 
+/// The function whose field settles onboard's pending first-admin claim
+/// (`shared::lambda::Claimant`, on `Query.myProfile`).
+const CLAIM_FUNCTION: &str = "my-profile";
+
+/// A statement that allows its actions only inside a `TransactWriteItems`.
+fn transaction_only(st: &Value) -> bool {
+    let c = &st["Condition"];
+    c.as_mapping().map(|m| m.len()) == Some(1)
+        && c["StringEquals"].as_mapping().map(|m| m.len()) == Some(1)
+        && c["StringEquals"]["dynamodb:EnclosingOperation"].as_str() == Some("TransactWriteItems")
+}
+
+/// The first admin's claim is a TransactWriteItems of the profile's Put or Update and the
+/// counters' Update. IAM authorizes each element as its own action, so the function that claims
+/// needs PutItem and UpdateItem — a function without them refuses the admin on every call (the
+/// deploy-day outage DynamoDB Local cannot show). Exactly one function claims, and its role may
+/// write only inside a transaction; in the scoped mode TenantDataRole holds both rights.
+#[test]
+fn only_the_claiming_function_may_write_and_only_inside_a_transaction() {
+    let t = Template::load();
+    for (krate, (name, f)) in t.functions_by_crate() {
+        let claim: Vec<Value> = grants(&f, Mode::Shared)
+            .statements
+            .into_iter()
+            .filter(transaction_only)
+            .collect();
+        if krate != CLAIM_FUNCTION {
+            assert!(
+                claim.is_empty(),
+                "{name}: only {CLAIM_FUNCTION} claims: {claim:?}"
+            );
+            continue;
+        }
+        assert_eq!(claim.len(), 1, "{name}: {claim:?}");
+        let st = &claim[0];
+        assert_eq!(st["Effect"].as_str(), Some("Allow"));
+        let actions: BTreeSet<String> = strings(&st["Action"]).into_iter().collect();
+        let want: BTreeSet<String> = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+            .map(String::from)
+            .into();
+        assert_eq!(actions, want, "{name}");
+        assert_eq!(
+            resources(&st["Resource"]),
+            vec![TABLE_ARN.to_owned()],
+            "{name}"
+        );
+        // Scoped mode: the claim runs under TenantDataRole, which may write the partition.
+        let g = grants(&f, Mode::Scoped);
+        assert!(
+            g.managed.iter().any(|m| m == "AssumeTenantDataRolePolicy"),
+            "{name}"
+        );
+    }
+    let tdr = &t.get("TenantDataRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [0]["Action"];
+    let tdr: BTreeSet<String> = strings(tdr).into_iter().collect();
+    assert!(tdr.contains("dynamodb:PutItem") && tdr.contains("dynamodb:UpdateItem"));
+    // The claim's access type sits on exactly that function's field.
+    let claims = shared::api::RESOLVERS
+        .iter()
+        .filter(|r| r.claims_first_admin)
+        .map(|r| r.function)
+        .collect::<Vec<_>>();
+    assert_eq!(claims, vec![CLAIM_FUNCTION]);
+}
+
 #[test]
 fn read_only_functions_get_read_only_actions() {
     let t = Template::load();
@@ -635,9 +701,11 @@ fn read_only_functions_get_read_only_actions() {
         };
         for mode in MODES {
             let g = grants(t.get(fn_name), mode);
+            // The first-admin claim's writes, checked on their own below.
             let actions: BTreeSet<String> = g
                 .statements
                 .iter()
+                .filter(|st| !transaction_only(st))
                 .flat_map(|st| strings(&st["Action"]))
                 .collect();
             assert!(!actions.is_empty(), "{fn_name} ({mode:?})");
@@ -671,6 +739,9 @@ fn in_the_default_mode_each_function_gets_exactly_what_it_calls() {
         let (name, f) = &functions[*krate];
         let mut got = BTreeSet::new();
         for st in grants(f, Mode::Shared).statements {
+            if transaction_only(&st) {
+                continue;
+            }
             assert_eq!(st["Effect"].as_str(), Some("Allow"), "{name}");
             assert!(
                 st["NotAction"].is_null() && st["NotResource"].is_null(),
