@@ -187,9 +187,9 @@ impl Resolver for PublicNotes {
     type Args = PublicNotesArgs;
     type Output = NoteConnection;
 
-    fn data_tenant(args: &PublicNotesArgs) -> Option<String> {
+    fn data_tenant(args: &PublicNotesArgs) -> Option<TenantId> {
         // Only a well-formed id names a tenant; anything else reads nothing.
-        TenantId::parse(&args.tenant_id).ok().map(String::from)
+        TenantId::parse(&args.tenant_id).ok()
     }
 
     async fn resolve(
