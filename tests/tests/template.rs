@@ -1752,6 +1752,8 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
 /// Every `appsync:GraphQL` grant in the template, as (resource, fields).
 fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
     let mut out = BTreeMap::new();
+    // (principal, its policy documents)
+    let mut by_principal: Vec<(String, Vec<Value>)> = Vec::new();
     for (name, r) in &t.resources {
         let docs: Vec<Value> = match r["Type"].as_str() {
             Some("AWS::IAM::Role") => r["Properties"]["Policies"]
@@ -1759,6 +1761,19 @@ fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
                 .map(|ps| ps.iter().map(|p| p["PolicyDocument"].clone()).collect())
                 .unwrap_or_default(),
             Some("AWS::IAM::ManagedPolicy") => vec![r["Properties"]["PolicyDocument"].clone()],
+            // A policy attached to a role: the role's grant (a SAM function's generated role,
+            // `<Function>Role`, counts as the function's).
+            Some("AWS::IAM::Policy") => {
+                for role in r["Properties"]["Roles"].as_sequence().into_iter().flatten() {
+                    let (_, role) = intrinsic(role);
+                    let principal = match role.strip_suffix("Role") {
+                        Some(f) if t.resources.contains_key(f) => f.to_owned(),
+                        _ => role,
+                    };
+                    by_principal.push((principal, vec![r["Properties"]["PolicyDocument"].clone()]));
+                }
+                continue;
+            }
             Some("AWS::Serverless::Function") => MODES
                 .iter()
                 .filter_map(|m| in_mode(&r["Properties"]["Policies"], *m))
@@ -1766,6 +1781,9 @@ fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
                 .collect(),
             _ => continue,
         };
+        by_principal.push((name.clone(), docs));
+    }
+    for (name, docs) in &by_principal {
         for st in docs
             .iter()
             .flat_map(|d| d["Statement"].as_sequence().cloned().unwrap_or_default())
@@ -1845,9 +1863,18 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
     for mode in MODES {
         let g = grants(f, mode);
         assert!(g.managed.is_empty(), "{mode:?}: {:?}", g.managed);
+        let attached = &t.get("NotePublisherGraphQLPolicy")["Properties"];
+        assert_eq!(
+            intrinsic(&attached["Roles"][0]),
+            ("Ref".to_owned(), "NotePublisherFunctionRole".to_owned())
+        );
+        let attached = attached["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
         let got: BTreeSet<(String, String)> = g
             .statements
             .iter()
+            .chain(attached)
             .flat_map(|st| {
                 let r = resources(&st["Resource"]);
                 strings(&st["Action"])
@@ -1864,6 +1891,16 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
         .collect();
         assert_eq!(got, want, "{mode:?}");
     }
+    // Its sessions alone pass publish-note-change.js: the API names the role's unique id.
+    assert_eq!(
+        intrinsic(&t.get("GraphQLApi")["Properties"]["EnvironmentVariables"]["PUBLISHER_ROLE_ID"]),
+        (
+            "GetAtt".to_owned(),
+            "NotePublisherFunctionRole.RoleId".to_owned()
+        )
+    );
+    let handler = std::fs::read_to_string(root().join("resolvers/publish-note-change.js")).unwrap();
+    assert!(handler.contains("ctx.env.PUBLISHER_ROLE_ID") && handler.contains("isPublisher(ctx)"));
     // The stream: both images, read in order, failures retried from the failed record, bounded,
     // then recorded; only note items.
     assert_eq!(
