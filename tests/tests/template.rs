@@ -1297,6 +1297,9 @@ fn the_page_token_secret_is_generated_and_read_only_by_the_paginating_functions(
     assert_eq!(generate["PasswordLength"].as_u64(), Some(64));
     assert_eq!(generate["ExcludePunctuation"].as_bool(), Some(true));
     assert!(secret["Properties"]["SecretString"].is_null());
+    // Replacing the key voids every outstanding nextToken: the stack never deletes or replaces it.
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(secret["UpdateReplacePolicy"].as_str(), Some("Retain"));
 
     let resolvers = t.resolvers();
     let paginating: BTreeSet<&String> = paginated_fields()
