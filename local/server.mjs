@@ -409,6 +409,10 @@ export function listenHttpAndTls(server, { cert, key }, port, host, onListening)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 30).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  }
   const opts = parseArgs(process.argv.slice(2));
   const credentials = new CredentialStore();
   const servers = [];

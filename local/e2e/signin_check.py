@@ -150,4 +150,7 @@ def main(path):
 
 
 if __name__ == "__main__":
+    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+        print(__doc__)
+        sys.exit(0)
     sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".local/outputs.json"))
