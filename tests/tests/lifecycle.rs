@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use integration_tests::*;
 use serde_json::{Value, json};
 use shared::api::{CreateNote, GetNote, ListNotes, Me, MyProfile, PublicNotes, SetRole, Tenant};
+use shared::error::AppError;
 use shared::identity::ProviderKey;
-use shared::store::{Db, export_line, parse_export_line, retarget, source_tenant};
+use shared::store::{Db, ImportTarget, export_line, parse_export_line, retarget, source_tenant};
 use shared::tenancy::{PendingAdmin, TenantId};
 
 /// A fresh function container (empty caches) on the same table.
@@ -168,6 +169,98 @@ async fn a_pending_admin_who_already_has_a_member_profile_is_promoted() {
     assert_eq!(tenant["memberCount"], json!(1), "{tenant}");
 }
 
+/// An import killed half way through is resumed by running it again, though the tenant now holds
+/// its first items; another export is refused meanwhile, and so is any import into a tenant that
+/// holds data of its own (acme's items unchanged by every refusal).
+#[tokio::test]
+async fn an_interrupted_import_resumes_and_nothing_else_writes_into_that_tenant() {
+    let fx = Fixture::new().await;
+    let db = fx.db();
+    let alice = Who::alice();
+    for i in 0..4 {
+        fx.create(&alice, &format!("n{i}"), "TENANT").await;
+    }
+    let mut out = Vec::new();
+    db.export_partition(&tid("acme"), &mut out).await.unwrap();
+    let items: Vec<_> = String::from_utf8(out)
+        .unwrap()
+        .lines()
+        .map(|l| parse_export_line(l).unwrap())
+        .collect();
+    let to = |t: &str| -> Vec<_> {
+        items
+            .iter()
+            .cloned()
+            .map(|i| retarget(i, &tid("acme"), &tid(t)).unwrap())
+            .collect()
+    };
+    let before = counts(db).await;
+    // Into acme itself (it holds data): refused, nothing written.
+    let err = db
+        .import_items(&tid("acme"), to("acme"), ImportTarget::EmptyTenant)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
+    assert_eq!(counts(db).await, before);
+
+    // "Killed" after the marker and two items: what a first run leaves behind.
+    let moved = to("acme3");
+    let first_two: Vec<_> = moved.iter().take(2).cloned().collect();
+    let partial = db
+        .import_items(&tid("acme3"), first_two, ImportTarget::EmptyTenant)
+        .await
+        .unwrap();
+    assert_eq!(partial.written, 2);
+    put_marker_of(db, "acme3", &moved).await;
+    // Another file meanwhile: refused, whatever the target.
+    let mut other = moved.clone();
+    other.pop();
+    for target in [ImportTarget::EmptyTenant, ImportTarget::ExistingData] {
+        let err = db
+            .import_items(&tid("acme3"), other.clone(), target)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, AppError::Conflict(m) if m.contains("interrupted")),
+            "{err:?}"
+        );
+    }
+    // The same import again: resumes, writes the rest, and clears its marker.
+    let resumed = db
+        .import_items(&tid("acme3"), moved.clone(), ImportTarget::EmptyTenant)
+        .await
+        .unwrap();
+    assert_eq!(
+        (resumed.written as usize, resumed.present),
+        (moved.len() - 2, 2)
+    );
+    let mut again = Vec::new();
+    let n = db
+        .export_partition(&tid("acme3"), &mut again)
+        .await
+        .unwrap();
+    assert_eq!(
+        n as usize,
+        moved.len(),
+        "the marker is gone and never exported"
+    );
+    let mut expected = before.clone();
+    expected.insert("TENANT#acme3".into(), moved.len());
+    assert_eq!(counts(db).await, expected);
+}
+
+/// The marker a run of importing `items` writes first and removes last: as if it was killed.
+async fn put_marker_of(db: &Db, tenant: &str, items: &[shared::store::Item]) {
+    let marker = shared::store::import_marker(&tid(tenant), items).unwrap();
+    db.client()
+        .put_item()
+        .table_name(db.table_name())
+        .set_item(Some(marker))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Items per partition key (DynamoDB Local, a full scan: tests only).
 async fn counts(db: &Db) -> BTreeMap<String, usize> {
     let mut out = BTreeMap::new();
@@ -268,7 +361,10 @@ async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
         .cloned()
         .map(|i| retarget(i, &tid("acme"), &tid("acme2")).unwrap())
         .collect();
-    let report = db.import_items(&tid("acme2"), moved.clone()).await.unwrap();
+    let report = db
+        .import_items(&tid("acme2"), moved.clone(), ImportTarget::EmptyTenant)
+        .await
+        .unwrap();
     assert_eq!((report.written as usize, report.present), (acme_items, 0));
     let mut again = Vec::new();
     db.export_partition(&tid("acme2"), &mut again)
@@ -283,8 +379,20 @@ async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
     restored.sort();
     wanted.sort();
     assert_eq!(restored, wanted);
-    // A second import writes nothing and overwrites nothing.
-    let report = db.import_items(&tid("acme2"), moved).await.unwrap();
+    // A second import is refused: acme2 holds data now (the first import finished). Into
+    // existing data, on purpose, it writes nothing and overwrites nothing.
+    let refused = db
+        .import_items(&tid("acme2"), moved.clone(), ImportTarget::EmptyTenant)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, AppError::Conflict(m) if m.contains("already holds data") && m.contains("--into-existing")),
+        "{refused:?}"
+    );
+    let report = db
+        .import_items(&tid("acme2"), moved, ImportTarget::ExistingData)
+        .await
+        .unwrap();
     assert_eq!((report.written, report.present as usize), (0, acme_items));
     // The restored PUBLIC notes are in acme2's public index.
     db.registry_register(

@@ -14,6 +14,7 @@
 //! | idempotency token | `TENANT#<tenantId>` | `TOKEN#<identityId>#<clientToken>` |             |                |
 //! | profile         | `TENANT#<tenantId>`| `PROFILE#<identityId>`          |                  |                |
 //! | tenant counters | `TENANT#<tenantId>`| `META`                          |                  |                |
+//! | import under way | `TENANT#<tenantId>`| `IMPORT`                       |                  |                |
 //!
 //! Every component is parsed before it gets here (tenant ids, note ids and client tokens cannot
 //! contain `#`; identity ids and provider keys cannot either), so no input can name a key of
@@ -104,9 +105,13 @@ pub fn token_sk(owner: &IdentityId, token: &ClientToken) -> String {
 
 /// The per-tenant counters item (`memberCount`, `adminCount`).
 pub const META_SK: &str = "META";
+/// `tenantctl import`'s marker while it writes a tenant's partition (the digest of what it
+/// writes): a rerun of the same import resumes, any other import is refused. Never exported.
+pub const IMPORT_SK: &str = "IMPORT";
+pub const PROFILE_PREFIX: &str = "PROFILE#";
 
 pub fn profile_sk(id: &IdentityId) -> String {
-    format!("PROFILE#{}", id.as_str())
+    format!("{PROFILE_PREFIX}{}", id.as_str())
 }
 
 #[cfg(test)]

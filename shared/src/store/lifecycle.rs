@@ -24,10 +24,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::batch::backoff;
-use super::keys::{self, GSI1_PK, PK, PROVIDER_PREFIX, REGISTRY_PK, SK, TENANT_PREFIX};
+use super::keys::{
+    self, GSI1_PK, IMPORT_SK, META_SK, PK, PROFILE_PREFIX, PROVIDER_PREFIX, REGISTRY_PK, SK,
+    TENANT_PREFIX,
+};
 use super::{Db, Item, key, s, sdk_err, write};
 use crate::error::AppError;
 use crate::identity::ProviderKey;
+use crate::profiles::Role;
 use crate::tenancy::{PendingAdmin, TenantId, TenantStatus};
 
 /// BatchWriteItem takes at most 25 requests.
@@ -37,6 +41,16 @@ pub const BATCH_WRITE_MAX_ITEMS: usize = 25;
 const BATCH_WRITE_ATTEMPTS: u32 = 8;
 /// The attribute every tenant item carries its tenant in.
 const TENANT_ID_ATTRIBUTE: &str = "tenantId";
+
+/// Where an import may write: see [`Db::import_items`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportTarget {
+    /// Only a tenant with no items, or one that this same import began and did not finish.
+    EmptyTenant,
+    /// Also a tenant that holds data (`tenantctl import --into-existing`): the export's items
+    /// are added beside it, and an item whose key exists stays as it is.
+    ExistingData,
+}
 
 /// What an import did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
@@ -128,6 +142,9 @@ impl Db {
             let page = page.map_err(|e| sdk_err("Query partition export", e))?;
             for item in page.items() {
                 check_partition(item, &partition)?;
+                if is_import_marker(item) {
+                    continue;
+                }
                 let line = export_line(item)?;
                 writeln!(out, "{line}").map_err(|e| AppError::internal("writing the export", e))?;
                 n += 1;
@@ -214,18 +231,64 @@ impl Db {
         Ok(())
     }
 
-    /// Writes `items` (an export, already [`retarget`]ed to `tenant`) with conditional puts: an
-    /// item whose key exists is left as it is and counted as present, never overwritten.
+    /// Writes `items` (already rewritten for `tenant`: [`retarget`], [`restore_roles`]) with
+    /// conditional puts: nothing that exists is overwritten. Into a tenant that holds data only
+    /// with [`ImportTarget::ExistingData`]; otherwise an import goes into an empty tenant, so
+    /// one tenant's export cannot be mixed into another's notes and profiles by a typo. While it
+    /// writes, a marker item holds the digest of `items`: the same import run again after an
+    /// interruption resumes (the partition is not empty, but it is this import's), and a
+    /// different one is refused until that is finished.
     pub async fn import_items(
         &self,
         tenant: &TenantId,
         items: Vec<Item>,
+        target: ImportTarget,
     ) -> Result<ImportReport, AppError> {
         const OP: &str = "PutItem import";
         let partition = keys::tenant_partition(tenant);
+        // A marker inside the file (an export taken while an import ran) is not data.
+        let items: Vec<Item> = items.into_iter().filter(|i| !is_import_marker(i)).collect();
+        for item in &items {
+            check_partition(item, &partition)?;
+        }
+        let marker = import_marker(tenant, &items)?;
+        let digest = marker.get("digest").cloned();
+        let (holds_data, found) = self.import_state(&partition).await?;
+        match found {
+            Some(m) if Some(s(&m)) == digest => {}
+            Some(_) => {
+                return Err(AppError::Conflict(format!(
+                    "Another import into tenant '{tenant}' was interrupted (from a different \
+                     file): run that import again to finish it, or purge the tenant first."
+                )));
+            }
+            None if holds_data && target == ImportTarget::EmptyTenant => {
+                return Err(AppError::Conflict(format!(
+                    "Tenant '{tenant}' already holds data (notes, profiles, counters or tokens): \
+                     import writes only into an empty tenant. To add this export's items to it \
+                     anyway, pass --into-existing (items whose keys exist stay as they are)."
+                )));
+            }
+            None => {
+                let put = self
+                    .client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(marker))
+                    .condition_expression("attribute_not_exists(#pk)")
+                    .expression_attribute_names("#pk", PK);
+                if write::conditional("PutItem import marker", put)
+                    .await?
+                    .is_err()
+                {
+                    return Err(AppError::Conflict(format!(
+                        "Another import into tenant '{tenant}' started just now."
+                    )));
+                }
+            }
+        }
         let mut report = ImportReport::default();
         for item in items {
-            check_partition(&item, &partition)?;
             let put = self
                 .client
                 .put_item()
@@ -238,7 +301,43 @@ impl Db {
                 Err(_) => report.present += 1,
             }
         }
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&partition, IMPORT_SK)))
+            .send()
+            .await
+            .map_err(|e| sdk_err("DeleteItem import marker", e))?;
         Ok(report)
+    }
+
+    /// Whether the partition holds data (anything but an import marker), and the marker's digest.
+    async fn import_state(&self, partition: &str) -> Result<(bool, Option<String>), AppError> {
+        let page = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("#pk = :pk")
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", s(partition))
+            .consistent_read(true)
+            .limit(2)
+            .send()
+            .await
+            .map_err(|e| sdk_err("Query import target", e))?;
+        let mut holds_data = false;
+        let mut marker = None;
+        for item in page.items() {
+            if is_import_marker(item) {
+                marker = item
+                    .get("digest")
+                    .and_then(|d| d.as_s().ok())
+                    .map(String::to_owned);
+            } else {
+                holds_data = true;
+            }
+        }
+        Ok((holds_data, marker))
     }
 
     /// Removes the tenant's registry items: every provider mapped to it (each deleted only if it
@@ -479,6 +578,93 @@ pub fn retarget(mut item: Item, from: &TenantId, to: &TenantId) -> Result<Item, 
     Ok(item)
 }
 
+/// What a restore does to roles. Every imported profile comes back as a MEMBER and the counters
+/// item is rewritten from the imported profiles (`memberCount` = their number, `adminCount` = 0).
+/// ADMIN rights are not data to carry over: the old admins' identities are the old pool's (in
+/// another tenant or a new pool they never sign in), and an `adminCount` of 1 with no admin who
+/// can sign in would block the first-admin claim for good. So after `import` and `onboard`, the
+/// admin named at onboarding claims ADMIN at their first `myProfile` and grants the rest again.
+/// Items must already be one tenant's ([`retarget`]); the number of profiles demoted.
+pub fn restore_roles(items: &mut Vec<Item>) -> u64 {
+    let admin = s(role_text(Role::Admin));
+    let mut demoted = 0;
+    let mut profiles = 0i64;
+    for item in items.iter_mut() {
+        let is_profile = item
+            .get(SK)
+            .and_then(|v| v.as_s().ok())
+            .is_some_and(|sk| sk.starts_with(PROFILE_PREFIX));
+        if !is_profile {
+            continue;
+        }
+        profiles += 1;
+        if item.get("role") == Some(&admin) {
+            item.insert("role".into(), s(role_text(Role::Member)));
+            demoted += 1;
+        }
+    }
+    let is_meta =
+        |i: &Item| i.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(META_SK);
+    let meta_at = items.iter().position(is_meta);
+    let Some(template) = meta_at.or(if profiles > 0 { Some(0) } else { None }) else {
+        return demoted;
+    };
+    let mut meta = Item::new();
+    for attr in [PK, TENANT_ID_ATTRIBUTE] {
+        if let Some(v) = items[template].get(attr) {
+            meta.insert(attr.to_owned(), v.clone());
+        }
+    }
+    meta.insert(SK.to_owned(), s(META_SK));
+    meta.insert(
+        "memberCount".to_owned(),
+        AttributeValue::N(profiles.to_string()),
+    );
+    meta.insert("adminCount".to_owned(), AttributeValue::N("0".to_owned()));
+    match meta_at {
+        Some(i) => items[i] = meta,
+        None => items.push(meta),
+    }
+    demoted
+}
+
+fn role_text(role: Role) -> &'static str {
+    match role {
+        Role::Admin => "ADMIN",
+        Role::Member => "MEMBER",
+    }
+}
+
+fn is_import_marker(item: &Item) -> bool {
+    item.get(SK).and_then(|v| v.as_s().ok()).map(String::as_str) == Some(IMPORT_SK)
+}
+
+/// The marker an import of `items` into `tenant` keeps while it writes: the digest of the items,
+/// whatever their order, which tells a resumed import from another one.
+pub fn import_marker(tenant: &TenantId, items: &[Item]) -> Result<Item, AppError> {
+    Ok(Item::from([
+        (PK.to_owned(), s(keys::tenant_partition(tenant))),
+        (SK.to_owned(), s(IMPORT_SK)),
+        ("digest".to_owned(), s(import_digest(items)?)),
+        (TENANT_ID_ATTRIBUTE.to_owned(), s(tenant.as_str())),
+    ]))
+}
+
+fn import_digest(items: &[Item]) -> Result<String, AppError> {
+    use sha2::{Digest, Sha256};
+    let mut lines = items
+        .iter()
+        .map(export_line)
+        .collect::<Result<Vec<_>, _>>()?;
+    lines.sort();
+    let mut h = Sha256::new();
+    for line in &lines {
+        h.update(line.as_bytes());
+        h.update(b"\n");
+    }
+    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+}
+
 fn to_json(v: &AttributeValue) -> Result<Value, AppError> {
     let (tag, value) = match v {
         AttributeValue::S(x) => ("S", Value::String(x.clone())),
@@ -572,6 +758,64 @@ fn from_json(v: &Value) -> Result<AttributeValue, AppError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restore_brings_profiles_back_as_members_with_counters_to_match() {
+        let pk = s("TENANT#acme2");
+        let profile = |id: &str, role: &str| {
+            Item::from([
+                (PK.to_owned(), pk.clone()),
+                (SK.to_owned(), s(format!("PROFILE#eu-central-1:{id}"))),
+                ("role".to_owned(), s(role)),
+                ("tenantId".to_owned(), s("acme2")),
+            ])
+        };
+        let meta = Item::from([
+            (PK.to_owned(), pk.clone()),
+            (SK.to_owned(), s(META_SK)),
+            ("memberCount".to_owned(), AttributeValue::N("7".into())),
+            ("adminCount".to_owned(), AttributeValue::N("2".into())),
+            ("tenantId".to_owned(), s("acme2")),
+        ]);
+        let note = Item::from([
+            (PK.to_owned(), pk.clone()),
+            (SK.to_owned(), s("NOTE#n")),
+            ("role".to_owned(), s("ADMIN")),
+        ]);
+        let mut items = vec![
+            profile("a", "ADMIN"),
+            note.clone(),
+            meta,
+            profile("b", "MEMBER"),
+            profile("c", "ADMIN"),
+        ];
+        assert_eq!(restore_roles(&mut items), 2);
+        let roles: Vec<_> = items.iter().filter_map(|i| i.get("role")).collect();
+        assert_eq!(
+            roles,
+            [&s("MEMBER"), &s("ADMIN"), &s("MEMBER"), &s("MEMBER")],
+            "a note's attribute is not a role"
+        );
+        let meta = items
+            .iter()
+            .find(|i| i.get(SK) == Some(&s(META_SK)))
+            .unwrap();
+        assert_eq!(meta["memberCount"], AttributeValue::N("3".into()));
+        assert_eq!(meta["adminCount"], AttributeValue::N("0".into()));
+        assert_eq!(meta["tenantId"], s("acme2"));
+        assert_eq!(items.len(), 5);
+        // Profiles without a counters item get one; no profiles, no counters item is made.
+        let mut only_profiles = vec![profile("a", "ADMIN")];
+        restore_roles(&mut only_profiles);
+        assert_eq!(only_profiles.len(), 2);
+        assert_eq!(
+            only_profiles[1]["memberCount"],
+            AttributeValue::N("1".into())
+        );
+        let mut notes_only = vec![note];
+        assert_eq!(restore_roles(&mut notes_only), 0);
+        assert_eq!(notes_only.len(), 1);
+    }
 
     fn tid(s: &str) -> TenantId {
         TenantId::parse(s).unwrap()

@@ -37,8 +37,8 @@ pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
 pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, GSI2, NOTE_PREFIX, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use lifecycle::{
-    BATCH_WRITE_MAX_ITEMS, ImportReport, OffboardState, RegistryRemoval, export_line,
-    parse_export_line, retarget, source_tenant,
+    BATCH_WRITE_MAX_ITEMS, ImportReport, ImportTarget, OffboardState, RegistryRemoval, export_line,
+    import_marker, parse_export_line, restore_roles, retarget, source_tenant,
 };
 pub use notes::{CreateOutcome, Page, PublicReader, Writer};
 pub use registry::RegistryEntry;
@@ -47,7 +47,7 @@ pub use tenant_store::TenantStore;
 
 use crate::error::AppError;
 
-pub(crate) type Item = HashMap<String, AttributeValue>;
+pub type Item = HashMap<String, AttributeValue>;
 
 /// The table and the client that reaches it. Cheap to clone.
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use shared::identity::ProviderKey;
-use shared::store::{Db, TenantStore};
+use shared::store::{Db, ImportTarget, TenantStore};
 use shared::tenancy::{TenantId, TenantRegistry, TenantStatus};
 use shared::{AppError, notes, profiles};
 
@@ -149,13 +149,21 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Restore an export into a tenant (partition keys, tenantId and public-index keys
-    /// rewritten); existing items are never overwritten.
+    /// Restore an export into an empty tenant (partition keys, tenantId and public-index keys
+    /// rewritten; every profile restored as a MEMBER, the counters to match: onboard's admin
+    /// claims ADMIN at their first myProfile). Existing items are never overwritten; an
+    /// interrupted import resumes when run again.
     Import {
         #[arg(long)]
         tenant_id: String,
         #[arg(long = "in", value_name = "FILE")]
         input: PathBuf,
+        /// Also write into a tenant that already holds notes, profiles, counters or tokens: the
+        /// export's items are added to that tenant's data (its PUBLIC notes become the tenant's
+        /// public notes), and an item whose key exists stays as it is. Without it, a tenant that
+        /// holds data is refused and nothing is written.
+        #[arg(long)]
+        into_existing: bool,
     },
     /// List every ACTIVE tenant's providers in the Identity Pool again (after a change to the
     /// Identity Pool's own settings by a deploy, for example). Keeps every other provider.
@@ -428,21 +436,32 @@ async fn run(cli: Cli) -> Result<()> {
                 Ok(())
             }
         }
-        Command::Import { tenant_id, input } => {
+        Command::Import {
+            tenant_id,
+            input,
+            into_existing,
+        } => {
             let tenant = TenantId::parse(tenant_id)?;
             let db = Db::from_env(table(&cli)?).await;
-            let summary = portability::import_from_file(&db, &tenant, input).await?;
+            let target = if *into_existing {
+                ImportTarget::ExistingData
+            } else {
+                ImportTarget::EmptyTenant
+            };
+            let summary = portability::import_from_file(&db, &tenant, input, target).await?;
             let registered = db.registry_get_tenant(&tenant).await?.is_some();
             if cli.json {
                 print_json(&summary)?;
             } else {
                 println!(
-                    "imported {} items of {} into {}: {} written, {} already present (left as they were)",
+                    "imported {} items of {} into {}: {} written, {} already present (left as they were); \
+                     {} ADMIN profile(s) restored as MEMBER",
                     summary.items,
                     summary.from_tenant,
                     summary.to_tenant,
                     summary.report.written,
-                    summary.report.present
+                    summary.report.present,
+                    summary.demoted_admins
                 );
             }
             if !registered {

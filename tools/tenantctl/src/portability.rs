@@ -5,7 +5,9 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use shared::store::{Db, ImportReport, parse_export_line, retarget, source_tenant};
+use shared::store::{
+    Db, ImportReport, ImportTarget, parse_export_line, restore_roles, retarget, source_tenant,
+};
 use shared::tenancy::TenantId;
 
 use crate::error::{Error, Result};
@@ -73,13 +75,20 @@ pub struct ImportSummary {
     pub from_tenant: String,
     pub to_tenant: String,
     pub items: u64,
+    /// ADMIN profiles of the export restored as MEMBERs.
+    pub demoted_admins: u64,
     #[serde(flatten)]
     pub report: ImportReport,
 }
 
 /// Reads an export, rewrites it for `tenant` and writes it with conditional puts (nothing that
 /// exists is overwritten; a second run writes only what the first did not).
-pub async fn import_from_file(db: &Db, tenant: &TenantId, path: &Path) -> Result<ImportSummary> {
+pub async fn import_from_file(
+    db: &Db,
+    tenant: &TenantId,
+    path: &Path,
+    target: ImportTarget,
+) -> Result<ImportSummary> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
@@ -96,16 +105,20 @@ pub async fn import_from_file(db: &Db, tenant: &TenantId, path: &Path) -> Result
     let from =
         source_tenant(&items).map_err(|e| Error::Usage(format!("{}: {}", path.display(), e)))?;
     let count = items.len() as u64;
-    let items = items
+    let mut items = items
         .into_iter()
         .map(|item| retarget(item, &from, tenant))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Error::Usage(format!("{}: {}", path.display(), e)))?;
-    let report = db.import_items(tenant, items).await?;
+    // Roles are not restored: every profile comes back a MEMBER, the counters match (see
+    // shared::store::restore_roles), and onboard's admin claims ADMIN at their first myProfile.
+    let demoted = restore_roles(&mut items);
+    let report = db.import_items(tenant, items, target).await?;
     Ok(ImportSummary {
         from_tenant: from.to_string(),
         to_tenant: tenant.to_string(),
         items: count,
+        demoted_admins: demoted,
         report,
     })
 }
