@@ -645,7 +645,7 @@ fn transaction_only(st: &Value) -> bool {
 fn only_the_claiming_function_may_write_and_only_inside_a_transaction() {
     let t = Template::load();
     for (krate, (name, f)) in t.functions_by_crate() {
-        let claim: Vec<Value> = grants(&f, Mode::Shared)
+        let claim: Vec<Value> = grants(f, Mode::Shared)
             .statements
             .into_iter()
             .filter(transaction_only)
@@ -671,7 +671,7 @@ fn only_the_claiming_function_may_write_and_only_inside_a_transaction() {
             "{name}"
         );
         // Scoped mode: the claim runs under TenantDataRole, which may write the partition.
-        let g = grants(&f, Mode::Scoped);
+        let g = grants(f, Mode::Scoped);
         assert!(
             g.managed.iter().any(|m| m == "AssumeTenantDataRolePolicy"),
             "{name}"
