@@ -112,10 +112,11 @@ fn enum_body_comments(text: &str) -> Vec<String> {
                 continue;
             }
             '{' | '(' | '[' => {
-                if c == '{' && depth == 0 {
-                    if let Some((_, open)) = &mut current {
-                        *open = true;
-                    }
+                if c == '{'
+                    && depth == 0
+                    && let Some((_, open)) = &mut current
+                {
+                    *open = true;
                 }
                 depth += 1;
             }
