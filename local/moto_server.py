@@ -131,7 +131,7 @@ EXCHANGES = Exchanges()
 def install():
     """Wrap moto's cognito-idp backend so SRP checks the password proof."""
     from moto.cognitoidp import models
-    from moto.cognitoidp.exceptions import NotAuthorizedError
+    from moto.cognitoidp.exceptions import NotAuthorizedError, UserNotFoundError
 
     backend = models.CognitoIdpBackend
     if getattr(backend, "_srp_checked", False):
@@ -182,8 +182,8 @@ def install():
         # The user named here must be the one the exchange was opened for (by name or SRP id).
         try:
             user = self.admin_get_user(user_pool.id, responses.get("USERNAME") or "")
-        except Exception:
-            raise NotAuthorizedError(INCORRECT)
+        except UserNotFoundError:
+            raise NotAuthorizedError(INCORRECT) from None
         if user.id != exchange["user_id"] and user.username != exchange["user_id"]:
             raise NotAuthorizedError(INCORRECT)
         key = None if exchange["v"] is None else session_key(exchange["a"], exchange["B"], exchange["v"], exchange["b"])

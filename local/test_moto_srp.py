@@ -149,6 +149,17 @@ class SrpThroughMoto(unittest.TestCase):
             self.idp.respond_to_auth_challenge(ClientId=self.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=answer)
         self.assert_refused(caught.exception)
 
+    def test_an_answer_for_another_user_is_refused(self):
+        self.user("dave@acme.example", "Daves-password-1", permanent=True)
+        srp = self.srp(PASSWORD)
+        params = self.idp.initiate_auth(AuthFlow="USER_SRP_AUTH", AuthParameters=srp.get_auth_params(),
+                                        ClientId=self.client_id)["ChallengeParameters"]
+        answer = srp.process_challenge(params, srp.get_auth_params())
+        answer["USERNAME"] = "dave@acme.example"
+        with self.assertRaises(ClientError) as caught:
+            self.idp.respond_to_auth_challenge(ClientId=self.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=answer)
+        self.assert_refused(caught.exception)
+
     def test_a_temporary_password_still_asks_for_a_new_one(self):
         self.user("carol@acme.example", "Temporary-pass-1", permanent=False)
         with self.assertRaises(ForceChangePasswordException):
