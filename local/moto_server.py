@@ -27,6 +27,7 @@ when the top bit is set), which is what Cognito and its clients hash.
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import sys
 import threading
@@ -133,6 +134,14 @@ def install():
     from moto.cognitoidp import models
     from moto.cognitoidp.exceptions import NotAuthorizedError, UserNotFoundError
 
+    class Refused(NotAuthorizedError):
+        """Cognito's refusal byte for byte: compact JSON, its content type (moto's has spaces)."""
+
+        def __init__(self):
+            super().__init__(INCORRECT)
+            self.description = json.dumps({"__type": "NotAuthorizedException", "message": INCORRECT}, separators=(",", ":"))
+            self.content_type = "application/x-amz-json-1.1"
+
     backend = models.CognitoIdpBackend
     if getattr(backend, "_srp_checked", False):
         return
@@ -149,7 +158,7 @@ def install():
             a = 0
         if a % N == 0:
             # Cognito refuses an A that would make the shared secret predictable.
-            raise NotAuthorizedError(INCORRECT)
+            raise Refused()
         moto_session = result["Session"]
         _, user_pool = self.sessions[moto_session]
         params = result["ChallengeParameters"]
@@ -175,17 +184,17 @@ def install():
         responses = dict(challenge_responses or {})
         exchange = EXCHANGES.take(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
         if exchange is None:
-            raise NotAuthorizedError(INCORRECT)
+            raise Refused()
         _, user_pool = self.sessions.get(exchange["moto_session"], (None, None))
         if user_pool is None or client_id not in user_pool.clients:
-            raise NotAuthorizedError(INCORRECT)
+            raise Refused()
         # The user named here must be the one the exchange was opened for (by name or SRP id).
         try:
             user = self.admin_get_user(user_pool.id, responses.get("USERNAME") or "")
         except UserNotFoundError:
-            raise NotAuthorizedError(INCORRECT) from None
+            raise Refused() from None
         if user.id != exchange["user_id"] and user.username != exchange["user_id"]:
-            raise NotAuthorizedError(INCORRECT)
+            raise Refused()
         key = None if exchange["v"] is None else session_key(exchange["a"], exchange["B"], exchange["v"], exchange["b"])
         expected = None if key is None else claim_signature(
             key, exchange["pool"], exchange["user_id"], exchange["block"], responses.get("TIMESTAMP") or "")
@@ -193,7 +202,7 @@ def install():
         if expected is None or not hmac.compare_digest(expected.encode(), given.encode()):
             # The exchange is spent; moto's session goes too, as Cognito's does.
             self.sessions.pop(exchange["moto_session"], None)
-            raise NotAuthorizedError(INCORRECT)
+            raise Refused()
         # moto finds its session through this field.
         responses["PASSWORD_CLAIM_SECRET_BLOCK"] = exchange["moto_session"]
         return moto_respond(self, exchange["moto_session"], client_id, challenge_name, responses)

@@ -122,9 +122,15 @@ class SrpThroughMoto(unittest.TestCase):
         self.assertTrue(tokens["IdToken"] and tokens["AccessToken"] and tokens["RefreshToken"])
 
     def test_a_wrong_password_is_refused_as_cognito_does(self):
+        raw = []
+        self.idp.meta.events.register("after-call.cognito-idp.RespondToAuthChallenge",
+                                      lambda http_response, **_: raw.append(http_response))
         with self.assertRaises(ClientError) as caught:
             self.srp("Wrong-password-1").authenticate_user()
         self.assert_refused(caught.exception)
+        # Cognito's body, byte for byte.
+        self.assertEqual(raw[0].status_code, 400)
+        self.assertEqual(raw[0].content, b'{"__type":"NotAuthorizedException","message":"Incorrect username or password."}')
 
     def test_the_challenge_carries_real_srp_values(self):
         srp = self.srp(PASSWORD)
