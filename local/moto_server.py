@@ -19,6 +19,9 @@ launcher wraps those two backend methods and plays the server side of Cognito's 
   answer, HTTP 400 NotAuthorizedException "Incorrect username or password."; a match hands the
   challenge to moto with its own session, so moto issues its tokens or its next challenge
   (NEW_PASSWORD_REQUIRED for a temporary password, MFA) as before.
+- An unknown user at a client with PreventUserExistenceErrors ENABLED (the template's clients)
+  gets a simulated challenge and then the same refusal, as Cognito does; moto would answer
+  UserNotFoundException.
 
 Every other flow (admin flows, USER_PASSWORD_AUTH, refresh, the Identity Pool API) is moto's,
 untouched. Numbers are hashed in Java's BigInteger.toByteArray() form (minimal, a 0 byte in front
@@ -32,6 +35,7 @@ import secrets
 import sys
 import threading
 import time
+import uuid
 
 N_HEX = (
     "FFFFFFFFFFFFFFFFC90FDAA22168C234C4C6628B80DC1CD129024E088A67CC74020BBEA63B139B22514A0879"
@@ -148,14 +152,45 @@ def install():
     moto_initiate = backend.initiate_auth
     moto_respond = backend.respond_to_auth_challenge
 
+    def hides_unknown_users(self, client_id):
+        for pool in self.user_pools.values():
+            client = pool.clients.get(client_id)
+            if client is not None:
+                return client.extended_config.get("PreventUserExistenceErrors") == "ENABLED"
+        return False
+
+    def open_exchange(params, pool_id, user_id, password, a, moto_session):
+        salt = int.from_bytes(secrets.token_bytes(16), "big") or 1
+        b = secrets.randbelow(N - 1) + 1
+        # No password (none set yet, or no such user) can only fail the proof.
+        v = verifier(pool_id, user_id, password, salt) if password is not None else None
+        big_b = server_b(v if v is not None else 0, b)
+        block_bytes = secrets.token_bytes(64)
+        block = base64.b64encode(block_bytes).decode("ascii")
+        EXCHANGES.put(block, {
+            "pool": pool_id, "user_id": user_id, "a": a, "b": b, "B": big_b, "v": v,
+            "block": block_bytes, "moto_session": moto_session,
+        })
+        params.update({"SALT": f"{salt:x}", "SRP_B": f"{big_b:x}", "SECRET_BLOCK": block})
+
     def initiate_auth(self, client_id, auth_flow, auth_parameters):
-        result = moto_initiate(self, client_id, auth_flow, auth_parameters)
-        if auth_flow != "USER_SRP_AUTH" or result.get("ChallengeName") != "PASSWORD_VERIFIER":
-            return result
+        srp = auth_flow == "USER_SRP_AUTH"
         try:
-            a = int(auth_parameters.get("SRP_A") or "", 16)
+            a = int((auth_parameters or {}).get("SRP_A") or "", 16) if srp else 0
         except ValueError:
             a = 0
+        try:
+            result = moto_initiate(self, client_id, auth_flow, auth_parameters)
+        except UserNotFoundError:
+            if not (srp and a % N != 0 and hides_unknown_users(self, client_id)):
+                raise
+            # PreventUserExistenceErrors ENABLED (the template's clients): Cognito answers an
+            # unknown user with a simulated challenge, and the proof fails as a wrong password.
+            params = {"USERNAME": auth_parameters.get("USERNAME"), "USER_ID_FOR_SRP": str(uuid.uuid4())}
+            open_exchange(params, "-_-", params["USER_ID_FOR_SRP"], None, a, None)
+            return {"ChallengeName": "PASSWORD_VERIFIER", "Session": str(uuid.uuid4()), "ChallengeParameters": params}
+        if not srp or result.get("ChallengeName") != "PASSWORD_VERIFIER":
+            return result
         if a % N == 0:
             # Cognito refuses an A that would make the shared secret predictable.
             raise Refused()
@@ -163,19 +198,7 @@ def install():
         _, user_pool = self.sessions[moto_session]
         params = result["ChallengeParameters"]
         user = self.admin_get_user(user_pool.id, params["USERNAME"])
-        user_id = params["USER_ID_FOR_SRP"]
-        salt = int.from_bytes(secrets.token_bytes(16), "big") or 1
-        b = secrets.randbelow(N - 1) + 1
-        # A user without a password (none set yet) can only fail the proof.
-        v = verifier(user_pool.id, user_id, user.password, salt) if user.password is not None else None
-        big_b = server_b(v if v is not None else 0, b)
-        block_bytes = secrets.token_bytes(64)
-        block = base64.b64encode(block_bytes).decode("ascii")
-        EXCHANGES.put(block, {
-            "pool": user_pool.id, "user_id": user_id, "a": a, "b": b, "B": big_b, "v": v,
-            "block": block_bytes, "moto_session": moto_session,
-        })
-        params.update({"SALT": f"{salt:x}", "SRP_B": f"{big_b:x}", "SECRET_BLOCK": block})
+        open_exchange(params, user_pool.id, params["USER_ID_FOR_SRP"], user.password, a, moto_session)
         return result
 
     def respond_to_auth_challenge(self, session, client_id, challenge_name, challenge_responses):
@@ -183,7 +206,8 @@ def install():
             return moto_respond(self, session, client_id, challenge_name, challenge_responses)
         responses = dict(challenge_responses or {})
         exchange = EXCHANGES.take(responses.get("PASSWORD_CLAIM_SECRET_BLOCK") or "")
-        if exchange is None:
+        if exchange is None or exchange["v"] is None:
+            self.sessions.pop((exchange or {}).get("moto_session"), None)
             raise Refused()
         _, user_pool = self.sessions.get(exchange["moto_session"], (None, None))
         if user_pool is None or client_id not in user_pool.clients:
@@ -195,7 +219,7 @@ def install():
             raise Refused() from None
         if user.id != exchange["user_id"] and user.username != exchange["user_id"]:
             raise Refused()
-        key = None if exchange["v"] is None else session_key(exchange["a"], exchange["B"], exchange["v"], exchange["b"])
+        key = session_key(exchange["a"], exchange["B"], exchange["v"], exchange["b"])
         expected = None if key is None else claim_signature(
             key, exchange["pool"], exchange["user_id"], exchange["block"], responses.get("TIMESTAMP") or "")
         given = responses.get("PASSWORD_CLAIM_SIGNATURE") or ""

@@ -168,6 +168,19 @@ class SrpThroughMoto(unittest.TestCase):
             self.idp.respond_to_auth_challenge(ClientId=self.client_id, ChallengeName="PASSWORD_VERIFIER", ChallengeResponses=answer)
         self.assert_refused(caught.exception)
 
+    def test_an_unknown_user_is_a_wrong_password_where_the_client_hides_users(self):
+        # The template's app clients: PreventUserExistenceErrors ENABLED.
+        hiding = self.idp.create_user_pool_client(UserPoolId=self.pool, ClientName="hiding", PreventUserExistenceErrors="ENABLED",
+                                                  ExplicitAuthFlows=["ALLOW_USER_SRP_AUTH"])["UserPoolClient"]["ClientId"]
+        nobody = AWSSRP(username="nobody@acme.example", password=PASSWORD, pool_id=self.pool, client_id=hiding, client=self.idp)
+        with self.assertRaises(ClientError) as caught:
+            nobody.authenticate_user()
+        self.assert_refused(caught.exception)
+        # Without it, Cognito (and moto) name the missing user.
+        with self.assertRaises(ClientError) as caught:
+            self.srp(PASSWORD, "nobody@acme.example").authenticate_user()
+        self.assertEqual(caught.exception.response["Error"]["Code"], "UserNotFoundException")
+
     def test_a_temporary_password_still_asks_for_a_new_one(self):
         self.user("carol@acme.example", "Temporary-pass-1", permanent=False)
         with self.assertRaises(ForceChangePasswordException):
