@@ -102,7 +102,7 @@ target/debug/tenantctl create-table
 # and Identity Pool ids, which is what a persisted table (--persist) has registered and stored.
 MOTO_PORT="$(free_port)"
 MOTO_URL="http://127.0.0.1:$MOTO_PORT"
-setsid moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 &
+setsid python3 local/moto_server.py -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_tcp "$MOTO_PORT" || { cat "$work/moto.log" >&2; exit 1; }
 

@@ -7,8 +7,9 @@ alice signs in at acme's User Pool with SRP (pycognito), trades her id token for
 credentials (boto3 cognito-identity: GetId, GetCredentialsForIdentity), creates a PRIVATE note
 through the GraphQL API signed with botocore's own SigV4Auth (service appsync); bob signs in at
 globex and can neither read that note by id nor see it in his list. A guest's credentials are
-refused `notes`. Nothing here knows it talks to a local stack: with a deployed stack's
-outputs.json (scripts/outputs.sh, plus users that exist there) the same code runs against AWS.
+refused `notes`, and alice with a wrong password is refused as Cognito refuses it. Nothing
+here knows it talks to a local stack: with a deployed stack's outputs.json (scripts/outputs.sh,
+plus users that exist there) the same code runs against AWS.
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import json
@@ -23,6 +24,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 from pycognito.aws_srp import AWSSRP
 
 
@@ -44,11 +46,11 @@ class Stack:
     def tenant(self, tenant_id):
         return next(t for t in self.o["tenants"] if t["tenantId"] == tenant_id)
 
-    def sign_in(self, tenant_id, name):
-        """SRP sign-in at the tenant's pool; returns the pool's tokens."""
+    def sign_in(self, tenant_id, name, password=None):
+        """SRP sign-in at the tenant's pool (with the demo password unless told); the pool's tokens."""
         t = self.tenant(tenant_id)
         user = next(u for u in t["users"] if u["name"] == name)
-        srp = AWSSRP(username=user["username"], password=user["password"], pool_id=t["userPoolId"],
+        srp = AWSSRP(username=user["username"], password=password or user["password"], pool_id=t["userPoolId"],
                      client_id=t["userPoolClientId"], client=self.idp)
         return srp.authenticate_user()["AuthenticationResult"]
 
@@ -142,6 +144,18 @@ def main(path):
         assert status == 200, (status, body)
         assert [e["errorType"] for e in body["errors"]] == ["Unauthorized"], body
         assert body["errors"][0]["message"] == "Not Authorized to access notes on type Query", body
+
+    @check("alice with a wrong password is refused (NotAuthorizedException, as Cognito)")
+    def _():
+        user = next(u for u in stack.tenant("acme")["users"] if u["name"] == "alice")
+        try:
+            stack.sign_in("acme", "alice", password=user["password"] + "-not-it")
+        except ClientError as e:
+            err = e.response["Error"]
+            assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
+            assert (err["Code"], err["Message"]) == ("NotAuthorizedException", "Incorrect username or password."), err
+        else:
+            raise AssertionError("signed in with a wrong password")
 
     passed = sum(results)
     failed = len(results) - passed

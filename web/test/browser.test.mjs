@@ -347,6 +347,28 @@ test('a sign-in with an unknown email, or at another tenant\'s pool, is refused 
   }
 });
 
+test('alice with a wrong password is not signed in, and the app says so in a sentence', async () => {
+  // The local User Pool checks the SRP password proof as Cognito does (local/moto_server.py):
+  // Amplify's PASSWORD_VERIFIER answer for a wrong password is NotAuthorizedException.
+  const page = await newPage('wrong-password');
+  await page.goto(WEB_URL);
+  const alice = user('acme', 'alice');
+  const picker = page.getByTestId('tenant-picker');
+  await picker.waitFor();
+  if ((await picker.inputValue()) !== 'acme') await picker.selectOption('acme');
+  await page.getByTestId('sign-in-section').getByText('Sign in to acme').waitFor();
+  await page.getByTestId('email').fill(alice.username);
+  await page.getByTestId('password').fill(`${alice.password}-not-it`);
+  await page.getByTestId('sign-in').click();
+  await page.locator('[data-testid=me-tenant], [data-testid=sign-in-section] [data-testid=problem]').first().waitFor();
+  const problem = page.getByTestId('sign-in-section').getByTestId('problem');
+  assert.equal(await problem.count(), 1, 'alice was signed in with a wrong password');
+  assert.equal(await problem.getAttribute('data-error-type'), 'NotAuthorizedException');
+  assert.equal(await problem.textContent(), 'Wrong email or password for this tenant; check both, and that you chose your own tenant.');
+  assert.equal(await page.getByTestId('signed-in-as').count(), 0);
+  assert.equal(await page.getByTestId('me-tenant').count(), 0);
+});
+
 test('typed errors and AppSync\'s refusals are shown as sentences, not traces', async () => {
   // The guest view's request answered with each error in turn (the endpoint is bypassed).
   const cases = [

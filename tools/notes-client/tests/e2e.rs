@@ -368,3 +368,32 @@ fn unknown_users_and_signed_out_sessions_are_refused() {
         text(&out)
     );
 }
+
+#[test]
+#[ignore = "needs the live stack: NOTES_OUTPUTS=.local/outputs.json"]
+fn a_wrong_password_is_refused_as_cognito_refuses_it() {
+    let stack = Stack::new("wrong-password");
+    // alice exists and the SRP exchange starts; only her password proof is wrong.
+    let wrong = format!("{}-not-it\n", stack.password("acme", "alice"));
+    let out = stack.run(
+        &[
+            "sign-in",
+            "--tenant",
+            "acme",
+            "--username",
+            "alice",
+            "--password-stdin",
+        ],
+        Some(&wrong),
+    );
+    assert!(!out.status.success(), "{}", text(&out));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("NotAuthorizedException: Incorrect username or password."),
+        "{}",
+        text(&out)
+    );
+    // No session was written: alice is not signed in.
+    let out = stack.query_output("acme/alice", "{ me { identityId } }", None);
+    assert!(!out.status.success(), "{}", text(&out));
+}
