@@ -72,7 +72,7 @@ after(() => {
 });
 
 /** The headers Amplify signs: POST http://<host><path> with `body`, AppSync's real-time headers. */
-async function signed(creds, path, body) {
+async function signed(creds, path, body, signedHost = host) {
   const signer = new SignatureV4({
     credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
     region: REGION,
@@ -85,7 +85,7 @@ async function signed(creds, path, body) {
     hostname: '127.0.0.1',
     port: Number(host.split(':')[1]),
     path,
-    headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8', host },
+    headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8', host: signedHost },
     body,
   });
   return req.headers;
@@ -206,6 +206,30 @@ test("a start signed for other data, or by a refused caller, is an error and sta
   assert.equal(g.payload.errors[0].errorType, 'Unauthorized');
   // The refused caller's function ran (it decides), nothing was acknowledged.
   assert.ok(!c.messages.some((m) => m.type === 'start_ack'));
+  c.ws.close();
+});
+
+test("a start signed for another API's host is refused like such a connection, and starts nothing", async () => {
+  const c = await connect(alice);
+  c.send({ type: 'connection_init' });
+  await c.next((m) => m.type === 'connection_ack');
+  const data = JSON.stringify({ query: SUB, variables: {} });
+  const calls = invocations.length;
+  // A valid signature by alice, but made for another AppSync API of the account.
+  for (const other of ['other-api.appsync-api.eu-central-1.amazonaws.com', `127.0.0.1:${Number(host.split(':')[1]) + 1}`]) {
+    const authorization = await signed(alice, '/graphql', data, other);
+    const id = `elsewhere-${other}`;
+    c.send({ id, type: 'start', payload: { data, extensions: { authorization } } });
+    const err = await c.next((m) => m.id === id);
+    assert.equal(err.type, 'error', JSON.stringify(err));
+    assert.equal(err.payload.errors[0].errorType, 'UnauthorizedException');
+    assert.equal(err.payload.errors[0].errorCode, 401);
+  }
+  // Refused before the resolver: the function never ran, nothing was acknowledged.
+  assert.equal(invocations.length, calls);
+  assert.ok(!c.messages.some((m) => m.type === 'start_ack'));
+  // The same start signed for this host is served on the same connection.
+  assert.equal((await c.start('here', SUB)).type, 'start_ack');
   c.ws.close();
 });
 
