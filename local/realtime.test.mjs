@@ -40,7 +40,10 @@ async function invoke(fn, payload) {
   const id = payload.identity;
   if (id.cognitoIdentityAuthType !== 'authenticated') return { error: { message: 'Unauthorized: Sign in to subscribe.', type: 'Lambda:Unhandled' } };
   const tenant = id.cognitoIdentityAuthProvider.includes('Acme') ? 'acme' : 'globex';
-  return { result: { tenantId: tenant, filter: { tenantId: { eq: tenant } }, invalidationFilter: { tenantId: { eq: tenant } } } };
+  // shared/src/realtime.rs member_invalidation_filter: the tenant, or this user by sub.
+  const sub = id.cognitoIdentityAuthProvider.split(':CognitoSignIn:')[1]?.replace(/"/g, '');
+  const invalidationFilter = { or: [{ tenantId: { eq: tenant } }, { userTenantId: { eq: tenant }, userSub: { eq: sub } }] };
+  return { result: { tenantId: tenant, filter: { tenantId: { eq: tenant } }, invalidationFilter } };
 }
 
 const store = new CredentialStore();
@@ -246,4 +249,22 @@ test('invalidation ends the matching subscriptions with complete and closes thei
   realtime.publish('publish', { tenantId: 'globex', ownerId: 'o', title: 'still here' });
   await b.next((m) => m.type === 'data' && m.id === 'b1');
   b.ws.close();
+});
+
+test('invalidation by user ends that user\'s subscriptions only, and not by the tenant\'s group', async () => {
+  const carol = store.issue({ identityPoolId: pool, identityId: 'eu-central-1:ca201', provider: 'cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1', sub: 's3' });
+  const a = await connect(alice);
+  const c = await connect(carol);
+  for (const x of [a, c]) x.send({ type: 'connection_init' });
+  assert.equal((await a.start('a1', SUB)).type, 'start_ack');
+  assert.equal((await c.start('c1', SUB)).type, 'start_ack');
+  // The same sub in another tenant, or the tenant's id under another key, ends nothing.
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'globex', userSub: 's1' }), 0);
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'acme' }), 0);
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'acme', userSub: 's1' }), 1);
+  await a.next((m) => m.type === 'complete' && m.id === 'a1');
+  await a.closed;
+  realtime.publish('publish', { tenantId: 'acme', ownerId: 'o', title: 'carol still hears' });
+  await c.next((m) => m.type === 'data' && m.id === 'c1');
+  c.ws.close();
 });
