@@ -67,7 +67,9 @@ async fn subscriptions_answer_the_callers_filters_whatever_the_arguments() {
         let me = IdentityId::parse(who.identity_id()).unwrap();
         // The User Pool sub AppSync reports (`...:CognitoSignIn:<sub>`): remove-user ends the
         // user's subscriptions by it.
-        let provider = who.identity["cognitoIdentityAuthProvider"].as_str().unwrap();
+        let provider = who.identity["cognitoIdentityAuthProvider"]
+            .as_str()
+            .unwrap();
         let (_, sub) = provider.split_once(":CognitoSignIn:").unwrap();
         let sub = sub.trim_end_matches('"');
         assert_eq!(
