@@ -2,9 +2,9 @@
 //!
 //! 1. suspend       registry status SUSPENDED: its users get Forbidden within the cache TTL
 //! 2. subscriptions end its open subscriptions (invalidateTenantSubscriptions at
-//!                  `--graphql-url`, now and once more after the cache TTL): otherwise an old
-//!                  subscriber keeps its connection, and once the tenant id is imported again
-//!                  it would receive the new tenant's notes
+//!    `--graphql-url`, now and once more after the cache TTL): otherwise an old
+//!    subscriber keeps its connection, and once the tenant id is imported again
+//!    it would receive the new tenant's notes
 //! 3. identity pool remove its providers: its users get no new credentials
 //! 4. export        its partition to `--export FILE` (JSON Lines), marked done in the registry
 //! 5. purge         delete its partition (BatchWriteItem, 25 a request)

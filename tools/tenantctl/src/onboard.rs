@@ -1,7 +1,7 @@
 //! `tenantctl onboard`: a tenant from nothing to signed-in admin, in six resumable steps.
 //!
 //! 1. user pool    find the pool tagged `tenant=<id>`, `identity-pool=<id>` (through the
-//!                 registry's provider keys once registered, else by the tags), or create it
+//!    registry's provider keys once registered, else by the tags), or create it
 //! 2. app client   find the pool's `web` client, or create it
 //! 3. identity pool  list the pool (and `--federated` providers) in the Identity Pool
 //! 4. registry     map each provider key to the tenant (created ACTIVE)

@@ -1,14 +1,14 @@
 //! `tenantctl remove-user`: a user out of their tenant, in five resumable steps.
 //!
 //! 1. user          find the tenant's User Pool (the registry's provider keys; by tags only for
-//!                  a pool not registered) and the user in it (AdminGetUser: their `sub`)
+//!    a pool not registered) and the user in it (AdminGetUser: their `sub`)
 //! 2. disable       AdminDisableUser: no more sign-ins
 //! 3. sign out      AdminUserGlobalSignOut: their refresh tokens are revoked, so no new id token
-//!                  and no new Identity Pool credentials come from an existing session
+//!    and no new Identity Pool credentials come from an existing session
 //! 4. subscriptions end their open `onNoteChanged` subscriptions (invalidateTenantSubscriptions
-//!                  with `userSub` at `--graphql-url`); the tenant's other users keep theirs
+//!    with `userSub` at `--graphql-url`); the tenant's other users keep theirs
 //! 5. delete        AdminDeleteUser (skipped with `--keep-disabled`: the user stays, disabled,
-//!                  and AdminEnableUser brings them back)
+//!    and AdminEnableUser brings them back)
 //!
 //! Why the `sub`: the subscriptions are ended by the key the function saw when the user
 //! subscribed, and the only key of a User Pool user that tenantctl can find from a username is
