@@ -13,8 +13,9 @@
 //                                                    {"connectionTimeoutMs":300000}}, then "ka"s
 //   client    {"type":"start","id":…,"payload":{"data":"{\"query\":…,\"variables\":…}",
 //             "extensions":{"authorization":{…SigV4 of POST <graphqlUrl> with body = data…}}}}
-//             server: signature, GraphQL validation, the role's field permission, then the field's
-//             resolver (the same APPSYNC_JS handler and function as on AWS) → {"type":"start_ack"}
+//             server: host (the connection's rule), signature, GraphQL validation, the role's
+//             field permission, then the field's resolver (the same APPSYNC_JS handler and
+//             function as on AWS) → {"type":"start_ack"}
 //             or {"type":"error","id":…,"payload":{"errors":[{errorType, message}]}}
 //   server    {"type":"data","id":…,"payload":{"data":{<field>: …}}} for every published event the
 //             subscription's filter lets through
@@ -112,6 +113,17 @@ function errorEntry(e) {
   return { errorType: 'InternalFailure', message: String(e?.message ?? e) };
 }
 
+/**
+ * A signature is only valid for the host it was made for: the auth headers of the connection and
+ * of every start must name this API's host (the one the client connected to). A valid signature
+ * for another AppSync API of the same account is not an authorization for this one.
+ */
+export function checkHost(headers, apiHost) {
+  if (headers.host !== undefined && apiHost !== undefined && headers.host !== apiHost) {
+    throw new Refusal(401, 'UnauthorizedException', `The header's host ${headers.host} is not this API's host ${apiHost}.`);
+  }
+}
+
 class StartError extends Error {
   constructor(errors) {
     super(errors[0]?.message ?? 'error');
@@ -155,9 +167,7 @@ export function createRealtime({ schema, resolvers, handlers, allows, invoke, au
     let refusal = null;
     try {
       const { headers, body } = connectionAuth(req);
-      if (headers.host !== undefined && req.headers.host !== undefined && headers.host !== req.headers.host) {
-        throw new Refusal(401, 'UnauthorizedException', `The header's host ${headers.host} is not this API's host ${req.headers.host}.`);
-      }
+      checkHost(headers, req.headers.host);
       identity = await authenticate({ headers, path: `${graphqlPath}/connect`, body, remoteAddress: req.socket.remoteAddress });
     } catch (e) {
       if (!(e instanceof Refusal)) throw e;
@@ -167,7 +177,7 @@ export function createRealtime({ schema, resolvers, handlers, allows, invoke, au
   }
 
   function onConnection(ws, req, identity, refusal) {
-    const conn = { ws, identity, refusal, subs: new Map(), pending: new Set(), ka: null, remoteAddress: req.socket.remoteAddress };
+    const conn = { ws, identity, refusal, subs: new Map(), pending: new Set(), ka: null, remoteAddress: req.socket.remoteAddress, host: req.headers.host };
     connections.add(conn);
     counters.connections += 1;
     ws.on('message', (data, isBinary) => {
@@ -225,6 +235,9 @@ export function createRealtime({ schema, resolvers, handlers, allows, invoke, au
     if (typeof data !== 'string') throw fail('BadRequestException', 'payload.data must be the stringified {query, variables}.');
     let identity;
     try {
+      // The connection's host rule, for every start: a start carries its own signature, which
+      // must be for this API too (issue 19 §4.10).
+      checkHost(lowerKeys(authorization), conn.host);
       identity = await authenticate({ headers: lowerKeys(authorization), path: graphqlPath, body: data, remoteAddress: conn.remoteAddress });
     } catch (e) {
       if (e instanceof Refusal) throw new StartError([errorEntry(e)]);

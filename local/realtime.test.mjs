@@ -40,7 +40,10 @@ async function invoke(fn, payload) {
   const id = payload.identity;
   if (id.cognitoIdentityAuthType !== 'authenticated') return { error: { message: 'Unauthorized: Sign in to subscribe.', type: 'Lambda:Unhandled' } };
   const tenant = id.cognitoIdentityAuthProvider.includes('Acme') ? 'acme' : 'globex';
-  return { result: { tenantId: tenant, filter: { tenantId: { eq: tenant } }, invalidationFilter: { tenantId: { eq: tenant } } } };
+  // shared/src/realtime.rs member_invalidation_filter: the tenant, or this user by sub.
+  const sub = id.cognitoIdentityAuthProvider.split(':CognitoSignIn:')[1]?.replace(/"/g, '');
+  const invalidationFilter = { or: [{ tenantId: { eq: tenant } }, { userTenantId: { eq: tenant }, userSub: { eq: sub } }] };
+  return { result: { tenantId: tenant, filter: { tenantId: { eq: tenant } }, invalidationFilter } };
 }
 
 const store = new CredentialStore();
@@ -72,7 +75,7 @@ after(() => {
 });
 
 /** The headers Amplify signs: POST http://<host><path> with `body`, AppSync's real-time headers. */
-async function signed(creds, path, body) {
+async function signed(creds, path, body, signedHost = host) {
   const signer = new SignatureV4({
     credentials: { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, sessionToken: creds.sessionToken },
     region: REGION,
@@ -85,7 +88,7 @@ async function signed(creds, path, body) {
     hostname: '127.0.0.1',
     port: Number(host.split(':')[1]),
     path,
-    headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8', host },
+    headers: { accept: 'application/json, text/javascript', 'content-encoding': 'amz-1.0', 'content-type': 'application/json; charset=UTF-8', host: signedHost },
     body,
   });
   return req.headers;
@@ -209,6 +212,30 @@ test("a start signed for other data, or by a refused caller, is an error and sta
   c.ws.close();
 });
 
+test("a start signed for another API's host is refused like such a connection, and starts nothing", async () => {
+  const c = await connect(alice);
+  c.send({ type: 'connection_init' });
+  await c.next((m) => m.type === 'connection_ack');
+  const data = JSON.stringify({ query: SUB, variables: {} });
+  const calls = invocations.length;
+  // A valid signature by alice, but made for another AppSync API of the account.
+  for (const other of ['other-api.appsync-api.eu-central-1.amazonaws.com', `127.0.0.1:${Number(host.split(':')[1]) + 1}`]) {
+    const authorization = await signed(alice, '/graphql', data, other);
+    const id = `elsewhere-${other}`;
+    c.send({ id, type: 'start', payload: { data, extensions: { authorization } } });
+    const err = await c.next((m) => m.id === id);
+    assert.equal(err.type, 'error', JSON.stringify(err));
+    assert.equal(err.payload.errors[0].errorType, 'UnauthorizedException');
+    assert.equal(err.payload.errors[0].errorCode, 401);
+  }
+  // Refused before the resolver: the function never ran, nothing was acknowledged.
+  assert.equal(invocations.length, calls);
+  assert.ok(!c.messages.some((m) => m.type === 'start_ack'));
+  // The same start signed for this host is served on the same connection.
+  assert.equal((await c.start('here', SUB)).type, 'start_ack');
+  c.ws.close();
+});
+
 test('invalidation ends the matching subscriptions with complete and closes their connections', async () => {
   const a = await connect(alice);
   const b = await connect(bob);
@@ -222,4 +249,22 @@ test('invalidation ends the matching subscriptions with complete and closes thei
   realtime.publish('publish', { tenantId: 'globex', ownerId: 'o', title: 'still here' });
   await b.next((m) => m.type === 'data' && m.id === 'b1');
   b.ws.close();
+});
+
+test('invalidation by user ends that user\'s subscriptions only, and not by the tenant\'s group', async () => {
+  const carol = store.issue({ identityPoolId: pool, identityId: 'eu-central-1:ca201', provider: 'cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1', sub: 's3' });
+  const a = await connect(alice);
+  const c = await connect(carol);
+  for (const x of [a, c]) x.send({ type: 'connection_init' });
+  assert.equal((await a.start('a1', SUB)).type, 'start_ack');
+  assert.equal((await c.start('c1', SUB)).type, 'start_ack');
+  // The same sub in another tenant, or the tenant's id under another key, ends nothing.
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'globex', userSub: 's1' }), 0);
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'acme' }), 0);
+  assert.equal(realtime.invalidate('onEvent', { userTenantId: 'acme', userSub: 's1' }), 1);
+  await a.next((m) => m.type === 'complete' && m.id === 'a1');
+  await a.closed;
+  realtime.publish('publish', { tenantId: 'acme', ownerId: 'o', title: 'carol still hears' });
+  await c.next((m) => m.type === 'data' && m.id === 'c1');
+  c.ws.close();
 });

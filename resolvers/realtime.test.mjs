@@ -116,3 +116,22 @@ test('invalidate-tenant.js invalidates both subscription fields of the tenant, f
     assert.equal(raised(() => invalidate.request({ arguments: { tenantId: bad }, identity: iamIdentity, env })).type, 'ValidationError');
   }
 });
+
+test('invalidate-tenant.js with userSub or identityId ends only that user\'s onNoteChanged, never the tenant', () => {
+  const args = { tenantId: 'acme', userSub: '7f3c-sub_1', identityId: 'eu-central-1:a11ce000-0000-4000-8000-00000000000a' };
+  const req = invalidate.request({ arguments: args, identity: iamIdentity });
+  const { value, extensions } = withExtensions(invalidate.response, { arguments: args, result: req.payload });
+  // The payloads shared/src/realtime.rs user_invalidation() describes: userTenantId, not tenantId.
+  assert.deepEqual(extensions, [
+    { op: 'invalidateSubscriptions', arg: { subscriptionField: 'onNoteChanged', payload: { userTenantId: 'acme', userSub: '7f3c-sub_1' } } },
+    { op: 'invalidateSubscriptions', arg: { subscriptionField: 'onNoteChanged', payload: { userTenantId: 'acme', identityId: args.identityId } } },
+  ]);
+  assert.deepEqual(value, { tenantId: 'acme', subscriptionFields: ['onNoteChanged'] });
+  const only = (a) => withExtensions(invalidate.response, { arguments: a, result: invalidate.request({ arguments: a, identity: iamIdentity }).payload }).extensions;
+  assert.deepEqual(only({ tenantId: 'acme', userSub: 's' }).map((e) => e.arg.payload), [{ userTenantId: 'acme', userSub: 's' }]);
+  assert.equal(only({ tenantId: 'acme', identityId: null }).length, 2, 'null arguments: the whole tenant');
+  for (const bad of [{ userSub: 'a b' }, { userSub: 'x'.repeat(129) }, { identityId: 'eu-central-1/x' }, { userSub: '' }]) {
+    assert.equal(raised(() => invalidate.request({ arguments: { tenantId: 'acme', ...bad }, identity: iamIdentity })).type, 'ValidationError', JSON.stringify(bad));
+  }
+  assert.equal(raised(() => invalidate.request({ arguments: args, identity: userIdentity })).type, 'Unauthorized');
+});

@@ -493,6 +493,7 @@ impl Resolver for OnNoteChanged {
         Ok(SubscriptionGrant::member(
             who.tenant.id(),
             &who.user.identity_id,
+            who.user.user_sub.as_deref(),
         ))
     }
 }

@@ -157,6 +157,52 @@ pub fn invalidation_filter(tenant: &TenantId) -> Value {
     json!({"tenantId": {"eq": tenant.as_str()}})
 }
 
+/// A user's `onNoteChanged` ends when its tenant is invalidated, and also when
+/// `invalidateTenantSubscriptions(tenantId, userSub | identityId)` names the user (`tenantctl
+/// remove-user`). The by-user payload ([`user_invalidation`]) carries `userTenantId`, never
+/// `tenantId`, so it matches only the groups naming the user, not the tenant's group.
+///
+/// Why the User Pool `sub` as well as the identity id: an operator removing a user knows their
+/// pool and username, and `AdminGetUser` answers the `sub`; the user's Identity Pool identity id
+/// is created at their first sign-in and recorded nowhere under the username, so it cannot be
+/// found from it. Every User Pool sign-in carries the `sub` (`cognitoIdentityAuthProvider`
+/// `…:CognitoSignIn:<sub>`), so the function knows it when the user subscribes. The identity id
+/// group serves users of other providers (OIDC, SAML), whose operator knows only that id.
+/// At most 3 groups of 2 fields (AppSync allows 10 and 5).
+pub fn member_invalidation_filter(
+    tenant: &TenantId,
+    me: &IdentityId,
+    user_sub: Option<&str>,
+) -> Value {
+    let t = tenant.as_str();
+    let mut groups = vec![
+        json!({"tenantId": {"eq": t}}),
+        json!({"userTenantId": {"eq": t}, "identityId": {"eq": me.as_str()}}),
+    ];
+    if let Some(sub) = user_sub {
+        groups.push(json!({"userTenantId": {"eq": t}, "userSub": {"eq": sub}}));
+    }
+    json!({"or": groups})
+}
+
+/// Who `invalidateTenantSubscriptions` ends by user: the payload `resolvers/invalidate-tenant.js`
+/// sends for a `userSub` or an `identityId` (kept in step with it by a test).
+pub fn user_invalidation(tenant: &TenantId, key: UserKey<'_>) -> Value {
+    match key {
+        UserKey::Sub(s) => json!({"userTenantId": tenant.as_str(), "userSub": s}),
+        UserKey::IdentityId(i) => json!({"userTenantId": tenant.as_str(), "identityId": i}),
+    }
+}
+
+/// How an operator names the user whose subscriptions end.
+#[derive(Debug, Clone, Copy)]
+pub enum UserKey<'a> {
+    /// The User Pool `sub` (AdminGetUser's `sub` attribute).
+    Sub(&'a str),
+    /// The Identity Pool identity id (`<region>:<guid>`).
+    IdentityId(&'a str),
+}
+
 /// What a subscription field's function answers: the filters `resolvers/subscribe.js` sets
 /// (`setSubscriptionFilter`, `setSubscriptionInvalidationFilter`). Clients never see it: a
 /// subscription resolver returns null.
@@ -169,11 +215,12 @@ pub struct SubscriptionGrant {
 }
 
 impl SubscriptionGrant {
-    pub fn member(tenant: &TenantId, me: &IdentityId) -> Self {
+    /// `user_sub`: the caller's User Pool `sub` when it signed in through a User Pool.
+    pub fn member(tenant: &TenantId, me: &IdentityId, user_sub: Option<&str>) -> Self {
         SubscriptionGrant {
             tenant_id: tenant.to_string(),
             filter: member_filter(tenant, me),
-            invalidation_filter: invalidation_filter(tenant),
+            invalidation_filter: member_invalidation_filter(tenant, me, user_sub),
         }
     }
 
@@ -371,6 +418,51 @@ mod tests {
             filter::check_limits(&s.filter()).unwrap();
             filter::check_limits(&invalidation_filter(&tenant("acme"))).unwrap();
         }
+    }
+
+    #[test]
+    fn a_member_ends_with_its_tenant_or_by_its_own_sub_or_identity_only() {
+        let (acme, globex) = (tenant("acme"), tenant("globex"));
+        let alice = id("eu-central-1:a11ce000-0000-4000-8000-00000000000a");
+        let carol = id("eu-central-1:ca201000-0000-4000-8000-00000000000c");
+        let f = member_invalidation_filter(&acme, &alice, Some("sub-alice"));
+        filter::check_limits(&f).unwrap();
+        let hit = |p: Value| filter::matches(&f, &p);
+        assert!(hit(json!({"tenantId": "acme"})));
+        assert!(hit(user_invalidation(&acme, UserKey::Sub("sub-alice"))));
+        assert!(hit(user_invalidation(
+            &acme,
+            UserKey::IdentityId(alice.as_str())
+        )));
+        // Another user, the same sub in another tenant, another tenant: untouched.
+        assert!(!hit(user_invalidation(&acme, UserKey::Sub("sub-carol"))));
+        assert!(!hit(user_invalidation(
+            &acme,
+            UserKey::IdentityId(carol.as_str())
+        )));
+        assert!(!hit(user_invalidation(&globex, UserKey::Sub("sub-alice"))));
+        assert!(!hit(json!({"tenantId": "globex"})));
+        assert!(!hit(json!({})));
+        // A by-user payload never ends the tenant's other subscriptions (public channel, others).
+        let carols = member_invalidation_filter(&acme, &carol, Some("sub-carol"));
+        let public = invalidation_filter(&acme);
+        for p in [
+            user_invalidation(&acme, UserKey::Sub("sub-alice")),
+            user_invalidation(&acme, UserKey::IdentityId(alice.as_str())),
+        ] {
+            assert!(!filter::matches(&carols, &p), "{p}");
+            assert!(!filter::matches(&public, &p), "{p}");
+        }
+        // Without a sub (an OIDC user), the identity id still names it.
+        let oidc = member_invalidation_filter(&acme, &alice, None);
+        assert!(filter::matches(
+            &oidc,
+            &user_invalidation(&acme, UserKey::IdentityId(alice.as_str()))
+        ));
+        assert!(!filter::matches(
+            &oidc,
+            &user_invalidation(&acme, UserKey::Sub("sub-alice"))
+        ));
     }
 
     #[test]

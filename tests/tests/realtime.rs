@@ -65,9 +65,21 @@ async fn subscriptions_answer_the_callers_filters_whatever_the_arguments() {
             json!({"tenantId": "globex", "filter": "{}", "ownerId": Who::bob().identity_id()});
         let grant = fx.call(OnNoteChanged, &who, forged).await.unwrap();
         let me = IdentityId::parse(who.identity_id()).unwrap();
+        // The User Pool sub AppSync reports (`...:CognitoSignIn:<sub>`): remove-user ends the
+        // user's subscriptions by it.
+        let provider = who.identity["cognitoIdentityAuthProvider"]
+            .as_str()
+            .unwrap();
+        let (_, sub) = provider.split_once(":CognitoSignIn:").unwrap();
+        let sub = sub.trim_end_matches('"');
         assert_eq!(
             grant,
-            serde_json::to_value(SubscriptionGrant::member(&acme, &me)).unwrap()
+            serde_json::to_value(SubscriptionGrant::member(&acme, &me, Some(sub))).unwrap()
+        );
+        assert!(
+            serde_json::to_string(&grant["invalidationFilter"])
+                .unwrap()
+                .contains(sub)
         );
     }
     let grant = fx

@@ -9,6 +9,7 @@ mod identity_pool;
 mod offboard;
 mod onboard;
 mod portability;
+mod remove_user;
 mod steps;
 mod subscriptions;
 mod user_pools;
@@ -35,7 +36,8 @@ struct Cli {
     #[arg(long, env = "TABLE_NAME", global = true)]
     table_name: Option<String>,
     /// The Cognito Identity Pool the API trusts (defaults to $IDENTITY_POOL_ID, the variable
-    /// the functions read). Needed by onboard, offboard and sync-identity-pool.
+    /// the functions read). Needed by onboard, offboard, remove-user, resume and
+    /// sync-identity-pool.
     #[arg(long, env = "IDENTITY_POOL_ID", global = true)]
     identity_pool_id: Option<String>,
     /// How long a change of the Identity Pool's providers waits before reading it back to see
@@ -123,9 +125,10 @@ enum Command {
         #[arg(long)]
         pool_name: Option<String>,
     },
-    /// Offboard a tenant: suspend it, remove its providers from the Identity Pool, export its
-    /// data, purge its partition, remove its registry entries and (with --delete-pool) its
-    /// User Pool. Idempotent: run it again to finish an interrupted offboarding.
+    /// Offboard a tenant: suspend it, end its open subscriptions, remove its providers from the
+    /// Identity Pool, export its data, purge its partition, remove its registry entries and
+    /// (with --delete-pool) its User Pool. Idempotent: run it again to finish an interrupted
+    /// offboarding.
     Offboard {
         #[arg(long)]
         tenant_id: String,
@@ -138,6 +141,33 @@ enum Command {
         /// Delete the tenant's User Pool too (its users are gone for good).
         #[arg(long)]
         delete_pool: bool,
+        /// The API's GraphQL endpoint (the stack's GraphQLUrl output): the tenant's open
+        /// subscriptions are ended there (as `suspend` does). Without it they stay open until
+        /// their connections end, and a subscriber of this tenant id would receive the notes of
+        /// a tenant imported under it later.
+        #[arg(long, env = "GRAPHQL_URL")]
+        graphql_url: Option<String>,
+        /// How long the functions may still admit the tenant from their cache: subscriptions
+        /// opened meanwhile are ended after it (0: end them once, now).
+        #[arg(long, env = "TENANT_CACHE_TTL_SECONDS", default_value_t = 60)]
+        cache_ttl_seconds: u64,
+    },
+    /// Remove a user from their tenant: disable them in the tenant's User Pool, sign them out
+    /// globally (refresh tokens revoked), end their open subscriptions, and delete them.
+    /// Idempotent: run it again to finish an interrupted removal.
+    RemoveUser {
+        #[arg(long)]
+        tenant_id: String,
+        /// The user's username in the tenant's pool (onboard's pools: their email).
+        #[arg(long)]
+        username: String,
+        /// Leave the user in the pool, disabled (AdminEnableUser brings them back).
+        #[arg(long)]
+        keep_disabled: bool,
+        /// The API's GraphQL endpoint (the stack's GraphQLUrl output), where the user's
+        /// subscriptions are ended (invalidateTenantSubscriptions with userSub).
+        #[arg(long, env = "GRAPHQL_URL")]
+        graphql_url: Option<String>,
     },
     /// Write every item of a tenant to FILE, one JSON line each (DynamoDB JSON).
     Export {
@@ -165,8 +195,10 @@ enum Command {
         #[arg(long)]
         into_existing: bool,
     },
-    /// List every ACTIVE tenant's providers in the Identity Pool again (after a change to the
-    /// Identity Pool's own settings by a deploy, for example). Keeps every other provider.
+    /// List every registered tenant's providers in the Identity Pool again (after a change to
+    /// the Identity Pool's own settings by a deploy, for example), suspended tenants' too: the
+    /// registry refuses those, and their providers must be there when they are resumed. Keeps
+    /// every other provider.
     SyncIdentityPool {
         #[arg(long, default_value_t = 50)]
         max_providers: usize,
@@ -189,7 +221,8 @@ enum Command {
         #[arg(long, env = "TENANT_CACHE_TTL_SECONDS", default_value_t = 60)]
         cache_ttl_seconds: u64,
     },
-    /// Serve a suspended tenant again.
+    /// Serve a suspended tenant again, after checking that the Identity Pool lists its
+    /// providers (restored if missing).
     Resume {
         #[arg(long)]
         tenant_id: String,
@@ -395,6 +428,8 @@ async fn run(cli: Cli) -> Result<()> {
             export,
             discard_data,
             delete_pool,
+            graphql_url,
+            cache_ttl_seconds,
         } => {
             let keep = match (export, discard_data) {
                 (Some(path), false) => offboard::Keep::Export(path.clone()),
@@ -409,6 +444,8 @@ async fn run(cli: Cli) -> Result<()> {
                 tenant: TenantId::parse(tenant_id)?,
                 keep,
                 delete_pool: *delete_pool,
+                graphql_url: graphql_url.clone().filter(|u| !u.is_empty()),
+                cache_ttl: Duration::from_secs(*cache_ttl_seconds),
             };
             let ctx = context(&cli).await?;
             let report = offboard::run(&ctx, &req).await?;
@@ -418,6 +455,35 @@ async fn run(cli: Cli) -> Result<()> {
                 offboard::print(&report);
                 Ok(())
             }
+        }
+        Command::RemoveUser {
+            tenant_id,
+            username,
+            keep_disabled,
+            graphql_url,
+        } => {
+            if username.trim().is_empty() || username.len() > 128 {
+                return Err(Error::Usage("--username must be 1-128 characters".into()));
+            }
+            let req = remove_user::Request {
+                tenant: TenantId::parse(tenant_id)?,
+                username: username.clone(),
+                keep_disabled: *keep_disabled,
+                graphql_url: graphql_url.clone().filter(|u| !u.is_empty()),
+            };
+            let ctx = context(&cli).await?;
+            let report = remove_user::run(&ctx, &req).await?;
+            if cli.json {
+                print_json(&report)
+            } else {
+                remove_user::print(&report);
+                Ok(())
+            }
+        }
+        Command::Resume { tenant_id } => {
+            let tenant = TenantId::parse(tenant_id)?;
+            let ctx = context(&cli).await?;
+            resume(&ctx, &tenant).await
         }
         Command::Export {
             tenant_id,
@@ -491,21 +557,14 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// Every ACTIVE tenant's User Pool (with its `web` client) and OIDC/SAML providers, listed in
-/// the Identity Pool again. Login-provider domains need their app id, which the registry does
-/// not keep: those are reported for the operator to re-run onboard with `--federated`.
-async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
+/// The Identity Pool entries of these tenants' providers: each User Pool with its `web`
+/// client, each OIDC/SAML provider. Login-provider domains need their app id, which the registry
+/// does not keep: those are reported for the operator to re-run onboard with `--federated`.
+async fn additions_for(ctx: &Ctx, entries: &[shared::store::RegistryEntry]) -> Result<Additions> {
     let mut add = Additions::default();
-    for entry in ctx.db.registry_list().await? {
-        if entry.tenant.status != TenantStatus::Active {
-            continue;
-        }
+    for entry in entries {
         for key in entry.providers.iter().map(|p| p.as_str().to_owned()) {
-            if let Some(pool_id) = key
-                .strip_prefix("cognito-idp.")
-                .and_then(|rest| rest.split_once('/'))
-                .map(|(_, id)| id.to_owned())
-            {
+            if let Some(pool_id) = UserPools::pool_ids(std::slice::from_ref(&key)).pop() {
                 match ctx.pools.find_client(&pool_id).await? {
                     Some(client_id) => add.user_pools.push(UserPoolProvider {
                         provider_name: key,
@@ -529,6 +588,15 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
             }
         }
     }
+    Ok(add)
+}
+
+/// Every registered tenant's providers, listed in the Identity Pool again. Suspended tenants'
+/// included: suspension is the registry's job (their users are refused Forbidden), and a
+/// provider missing from the Identity Pool when the tenant is resumed would lock its users out.
+async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
+    let entries = ctx.db.registry_list().await?;
+    let add = additions_for(ctx, &entries).await?;
     let config = ctx.identity.add(&add, max_providers).await?;
     println!(
         "identity pool {} lists {} User Pool providers (at most {max_providers})",
@@ -537,6 +605,52 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
     );
     Ok(())
 }
+
+/// `resume`: the Identity Pool must list the tenant's providers (a sync-identity-pool of an
+/// older tenantctl dropped suspended tenants', so they may be missing): verified, restored if
+/// missing, then the tenant is ACTIVE again. Restoring first means a failed restore leaves the
+/// tenant suspended, for the operator to run resume again.
+async fn resume(ctx: &Ctx, tenant: &TenantId) -> Result<()> {
+    let entry = ctx
+        .db
+        .registry_list()
+        .await?
+        .into_iter()
+        .find(|e| e.tenant.tenant_id == *tenant)
+        .ok_or_else(|| {
+            Error::App(AppError::NotFound(format!(
+                "No tenant '{tenant}' is registered."
+            )))
+        })?;
+    let add = additions_for(ctx, std::slice::from_ref(&entry)).await?;
+    let listed = ctx.identity.describe().await?;
+    if listed.holds_all(&add) {
+        println!(
+            "identity pool {} lists {tenant}'s {} provider(s)",
+            ctx.identity.id(),
+            add.user_pools.len() + add.federated.len()
+        );
+    } else {
+        // Restoring a provider the tenant had does not count against a new tenant's room, but the
+        // Identity Pool's quota still applies: Cognito's default.
+        let after = ctx.identity.add(&add, RESTORE_MAX_PROVIDERS).await?;
+        println!(
+            "identity pool {}: restored {tenant}'s missing providers ({} User Pool providers listed)",
+            ctx.identity.id(),
+            after.user_pool_count()
+        );
+    }
+    let rec = ctx
+        .db
+        .registry_set_status(tenant, TenantStatus::Active)
+        .await?;
+    println!("resumed {}", rec.tenant_id);
+    Ok(())
+}
+
+/// The providers' limit `resume` restores within: Cognito's adjustable maximum, so a restore is
+/// refused only by the Identity Pool itself (its quota error names the limit).
+const RESTORE_MAX_PROVIDERS: usize = 1_000;
 
 async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
     match command {
@@ -600,12 +714,6 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
             let ttl = Duration::from_secs(*cache_ttl_seconds);
             subscriptions::end(graphql_url.as_deref(), &id, ttl).await?;
         }
-        Command::Resume { tenant_id } => {
-            let rec = db
-                .registry_set_status(&TenantId::parse(tenant_id)?, TenantStatus::Active)
-                .await?;
-            println!("resumed {}", rec.tenant_id);
-        }
         Command::GrantAdmin {
             tenant_id,
             identity_id,
@@ -629,6 +737,8 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
         }
         Command::Onboard { .. }
         | Command::Offboard { .. }
+        | Command::RemoveUser { .. }
+        | Command::Resume { .. }
         | Command::Export { .. }
         | Command::Import { .. }
         | Command::SyncIdentityPool { .. }

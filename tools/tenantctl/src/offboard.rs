@@ -1,19 +1,24 @@
-//! `tenantctl offboard`: a tenant out of service and out of the table, in six resumable steps.
+//! `tenantctl offboard`: a tenant out of service and out of the table, in seven resumable steps.
 //!
 //! 1. suspend       registry status SUSPENDED: its users get Forbidden within the cache TTL
-//! 2. identity pool remove its providers: its users get no new credentials
-//! 3. export        its partition to `--export FILE` (JSON Lines), marked done in the registry
-//! 4. purge         delete its partition (BatchWriteItem, 25 a request)
-//! 5. registry      delete its tenant and provider items
-//! 6. user pool     with `--delete-pool`: deletion protection off, pool deleted
+//! 2. subscriptions end its open subscriptions (invalidateTenantSubscriptions at
+//!    `--graphql-url`, now and once more after the cache TTL): otherwise an old
+//!    subscriber keeps its connection, and once the tenant id is imported again
+//!    it would receive the new tenant's notes
+//! 3. identity pool remove its providers: its users get no new credentials
+//! 4. export        its partition to `--export FILE` (JSON Lines), marked done in the registry
+//! 5. purge         delete its partition (BatchWriteItem, 25 a request)
+//! 6. registry      delete its tenant and provider items
+//! 7. user pool     with `--delete-pool`: deletion protection off, pool deleted
 //!
-//! Each step looks before it acts. The export is written to `FILE.partial` and renamed when
-//! complete, and the tenant's registry item records it, so a resumed run never exports a
-//! half-purged partition over a good file; the purge only starts after that record exists.
-//! The tenant's pool is found by its tags, so steps 2 and 6 still work after step 5 removed the
-//! registry items.
+//! Each step looks before it acts (step 2 repeats its calls, which end nothing twice). The
+//! export is written to `FILE.partial` and renamed when complete, and the tenant's registry item
+//! records it, so a resumed run never exports a half-purged partition over a good file; the
+//! purge only starts after that record exists. The tenant's pool is found through the registry's
+//! provider keys, and by its tags once step 6 removed them, so steps 3 and 7 still work then.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Serialize;
 use shared::tenancy::{TenantId, TenantStatus};
@@ -22,6 +27,8 @@ use crate::Ctx;
 use crate::error::{Error, Result};
 use crate::portability::{export_to_file, is_export_of};
 use crate::steps::{StepReport, Steps};
+use crate::subscriptions::{Invalidator, Whose, no_url_warning};
+use crate::user_pools::Lookup;
 
 /// What happens to the tenant's data.
 #[derive(Debug, Clone)]
@@ -37,6 +44,10 @@ pub struct Request {
     pub tenant: TenantId,
     pub keep: Keep,
     pub delete_pool: bool,
+    /// Where the tenant's subscriptions are ended (step 2); `None`: they stay open (warned).
+    pub graphql_url: Option<String>,
+    /// The functions' tenant cache TTL: the second invalidation waits it out.
+    pub cache_ttl: Duration,
 }
 
 #[derive(Debug, Serialize)]
@@ -44,6 +55,10 @@ pub struct Request {
 pub struct Report {
     pub tenant_id: String,
     pub user_pool_id: Option<String>,
+    /// How the pool was found: through the registry, or by the tag search.
+    pub user_pool_lookup: Lookup,
+    /// False without `--graphql-url`: the tenant's subscriptions were left open.
+    pub subscriptions_ended: bool,
     pub removed_providers: Vec<String>,
     pub exported_to: Option<String>,
     pub exported_items: Option<u64>,
@@ -53,10 +68,9 @@ pub struct Report {
 }
 
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
-    let mut steps = Steps::new(6)?;
+    let mut steps = Steps::new(7)?;
     let tenant = &req.tenant;
     let state = ctx.db.registry_offboard_state(tenant).await?;
-    let pool = ctx.pools.find(tenant, ctx.identity.id()).await?;
     let registered: Vec<String> = ctx
         .db
         .registry_list()
@@ -65,6 +79,10 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         .find(|e| e.tenant.tenant_id == *tenant)
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
+    let (pool, lookup) = ctx
+        .pools
+        .find(tenant, ctx.identity.id(), &registered)
+        .await?;
     let remaining = ctx.db.partition_count(tenant).await?;
     if state.is_none() && pool.is_none() && remaining == 0 {
         return Err(Error::App(shared::AppError::NotFound(format!(
@@ -75,6 +93,8 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut report = Report {
         tenant_id: tenant.to_string(),
         user_pool_id: pool.as_ref().map(|p| p.id.clone()),
+        user_pool_lookup: lookup,
+        subscriptions_ended: false,
         removed_providers: Vec::new(),
         exported_to: None,
         exported_items: None,
@@ -96,7 +116,34 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     };
     steps.finish(1, "suspend", outcome)?;
 
-    // 2. identity pool
+    // 2. subscriptions: after the suspension, so the second call (after the cache TTL) also
+    // ends those the functions admitted from their cache meanwhile.
+    let whose = Whose::Tenant(tenant);
+    let outcome = match &req.graphql_url {
+        Some(url) => {
+            Invalidator::connect(url)
+                .await?
+                .end_twice(whose, req.cache_ttl, |l| eprintln!("subscriptions: {l}"))
+                .await?;
+            report.subscriptions_ended = true;
+            format!(
+                "ended on both subscription fields{}",
+                if req.cache_ttl.is_zero() {
+                    String::new()
+                } else {
+                    format!(", again after {}s", req.cache_ttl.as_secs())
+                }
+            )
+        }
+        None => {
+            let warning = no_url_warning(whose);
+            eprintln!("tenantctl: {warning}");
+            format!("skipped: {warning}")
+        }
+    };
+    steps.finish(2, "subscriptions", outcome)?;
+
+    // 3. identity pool
     let mut names = registered.clone();
     if let Some(p) = &pool {
         let name = ctx.pools.provider_name(&p.id);
@@ -112,7 +159,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         .collect();
     let after = ctx.identity.remove(&names).await?;
     steps.finish(
-        2,
+        3,
         "identity pool",
         if listed.is_empty() {
             format!("lists none of {names:?}")
@@ -126,7 +173,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     )?;
     report.removed_providers = listed;
 
-    // 3. export
+    // 4. export
     let outcome = match (&req.keep, state.as_ref().and_then(|s| s.exported.clone())) {
         (Keep::Export(_), Some((file, n))) => {
             report.exported_to = Some(file.clone());
@@ -135,7 +182,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         }
         (Keep::Export(path), None) => {
             if state.is_none() && remaining == 0 {
-                // Past step 5 of an earlier run: purged and unregistered; that run exported.
+                // Past step 6 of an earlier run: purged and unregistered; that run exported.
                 "nothing left to export (an earlier run exported and purged it)".to_owned()
             } else {
                 // No record yet, so the purge has not started: a file this offboard wrote before
@@ -152,20 +199,20 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         }
         (Keep::Discard, _) => "skipped (--discard-data)".to_owned(),
     };
-    steps.finish(3, "export", outcome)?;
+    steps.finish(4, "export", outcome)?;
 
-    // 4. purge
+    // 5. purge
     report.purged_items = ctx.db.purge_partition(tenant).await?;
     steps.finish(
-        4,
+        5,
         "purge",
         format!("deleted {} items of TENANT#{tenant}", report.purged_items),
     )?;
 
-    // 5. registry
+    // 6. registry
     let removal = ctx.db.registry_remove_tenant(tenant).await?;
     steps.finish(
-        5,
+        6,
         "registry",
         format!(
             "removed {} and {} provider mapping(s) {:?}",
@@ -179,7 +226,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         ),
     )?;
 
-    // 6. user pool
+    // 7. user pool
     let outcome = match (&pool, req.delete_pool) {
         (Some(p), true) => {
             ctx.pools.delete(&p.id).await?;
@@ -192,7 +239,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         ),
         (None, _) => "no pool tagged for the tenant (already deleted?)".to_owned(),
     };
-    steps.finish(6, "user pool", outcome)?;
+    steps.finish(7, "user pool", outcome)?;
 
     report.steps = steps.done;
     Ok(report)
@@ -211,6 +258,9 @@ pub fn print(report: &Report) {
         println!("  data: {n} items in {file} (tenantctl import --tenant-id NEW --in {file})");
     }
     println!("  purged: {} items", report.purged_items);
+    if !report.subscriptions_ended {
+        println!("  subscriptions: left open (no --graphql-url)");
+    }
     match (&report.user_pool_id, report.pool_deleted) {
         (Some(id), true) => println!("  user pool {id}: deleted"),
         (Some(id), false) => println!("  user pool {id}: kept"),

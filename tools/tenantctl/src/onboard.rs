@@ -1,6 +1,7 @@
 //! `tenantctl onboard`: a tenant from nothing to signed-in admin, in six resumable steps.
 //!
-//! 1. user pool    find the pool tagged `tenant=<id>`, `identity-pool=<id>`, or create it
+//! 1. user pool    find the pool tagged `tenant=<id>`, `identity-pool=<id>` (through the
+//!    registry's provider keys once registered, else by the tags), or create it
 //! 2. app client   find the pool's `web` client, or create it
 //! 3. identity pool  list the pool (and `--federated` providers) in the Identity Pool
 //! 4. registry     map each provider key to the tenant (created ACTIVE)
@@ -26,7 +27,7 @@ use crate::Ctx;
 use crate::error::{Error, Result};
 use crate::identity_pool::{Additions, Federated, UserPoolProvider, limit_refusal};
 use crate::steps::{StepReport, Steps};
-use crate::user_pools::{Invitation, generate_temporary_password};
+use crate::user_pools::{Invitation, Lookup, generate_temporary_password};
 
 /// What `onboard` was asked to do, checked before any step runs.
 #[derive(Debug, Clone)]
@@ -140,6 +141,8 @@ pub struct Report {
     pub user_pool_id: String,
     pub user_pool_client_id: String,
     pub provider_key: String,
+    /// How step 1 looked for the pool: through the registry, or by the tag search.
+    pub user_pool_lookup: Lookup,
     pub federated: Vec<String>,
     pub admin: AdminReport,
     pub identity_pool: ProviderCount,
@@ -172,8 +175,20 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(6)?;
     let identity_pool_id = ctx.identity.id().to_owned();
 
-    // Before anything is made: is there room for another User Pool provider?
-    let existing = ctx.pools.find(&req.tenant, &identity_pool_id).await?;
+    // Before anything is made: is there room for another User Pool provider? The pool is found
+    // through the registry once step 4 of a run registered it; before that by its tags.
+    let registered: Vec<String> = ctx
+        .db
+        .registry_list()
+        .await?
+        .into_iter()
+        .find(|e| e.tenant.tenant_id == req.tenant)
+        .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
+        .unwrap_or_default();
+    let (existing, lookup) = ctx
+        .pools
+        .find(&req.tenant, &identity_pool_id, &registered)
+        .await?;
     let config = ctx.identity.describe().await?;
     let already_listed = existing.as_ref().is_some_and(|p| {
         let name = ctx.pools.provider_name(&p.id);
@@ -194,7 +209,17 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             steps.finish(
                 1,
                 "user pool",
-                format!("found {} ({}) by its tags", p.id, p.name),
+                format!(
+                    "found {} ({}) {} ({} Cognito calls)",
+                    p.id,
+                    p.name,
+                    if lookup.via == "registry" {
+                        "through the registry"
+                    } else {
+                        "by its tags"
+                    },
+                    lookup.cognito_calls
+                ),
             )?;
             p
         }
@@ -305,6 +330,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         user_pool_id: pool.id,
         user_pool_client_id: client_id,
         provider_key: provider_name,
+        user_pool_lookup: lookup,
         federated: keys[1..].iter().map(|k| k.as_str().to_owned()).collect(),
         admin: AdminReport {
             email: req.admin_email.clone(),

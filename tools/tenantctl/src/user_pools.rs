@@ -24,6 +24,22 @@ pub struct TenantPool {
     pub name: String,
 }
 
+/// How [`UserPools::find`] found the tenant's pool, for the reports: `registry` (one
+/// DescribeUserPool per registered pool) or `tags` (the fallback that describes every pool).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Lookup {
+    pub via: &'static str,
+    pub cognito_calls: u32,
+}
+
+/// A user of a pool as `remove-user` sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUser {
+    pub sub: String,
+    pub enabled: bool,
+}
+
 /// The tenant's first user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FirstUser {
@@ -58,62 +74,55 @@ impl UserPools {
         format!("cognito-idp.{}.amazonaws.com/{pool_id}", self.region)
     }
 
+    /// The User Pool ids among provider keys (`cognito-idp.<region>.amazonaws.com/<poolId>`).
+    pub fn pool_ids(providers: &[String]) -> Vec<String> {
+        providers
+            .iter()
+            .filter_map(|k| {
+                k.strip_prefix("cognito-idp.")
+                    .and_then(|rest| rest.split_once(".amazonaws.com/"))
+                    .map(|(_, id)| id.to_owned())
+            })
+            .filter(|id| !id.is_empty() && !id.contains('/'))
+            .collect()
+    }
+
     /// The tenant's pool: the one tagged `tenant=<id>` and `identity-pool=<identityPoolId>`.
-    /// More than one is an error an operator must resolve (onboard never makes a second).
-    pub async fn find(&self, tenant: &TenantId, identity_pool: &str) -> Result<Option<TenantPool>> {
+    ///
+    /// First through the registry: `registered` are the provider keys the registry maps to the
+    /// tenant, so its pool is one DescribeUserPool away (the tags confirm it is the pool onboard
+    /// made for this tenant and this Identity Pool). Only when the registry names no such pool
+    /// (onboard adopting a pool it created before it registered it; an offboard resumed past its
+    /// registry step) does it search by tags, which describes every pool of the account: one
+    /// ListUserPools per 60 pools and one DescribeUserPool per pool, for every command, with a
+    /// throttled DescribeUserPool quota. More than one tagged pool is an error an operator must
+    /// resolve (onboard never makes a second).
+    pub async fn find(
+        &self,
+        tenant: &TenantId,
+        identity_pool: &str,
+        registered: &[String],
+    ) -> Result<(Option<TenantPool>, Lookup)> {
+        let mut lookup = Lookup {
+            via: "registry",
+            cognito_calls: 0,
+        };
         let mut found = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let page = self
-                .client
-                .list_user_pools()
-                .max_results(PAGE)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .map_err(|e| Error::cognito("ListUserPools", e))?;
-            for p in page.user_pools() {
-                let Some(id) = p.id() else { continue };
-                // ListUserPools carries no tags; DescribeUserPool does.
-                let described = match self
-                    .client
-                    .describe_user_pool()
-                    .user_pool_id(id)
-                    .send()
-                    .await
-                {
-                    Ok(d) => d,
-                    // Deleted between the list and the describe.
-                    Err(e)
-                        if e.as_service_error()
-                            .is_some_and(|s| s.is_resource_not_found_exception()) =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(Error::cognito("DescribeUserPool", e)),
-                };
-                let Some(pool) = described.user_pool() else {
-                    continue;
-                };
-                let tags = pool.user_pool_tags();
-                let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
-                if tag(TENANT_TAG) == Some(tenant.as_str())
-                    && tag(IDENTITY_POOL_TAG) == Some(identity_pool)
-                {
-                    found.push(TenantPool {
-                        id: id.to_owned(),
-                        name: pool.name().unwrap_or_default().to_owned(),
-                    });
-                }
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
-                _ => break,
+        for id in Self::pool_ids(registered) {
+            lookup.cognito_calls += 1;
+            if let Some(p) = self.tagged(&id, tenant, identity_pool).await? {
+                found.push(p);
             }
         }
+        if found.is_empty() {
+            lookup.via = "tags";
+            found = self
+                .find_by_tags(tenant, identity_pool, &mut lookup.cognito_calls)
+                .await?;
+        }
         match found.len() {
-            0 => Ok(None),
-            1 => Ok(found.pop()),
+            0 => Ok((None, lookup)),
+            1 => Ok((found.pop(), lookup)),
             _ => Err(Error::Refused(format!(
                 "{} User Pools are tagged {TENANT_TAG}={tenant}, {IDENTITY_POOL_TAG}={identity_pool}: {}. \
                  Remove the tags from all but the tenant's pool, then run again.",
@@ -124,6 +133,77 @@ impl UserPools {
                     .collect::<Vec<_>>()
                     .join(", ")
             ))),
+        }
+    }
+
+    /// The pool `id` if it exists and is tagged for `tenant` and `identity_pool`.
+    async fn tagged(
+        &self,
+        id: &str,
+        tenant: &TenantId,
+        identity_pool: &str,
+    ) -> Result<Option<TenantPool>> {
+        let described = match self
+            .client
+            .describe_user_pool()
+            .user_pool_id(id)
+            .send()
+            .await
+        {
+            Ok(d) => d,
+            // Deleted (between a list and the describe, or since it was registered).
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::cognito("DescribeUserPool", e)),
+        };
+        let Some(pool) = described.user_pool() else {
+            return Ok(None);
+        };
+        let tags = pool.user_pool_tags();
+        let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+        Ok((tag(TENANT_TAG) == Some(tenant.as_str())
+            && tag(IDENTITY_POOL_TAG) == Some(identity_pool))
+        .then(|| TenantPool {
+            id: id.to_owned(),
+            name: pool.name().unwrap_or_default().to_owned(),
+        }))
+    }
+
+    /// Every pool of the account tagged for the tenant (ListUserPools carries no tags, so each
+    /// pool is described); `calls` counts the Cognito calls made.
+    async fn find_by_tags(
+        &self,
+        tenant: &TenantId,
+        identity_pool: &str,
+        calls: &mut u32,
+    ) -> Result<Vec<TenantPool>> {
+        let mut found = Vec::new();
+        let mut next: Option<String> = None;
+        loop {
+            *calls += 1;
+            let page = self
+                .client
+                .list_user_pools()
+                .max_results(PAGE)
+                .set_next_token(next.take())
+                .send()
+                .await
+                .map_err(|e| Error::cognito("ListUserPools", e))?;
+            for p in page.user_pools() {
+                let Some(id) = p.id() else { continue };
+                *calls += 1;
+                if let Some(pool) = self.tagged(id, tenant, identity_pool).await? {
+                    found.push(pool);
+                }
+            }
+            match page.next_token() {
+                Some(t) if !t.is_empty() => next = Some(t.to_owned()),
+                _ => return Ok(found),
+            }
         }
     }
 
@@ -348,6 +428,89 @@ impl UserPools {
             })
     }
 
+    /// The user `username` of the pool (its `sub` and whether it is enabled), or `None` when the
+    /// pool has no such user (never created, or already deleted).
+    pub async fn user(&self, pool_id: &str, username: &str) -> Result<Option<PoolUser>> {
+        let out = match self
+            .client
+            .admin_get_user()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_user_not_found_exception()) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(Error::cognito("AdminGetUser", e)),
+        };
+        let sub = out
+            .user_attributes()
+            .iter()
+            .find(|a| a.name() == "sub")
+            .and_then(|a| a.value())
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Cognito {
+                op: "AdminGetUser",
+                code: None,
+                detail: format!("{username} has no sub attribute"),
+            })?;
+        Ok(Some(PoolUser {
+            sub,
+            enabled: out.enabled(),
+        }))
+    }
+
+    /// AdminDisableUser: the user can no longer sign in (refresh included). Repeatable.
+    pub async fn disable_user(&self, pool_id: &str, username: &str) -> Result<()> {
+        self.client
+            .admin_disable_user()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("AdminDisableUser", e))?;
+        Ok(())
+    }
+
+    /// AdminUserGlobalSignOut: revokes every refresh token the user holds, so no new id token
+    /// (and so no new Identity Pool credentials) comes from an existing session. Repeatable.
+    pub async fn sign_out_user(&self, pool_id: &str, username: &str) -> Result<()> {
+        self.client
+            .admin_user_global_sign_out()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("AdminUserGlobalSignOut", e))?;
+        Ok(())
+    }
+
+    /// AdminDeleteUser; a user already gone is not an error.
+    pub async fn delete_user(&self, pool_id: &str, username: &str) -> Result<bool> {
+        match self
+            .client
+            .admin_delete_user()
+            .user_pool_id(pool_id)
+            .username(username)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_user_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(Error::cognito("AdminDeleteUser", e)),
+        }
+    }
+
     /// Deletes the pool: deletion protection off (with the pool's own settings sent again,
     /// because UpdateUserPool resets whatever it is not given), then DeleteUserPool.
     pub async fn delete(&self, pool_id: &str) -> Result<()> {
@@ -424,6 +587,17 @@ pub fn generate_temporary_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pool_ids_come_from_user_pool_provider_keys_only() {
+        let keys = [
+            "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Abc".to_owned(),
+            "accounts.google.com".to_owned(),
+            "arn:aws:iam::1:oidc-provider/login.x.example".to_owned(),
+            "cognito-idp.eu-central-1.amazonaws.com/".to_owned(),
+        ];
+        assert_eq!(UserPools::pool_ids(&keys), vec!["eu-central-1_Abc"]);
+    }
 
     #[test]
     fn generated_passwords_meet_the_policy() {

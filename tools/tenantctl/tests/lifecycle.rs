@@ -109,6 +109,10 @@ impl Stack {
             self.outputs["cognitoIdentityEndpoint"].as_str().unwrap(),
         )
         .env("TENANTCTL_SETTLE_MS", "300")
+        // Where suspend, offboard and remove-user end subscriptions: this stack's endpoint.
+        .env("GRAPHQL_URL", self.outputs["graphqlUrl"].as_str().unwrap())
+        // No second invalidation after the functions' cache TTL (a test asks for it).
+        .env("TENANT_CACHE_TTL_SECONDS", "0")
         .env_remove("TENANTCTL_STOP_AFTER_STEP")
         .env_remove("TENANTCTL_TEST_PAUSE_BEFORE_UPDATE_MS")
         .stdin(Stdio::null())
@@ -333,6 +337,87 @@ impl Stack {
         let out = self.notes_client(outputs, &["--as", who, "query", query], None);
         assert!(out.status.success(), "query as {who}: {}", text(&out));
         serde_json::from_slice(&out.stdout).unwrap()
+    }
+}
+
+/// A user's `onNoteChanged` subscription over the real-time endpoint, held by
+/// tests/subscriber.mjs (node); its messages arrive here as JSON lines.
+struct Subscriber {
+    child: Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Subscriber {
+    fn start(s: &Stack, pool: &str, client: &str, username: &str, password: &str) -> Subscriber {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/subscriber.mjs");
+        let mut child = Command::new("node")
+            .arg(script)
+            .args([pool, client, username, password])
+            .env("OUTPUTS", &s.outputs_path)
+            .env("AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED", "true")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("node (the local stack's Node.js)");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if let Ok(v) = serde_json::from_str::<Value>(&line) {
+                    let _ = tx.send(v);
+                }
+            }
+        });
+        let mut sub = Subscriber {
+            child,
+            lines,
+            seen: Vec::new(),
+        };
+        let started = sub
+            .wait(|m| m["type"] == "started" || m["type"] == "failed", 30)
+            .unwrap_or_else(|| panic!("{username}: no subscription: {:?}", sub.seen));
+        assert_eq!(started["answer"], "start_ack", "{username}: {started}");
+        sub
+    }
+
+    /// The first message (seen or arriving within `secs`) that `pred` accepts.
+    fn wait(&mut self, pred: impl Fn(&Value) -> bool, secs: u64) -> Option<Value> {
+        if let Some(m) = self.seen.iter().find(|m| pred(m)) {
+            return Some(m.clone());
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+        while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(m) => {
+                    self.seen.push(m.clone());
+                    if pred(&m) {
+                        return Some(m);
+                    }
+                }
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Ended by the server: `complete` for the subscription, then the connection closed.
+    fn ended(&mut self, secs: u64) -> bool {
+        self.wait(|m| m["type"] == "complete" && m["id"] == "s", secs)
+            .is_some()
+            && self.wait(|m| m["type"] == "closed", secs).is_some()
+    }
+}
+
+impl Drop for Subscriber {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -685,7 +770,8 @@ async fn offboard_finishes_after_a_stop_at_every_step() {
     let demo_providers = s.providers().await;
     let (seed, seeded) = seed_export(&s.dir);
     let seed_arg = seed.display().to_string();
-    for step in 1..=5u32 {
+    // Seven steps; a stop after the last one is a finished run.
+    for step in 1..=6u32 {
         let tenant = format!("resume-off-{step}");
         let report = s.onboard(&tenant, "Resume-Temp-Pass-1");
         let pool = report["userPoolId"].as_str().unwrap().to_owned();
@@ -801,4 +887,256 @@ async fn onboard_refuses_shared_issuers_and_a_full_identity_pool() {
     assert_eq!(shared.status.code(), Some(1), "{}", text(&shared));
     assert!(String::from_utf8_lossy(&shared.stderr).contains("--shared-issuer"));
     assert!(s.pools_of("googlers").await.is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn remove_user_ends_that_users_subscriptions_and_offboard_ends_the_tenants() {
+    let s = Stack::new("subscriptions").await;
+    let demo_providers = s.providers().await;
+    let report = s.onboard("subs", "Subs-Temp-Pass-1");
+    let pool = report["userPoolId"].as_str().unwrap().to_owned();
+    let client = report["userPoolClientId"].as_str().unwrap().to_owned();
+    let admin = "admin@subs.example";
+    let carol = "carol@subs.example";
+    s.set_password(&pool, admin, "Subs-Admin-Local-1").await;
+    s.idp
+        .admin_create_user()
+        .user_pool_id(&pool)
+        .username(carol)
+        .user_attributes(
+            idp::types::AttributeType::builder()
+                .name("email")
+                .value(carol)
+                .build()
+                .unwrap(),
+        )
+        .message_action(idp::types::MessageActionType::Suppress)
+        .send()
+        .await
+        .unwrap();
+    s.set_password(&pool, carol, "Subs-Carol-Local-1").await;
+    let mut a = Subscriber::start(&s, &pool, &client, admin, "Subs-Admin-Local-1");
+    let mut c = Subscriber::start(&s, &pool, &client, carol, "Subs-Carol-Local-1");
+
+    // remove-user: carol's subscription ends; the admin's stays.
+    let removed = s.ok_json(&["remove-user", "--tenant-id", "subs", "--username", carol]);
+    assert_eq!(removed["deleted"], true, "{removed}");
+    assert_eq!(removed["subscriptionsEnded"], true, "{removed}");
+    assert_eq!(removed["steps"].as_array().unwrap().len(), 5);
+    let sub = removed["sub"].as_str().unwrap().to_owned();
+    assert!(
+        c.ended(10),
+        "carol's subscription is still open: {:?}",
+        c.seen
+    );
+    assert!(
+        a.wait(|m| m["type"] == "complete" || m["type"] == "closed", 2)
+            .is_none(),
+        "the admin's subscription was ended too: {:?}",
+        a.seen
+    );
+    let gone = s
+        .idp
+        .admin_get_user()
+        .user_pool_id(&pool)
+        .username(carol)
+        .send()
+        .await;
+    assert!(gone.is_err(), "carol is still in the pool");
+    // Again: nothing left to do, and it says so.
+    let again = s.ok_json(&["remove-user", "--tenant-id", "subs", "--username", carol]);
+    assert_eq!(again["sub"], Value::Null, "{again}");
+    assert_eq!(again["deleted"], false);
+    assert_ne!(sub, "");
+    // Stopped after any step, a second run finishes the removal.
+    for step in 1..=4u32 {
+        let user = format!("dave{step}@subs.example");
+        s.idp
+            .admin_create_user()
+            .user_pool_id(&pool)
+            .username(&user)
+            .message_action(idp::types::MessageActionType::Suppress)
+            .send()
+            .await
+            .unwrap();
+        let args = [
+            "--json",
+            "remove-user",
+            "--tenant-id",
+            "subs",
+            "--username",
+            user.as_str(),
+        ];
+        let stopped = s.tenantctl(&args, &[("TENANTCTL_STOP_AFTER_STEP", &step.to_string())]);
+        assert_eq!(
+            stopped.status.code(),
+            Some(STOPPED),
+            "step {step}: {}",
+            text(&stopped)
+        );
+        let finished = s.tenantctl(&args, &[]);
+        assert!(
+            finished.status.success(),
+            "resume after {step}: {}",
+            text(&finished)
+        );
+        let r: Value = serde_json::from_slice(&finished.stdout).unwrap();
+        assert_eq!(r["deleted"], true, "step {step}: {r}");
+    }
+
+    // offboard ends the tenant's subscriptions (the admin's), as suspend does.
+    let off = s.ok_json(&[
+        "offboard",
+        "--tenant-id",
+        "subs",
+        "--discard-data",
+        "--delete-pool",
+    ]);
+    assert_eq!(off["subscriptionsEnded"], true, "{off}");
+    assert_eq!(off["steps"][1]["name"], "subscriptions", "{off}");
+    assert_eq!(off["steps"].as_array().unwrap().len(), 7);
+    assert!(
+        a.ended(10),
+        "the offboarded tenant's subscription is still open: {:?}",
+        a.seen
+    );
+    assert_eq!(s.providers().await, demo_providers);
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn suspended_tenants_keep_their_providers_and_resume_restores_them() {
+    let s = Stack::new("suspended-providers").await;
+    let demo_providers = s.providers().await;
+    let report = s.onboard("dormant", "Dormant-Temp-Pass-1");
+    let provider = s.provider_of(report["userPoolId"].as_str().unwrap());
+    let pool_id = s.outputs["identityPoolId"].as_str().unwrap().to_owned();
+    // The Identity Pool's providers reset (a deploy that updates the Identity Pool does this):
+    // every provider but the demo tenants' is dropped.
+    let reset = || async {
+        let d = s
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(&pool_id)
+            .send()
+            .await
+            .unwrap();
+        let keep: Vec<_> = d
+            .cognito_identity_providers()
+            .iter()
+            .filter(|p| p.provider_name() != Some(provider.as_str()))
+            .cloned()
+            .collect();
+        s.identity
+            .update_identity_pool()
+            .identity_pool_id(&pool_id)
+            .identity_pool_name(d.identity_pool_name())
+            .allow_unauthenticated_identities(d.allow_unauthenticated_identities())
+            .set_allow_classic_flow(d.allow_classic_flow())
+            .set_supported_login_providers(d.supported_login_providers().cloned())
+            .set_developer_provider_name(d.developer_provider_name().map(str::to_owned))
+            .set_open_id_connect_provider_arns(Some(d.open_id_connect_provider_arns().to_vec()))
+            .set_saml_provider_arns(Some(d.saml_provider_arns().to_vec()))
+            .set_identity_pool_tags(d.identity_pool_tags().cloned())
+            .set_cognito_identity_providers(Some(keep))
+            .send()
+            .await
+            .unwrap();
+        assert!(!s.providers().await.contains(&provider));
+    };
+    let out = s.tenantctl(&["suspend", "--tenant-id", "dormant"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    reset().await;
+    // sync-identity-pool lists the suspended tenant's pool again: suspension is the registry's.
+    let out = s.tenantctl(&["sync-identity-pool"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        s.providers().await.contains(&provider),
+        "sync dropped a suspended tenant"
+    );
+    let entry = s
+        .registry()
+        .into_iter()
+        .find(|t| t["tenantId"] == "dormant")
+        .unwrap();
+    assert_eq!(entry["status"], "SUSPENDED");
+    // resume verifies the providers, restores a missing one, then serves the tenant.
+    reset().await;
+    let out = s.tenantctl(&["resume", "--tenant-id", "dormant"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("restored"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        s.providers().await.contains(&provider),
+        "resume did not restore the provider"
+    );
+    let entry = s
+        .registry()
+        .into_iter()
+        .find(|t| t["tenantId"] == "dormant")
+        .unwrap();
+    assert_eq!(entry["status"], "ACTIVE");
+    // Listed already: resume only verifies.
+    let out = s.tenantctl(&["resume", "--tenant-id", "dormant"], &[]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("lists dormant's 1 provider"),
+        "{}",
+        text(&out)
+    );
+    s.remove("dormant");
+    assert_eq!(s.providers().await, demo_providers);
+}
+
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn a_registered_tenants_pool_is_found_with_one_call_not_by_describing_every_pool() {
+    let s = Stack::new("pool-lookup").await;
+    let pools = s
+        .idp
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .unwrap()
+        .user_pools()
+        .len() as u64;
+    // Not registered yet: the tag search (a ListUserPools and a DescribeUserPool per pool).
+    let first = s.onboard("lookup", "Lookup-Temp-Pass-1");
+    assert_eq!(first["userPoolLookup"]["via"], "tags", "{first}");
+    assert_eq!(
+        first["userPoolLookup"]["cognitoCalls"],
+        1 + pools,
+        "{first}"
+    );
+    // Registered: one DescribeUserPool, however many pools the account has.
+    let again = s.onboard("lookup", "Lookup-Temp-Pass-1");
+    assert_eq!(
+        again["userPoolLookup"],
+        json!({"via": "registry", "cognitoCalls": 1}),
+        "{again}"
+    );
+    assert!(
+        again["steps"][0]["outcome"]
+            .as_str()
+            .unwrap()
+            .contains("through the registry")
+    );
+    let off = s.ok_json(&[
+        "offboard",
+        "--tenant-id",
+        "lookup",
+        "--discard-data",
+        "--delete-pool",
+    ]);
+    assert_eq!(
+        off["userPoolLookup"],
+        json!({"via": "registry", "cognitoCalls": 1}),
+        "{off}"
+    );
+    assert_eq!(off["poolDeleted"], true);
+    assert!(s.pools_of("lookup").await.is_empty());
 }
