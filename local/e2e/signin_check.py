@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The whole sign-in chain with unmodified boto3, given only an outputs.json.
 
-    python3 local/e2e/signin_check.py [.local/outputs.json]
+    python3 local/e2e/signin_check.py [.local/outputs.json] [--tenants A,B]
 
 alice signs in at acme's User Pool with SRP (pycognito), trades her id token for Identity Pool
 credentials (boto3 cognito-identity: GetId, GetCredentialsForIdentity), creates a PRIVATE note
@@ -9,6 +9,8 @@ through the GraphQL API signed with botocore's own SigV4Auth (service appsync); 
 globex and can neither read that note by id nor see it in his list. A guest's credentials are
 refused `notes`. Nothing here knows it talks to a local stack: with a deployed stack's
 outputs.json (scripts/outputs.sh, plus users that exist there) the same code runs against AWS.
+--tenants A,B plays acme's part with tenant A and globex's with B (scripts/aws-check.sh: its
+throwaway tenants, with users alice and bob too).
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import json
@@ -77,7 +79,7 @@ class Stack:
             return e.code, json.loads(e.read() or b"null")
 
 
-def main(path):
+def main(path, acme="acme", globex="globex"):
     stack = Stack(load(path))
     state = {}
     results = []
@@ -96,7 +98,7 @@ def main(path):
 
     @check("alice signs in at acme (SRP) and gets Identity Pool credentials")
     def _():
-        identity_id, creds = stack.user_credentials("acme", "alice")
+        identity_id, creds = stack.user_credentials(acme, "alice")
         assert identity_id.startswith(f"{stack.region}:"), identity_id
         assert creds.access_key.startswith("ASIA"), creds.access_key
         state["alice"] = (identity_id, creds)
@@ -106,7 +108,7 @@ def main(path):
         identity_id, creds = state["alice"]
         status, body = stack.graphql(creds, "{ me { identityId tenantId } }")
         assert status == 200, (status, body)
-        assert body["data"]["me"] == {"identityId": identity_id, "tenantId": "acme"}, body
+        assert body["data"]["me"] == {"identityId": identity_id, "tenantId": acme}, body
 
     @check("alice creates a PRIVATE note")
     def _():
@@ -123,7 +125,7 @@ def main(path):
 
     @check("bob (globex) signs in and cannot read alice's note by id")
     def _():
-        identity_id, creds = stack.user_credentials("globex", "bob")
+        identity_id, creds = stack.user_credentials(globex, "bob")
         assert identity_id != state["alice"][0]
         state["bob"] = creds
         status, body = stack.graphql(creds, "query ($id: ID!) { note(id: $id) { id title } }", {"id": state["note"]})
@@ -150,4 +152,10 @@ def main(path):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".local/outputs.json"))
+    args = sys.argv[1:]
+    tenants = ["acme", "globex"]
+    if "--tenants" in args:
+        at = args.index("--tenants")
+        tenants = args[at + 1].split(",")
+        del args[at:at + 2]
+    sys.exit(main(args[0] if args else ".local/outputs.json", *tenants))
