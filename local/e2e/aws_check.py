@@ -4,6 +4,8 @@
     aws_check.py stack-env STACK [--region R]
         Prints `export NAME=VALUE` lines for the stack's TableName, IdentityPoolId, GraphQLUrl,
         RealtimeUrl, Region and TenantCacheTtlSeconds (the script evals them).
+    aws_check.py stack-status STACK [--region R]
+        Prints the stack's status, or NONE when there is no such stack.
     aws_check.py users --base OUTPUTS --out FILE --ledger LEDGER [--realtime-url URL] REPORT_A REPORT_B
         After `tenantctl onboard --json` (REPORT_A/B): gives each tenant's admin a permanent
         password (AdminSetUserPassword), creates alice and carol in tenant A and bob in tenant B
@@ -21,6 +23,10 @@
         functions' tenant cache TTL, and the User Pool is gone.
     aws_check.py delete-users --ledger LEDGER
         Cleanup: deletes the ledger's users that still exist (their pools may be gone already).
+    aws_check.py delete-stack STACK [--region R] [--retained delete|keep]
+        Deletes the stack and waits. What its Retain policy keeps (the table, the demo User Pools,
+        the Identity Pool: CloudFormation's DELETE_SKIPPED) is deleted too with `--retained
+        delete` (a stack this run created), else listed with the commands that remove it.
 
 Admin calls use the standard AWS credentials and endpoint variables
 (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...), so the same code runs against AWS and against
@@ -71,6 +77,16 @@ def stack_env(args):
         sys.exit(f"stack {args.stack} lacks the outputs for {', '.join(missing)}")
     for k, v in wanted.items():
         print(f"export {k}={shlex.quote(v)}")
+
+
+def stack_status(args):
+    session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
+    try:
+        print(session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]["StackStatus"])
+    except ClientError as e:
+        if "does not exist" not in str(e):
+            raise
+        print("NONE")
 
 
 def ledger_add(path, entry):
@@ -268,10 +284,62 @@ def delete_users(args):
     return 1 if left else 0
 
 
+def delete_stack(args):
+    session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
+    cfn = session.client("cloudformation")
+    try:
+        stack_id = cfn.describe_stacks(StackName=args.stack)["Stacks"][0]["StackId"]
+    except ClientError as e:
+        if "does not exist" in str(e):
+            print(f"stack {args.stack}: already gone", file=sys.stderr)
+            return 0
+        raise
+    cfn.delete_stack(StackName=stack_id)
+    print(f"deleting stack {args.stack} (waiting)", file=sys.stderr)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig={"Delay": 15, "MaxAttempts": 120})
+    skipped = {}
+    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id):
+        for e in page["StackEvents"]:
+            if e.get("ResourceStatus") == "DELETE_SKIPPED" and e.get("PhysicalResourceId"):
+                skipped[e["PhysicalResourceId"]] = e["ResourceType"]
+    print(f"stack {args.stack}: deleted", file=sys.stderr)
+    left = 0
+    for physical, kind in sorted(skipped.items()):
+        try:
+            if args.retained != "delete":
+                raise LookupError("kept")
+            if kind == "AWS::DynamoDB::Table":
+                ddb = session.client("dynamodb")
+                ddb.update_table(TableName=physical, DeletionProtectionEnabled=False)
+                ddb.get_waiter("table_exists").wait(TableName=physical)
+                ddb.delete_table(TableName=physical)
+            elif kind == "AWS::Cognito::UserPool":
+                idp = session.client("cognito-idp")
+                idp.update_user_pool(UserPoolId=physical, DeletionProtection="INACTIVE")
+                idp.delete_user_pool(UserPoolId=physical)
+            elif kind == "AWS::Cognito::IdentityPool":
+                session.client("cognito-identity").delete_identity_pool(IdentityPoolId=physical)
+            else:
+                raise LookupError(f"no deleter for {kind}")
+            print(f"retained {kind} {physical}: deleted", file=sys.stderr)
+        except (ClientError, LookupError) as e:
+            left += 1
+            hint = {
+                "AWS::DynamoDB::Table": f"aws dynamodb update-table --table-name {physical} --no-deletion-protection-enabled && aws dynamodb delete-table --table-name {physical}",
+                "AWS::Cognito::UserPool": f"aws cognito-idp update-user-pool --user-pool-id {physical} --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --user-pool-id {physical}",
+                "AWS::Cognito::IdentityPool": f"aws cognito-identity delete-identity-pool --identity-pool-id {physical}",
+            }.get(kind, "(by hand)")
+            print(f"NOT REMOVED retained {kind} {physical} ({e}): {hint}", file=sys.stderr)
+    return 1 if left and args.retained == "delete" else 0
+
+
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("stack-env")
+    s.add_argument("stack")
+    s.add_argument("--region")
+    s = sub.add_parser("stack-status")
     s.add_argument("stack")
     s.add_argument("--region")
     s = sub.add_parser("users")
@@ -292,9 +360,14 @@ def main(argv):
     s.add_argument("--cache-ttl", type=int, default=int(os.environ.get("TENANT_CACHE_TTL_SECONDS", "60")))
     s = sub.add_parser("delete-users")
     s.add_argument("--ledger", required=True)
+    s = sub.add_parser("delete-stack")
+    s.add_argument("stack")
+    s.add_argument("--region")
+    s.add_argument("--retained", choices=["delete", "keep"], default="keep")
     args = p.parse_args(argv)
     fn = {"stack-env": stack_env, "users": users, "credentials": credentials, "first-admin": first_admin,
-          "after-offboard": after_offboard, "delete-users": delete_users}[args.command]
+          "after-offboard": after_offboard, "delete-users": delete_users,
+          "delete-stack": delete_stack, "stack-status": stack_status}[args.command]
     return fn(args) or 0
 
 
