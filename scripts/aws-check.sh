@@ -106,7 +106,8 @@ cleanup() {
   fi
   if [ -n "$local_pid" ]; then
     say "stopping the local stack this run started"
-    kill -INT -- "-$local_pid" 2>/dev/null || kill "$local_pid" 2>/dev/null
+    # TERM (a background job ignores INT): its own cleanup stops all it started.
+    kill -TERM "$local_pid" 2>/dev/null
     wait "$local_pid" 2>/dev/null
   fi
   echo
@@ -134,7 +135,8 @@ trap cleanup EXIT
 trap 'say "interrupted"; exit 130' INT TERM
 
 # ---------------------------------------------------------------- what it needs (pinned)
-if ! python3 - local/requirements.txt <<'PY'
+# (--local: scripts/local.sh has installed the same pins.)
+if [ "$LOCAL" = 0 ] && ! python3 - local/requirements.txt <<'PY'
 import importlib.metadata as md, re, sys
 for line in open(sys.argv[1]):
     spec = line.split('#')[0].strip()
@@ -212,7 +214,8 @@ else
 fi
 
 say "building tenantctl and notes-client"
-cargo build --locked --quiet -p tenantctl -p notes-client --bins
+# The workspace's binaries, as scripts/local.sh builds them (the same features: nothing rebuilt).
+cargo build --locked --quiet --workspace --bins
 
 # ---------------------------------------------------------------- two throwaway tenants
 for t in "$TA" "$TB"; do

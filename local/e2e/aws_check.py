@@ -265,7 +265,6 @@ def delete_users(args):
     path = Path(args.ledger)
     if not path.exists():
         return 0
-    idp = boto3.client("cognito-idp")
     left = 0
     seen = set()
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -274,6 +273,8 @@ def delete_users(args):
         if e.get("kind") != "user" or key in seen:
             continue
         seen.add(key)
+        # A pool id starts with its region (eu-central-1_AbC…).
+        idp = boto3.client("cognito-idp", region_name=key[0].split("_", 1)[0])
         try:
             idp.admin_delete_user(UserPoolId=key[0], Username=key[1])
             print(f"deleted user {key[1]} in {key[0]}", file=sys.stderr)
