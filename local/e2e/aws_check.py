@@ -25,8 +25,8 @@
         Cleanup: deletes the ledger's users that still exist (their pools may be gone already).
     aws_check.py delete-stack STACK [--region R] [--retained delete|keep]
         Deletes the stack and waits. What its Retain policy keeps (the table, the demo User Pools,
-        the Identity Pool: CloudFormation's DELETE_SKIPPED) is deleted too with `--retained
-        delete` (a stack this run created), else listed with the commands that remove it.
+        the Identity Pool) is deleted too with `--retained delete` (a stack this run created),
+        else listed with the commands that remove it.
 
 Admin calls use the standard AWS credentials and endpoint variables
 (AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER, ...), so the same code runs against AWS and against
@@ -285,6 +285,49 @@ def delete_users(args):
     return 1 if left else 0
 
 
+# What the template retains (DeletionPolicy: Retain): found after the deletion by probing each
+# such resource of the stack (CloudFormation's DELETE_SKIPPED events say the same on AWS).
+RETAINABLE = {
+    "AWS::DynamoDB::Table": (
+        lambda s, p: s.client("dynamodb").describe_table(TableName=p),
+        "aws dynamodb update-table --table-name {p} --no-deletion-protection-enabled && aws dynamodb delete-table --table-name {p}",
+    ),
+    "AWS::Cognito::UserPool": (
+        lambda s, p: s.client("cognito-idp").describe_user_pool(UserPoolId=p),
+        "aws cognito-idp update-user-pool --user-pool-id {p} --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --user-pool-id {p}",
+    ),
+    "AWS::Cognito::IdentityPool": (
+        lambda s, p: s.client("cognito-identity").describe_identity_pool(IdentityPoolId=p),
+        "aws cognito-identity delete-identity-pool --identity-pool-id {p}",
+    ),
+}
+GONE = ("ResourceNotFoundException", "UserPoolNotFoundException")
+
+
+def exists(session, kind, physical):
+    try:
+        RETAINABLE[kind][0](session, physical)
+        return True
+    except ClientError as e:
+        if e.response["Error"]["Code"] in GONE:
+            return False
+        raise
+
+
+def remove_retained(session, kind, physical):
+    if kind == "AWS::DynamoDB::Table":
+        ddb = session.client("dynamodb")
+        ddb.update_table(TableName=physical, DeletionProtectionEnabled=False)
+        ddb.get_waiter("table_exists").wait(TableName=physical)
+        ddb.delete_table(TableName=physical)
+    elif kind == "AWS::Cognito::UserPool":
+        idp = session.client("cognito-idp")
+        idp.update_user_pool(UserPoolId=physical, DeletionProtection="INACTIVE")
+        idp.delete_user_pool(UserPoolId=physical)
+    else:
+        session.client("cognito-identity").delete_identity_pool(IdentityPoolId=physical)
+
+
 def delete_stack(args):
     session = boto3.session.Session(region_name=args.region) if args.region else boto3.session.Session()
     cfn = session.client("cloudformation")
@@ -295,44 +338,29 @@ def delete_stack(args):
             print(f"stack {args.stack}: already gone", file=sys.stderr)
             return 0
         raise
+    retainable = []
+    for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        for r in page["StackResourceSummaries"]:
+            if r["ResourceType"] in RETAINABLE and r.get("PhysicalResourceId"):
+                retainable.append((r["ResourceType"], r["PhysicalResourceId"]))
     cfn.delete_stack(StackName=stack_id)
     print(f"deleting stack {args.stack} (waiting)", file=sys.stderr)
-    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig={"Delay": 15, "MaxAttempts": 120})
-    skipped = {}
-    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=stack_id):
-        for e in page["StackEvents"]:
-            if e.get("ResourceStatus") == "DELETE_SKIPPED" and e.get("PhysicalResourceId"):
-                skipped[e["PhysicalResourceId"]] = e["ResourceType"]
+    cfn.get_waiter("stack_delete_complete").wait(StackName=stack_id, WaiterConfig={"Delay": args.poll_seconds, "MaxAttempts": 3600 // args.poll_seconds})
     print(f"stack {args.stack}: deleted", file=sys.stderr)
     left = 0
-    for physical, kind in sorted(skipped.items()):
-        try:
-            if args.retained != "delete":
-                raise LookupError("kept")
-            if kind == "AWS::DynamoDB::Table":
-                ddb = session.client("dynamodb")
-                ddb.update_table(TableName=physical, DeletionProtectionEnabled=False)
-                ddb.get_waiter("table_exists").wait(TableName=physical)
-                ddb.delete_table(TableName=physical)
-            elif kind == "AWS::Cognito::UserPool":
-                idp = session.client("cognito-idp")
-                idp.update_user_pool(UserPoolId=physical, DeletionProtection="INACTIVE")
-                idp.delete_user_pool(UserPoolId=physical)
-            elif kind == "AWS::Cognito::IdentityPool":
-                session.client("cognito-identity").delete_identity_pool(IdentityPoolId=physical)
-            else:
-                raise LookupError(f"no deleter for {kind}")
-            print(f"retained {kind} {physical}: deleted", file=sys.stderr)
-        except (ClientError, LookupError) as e:
-            left += 1
-            hint = {
-                "AWS::DynamoDB::Table": f"aws dynamodb update-table --table-name {physical} --no-deletion-protection-enabled && aws dynamodb delete-table --table-name {physical}",
-                "AWS::Cognito::UserPool": f"aws cognito-idp update-user-pool --user-pool-id {physical} --deletion-protection INACTIVE && aws cognito-idp delete-user-pool --user-pool-id {physical}",
-                "AWS::Cognito::IdentityPool": f"aws cognito-identity delete-identity-pool --identity-pool-id {physical}",
-            }.get(kind, "(by hand)")
-            print(f"NOT REMOVED retained {kind} {physical} ({e}): {hint}", file=sys.stderr)
+    for kind, physical in retainable:
+        if not exists(session, kind, physical):
+            continue
+        if args.retained == "delete":
+            try:
+                remove_retained(session, kind, physical)
+                print(f"retained {kind} {physical}: deleted", file=sys.stderr)
+                continue
+            except ClientError as e:
+                print(f"could not delete {kind} {physical}: {e}", file=sys.stderr)
+        left += 1
+        print(f"NOT REMOVED (the stack's Retain policy) {kind} {physical}: {RETAINABLE[kind][1].format(p=physical)}", file=sys.stderr)
     return 1 if left and args.retained == "delete" else 0
-
 
 def main(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -365,6 +393,7 @@ def main(argv):
     s.add_argument("stack")
     s.add_argument("--region")
     s.add_argument("--retained", choices=["delete", "keep"], default="keep")
+    s.add_argument("--poll-seconds", type=int, default=15)
     args = p.parse_args(argv)
     fn = {"stack-env": stack_env, "users": users, "credentials": credentials, "first-admin": first_admin,
           "after-offboard": after_offboard, "delete-users": delete_users,
