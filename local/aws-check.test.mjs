@@ -167,3 +167,17 @@ print(pool)
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('metrics: a tenant with EMF metrics in CloudWatch passes, one without fails', { skip: !hasMoto && 'moto_server is not installed' }, () => {
+  python(`
+import boto3
+boto3.client("cloudwatch").put_metric_data(Namespace="NotesApi", MetricData=[{"MetricName": "Invocations", "Value": 1, "Unit": "Count",
+    "Dimensions": [{"Name": "tenant", "Value": "chkmetrica"}, {"Name": "field", "Value": "Query.me"}]}])
+`);
+  const ok = run('python3', [HELPER, 'metrics', '--tenant', 'chkmetrica', '--region', 'eu-central-1', '--wait', '0'], env);
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /ok {3}NotesApi\/Invocations has tenant=chkmetrica: 1 metric\(s\), fields Query\.me/);
+  const none = run('python3', [HELPER, 'metrics', '--tenant', 'chkmetricb', '--region', 'eu-central-1', '--wait', '0'], env);
+  assert.equal(none.status, 1);
+  assert.match(none.stdout, /FAIL no NotesApi\/Invocations metric with tenant=chkmetricb/);
+});

@@ -8,13 +8,15 @@
 # throwaway tenants chk<random>a/b (tenantctl onboard), creates their users (Cognito
 # AdminCreateUser + AdminSetUserPassword --permanent, boto3); runs the first-admin check, the tour
 # (notes-client), the boto3 + pycognito chain (signin_check.py), real-time isolation
-# (realtime-check.mjs) and the offboarding (tenantctl offboard --discard-data --delete-pool, then
-# its refusals); --delete deletes the stack (and, if this run created it, what its Retain policy
-# keeps). It prints one line per suite (PASS/FAIL/SKIP) and every resource it created, and
-# cleans up on any exit (idempotent; it says what it could not remove). Exit 1 on any failure.
-# --local: the same lines against the local stack, every AWS endpoint variable pointing at it:
-# with --outputs FILE it uses the running stack of that file and the environment scripts/local.sh
-# exports (local.sh --check calls it so); without, it starts scripts/local.sh --port 0 itself.
+# (realtime-check.mjs), the offboarding (tenantctl offboard --discard-data --delete-pool, then
+# its refusals) and the per-tenant EMF metrics in CloudWatch (waits up to $AWS_CHECK_METRICS_WAIT
+# s, default 900); --delete deletes the stack (and, if this run created it, what its Retain
+# policy keeps). It prints one line per suite (PASS/FAIL/SKIP) and every resource it created,
+# and cleans up on any exit (idempotent; it says what it could not remove). Exit 1 on a failure.
+# --local: the same lines against the local stack, every AWS endpoint variable pointing at it.
+# Without --outputs it starts scripts/local.sh --port 0 itself and stops it at the end (CI);
+# with --outputs FILE it uses a running local stack, run in the environment scripts/local.sh
+# exports (TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, the local keys).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -252,6 +254,15 @@ lifecycle() {
   return "$ok"
 }
 suite "lifecycle: offboard --discard-data --delete-pool, then the tenant's token and credentials are refused" lifecycle
+metrics() {
+  if [ "$LOCAL" = 1 ]; then
+    # No CloudWatch locally: the same EMF lines, read from the functions' log.
+    "$TENANTCTL" usage --logs .local/functions.log | tee "$work/usage.txt" && grep -Eq "^$TA +[1-9]" "$work/usage.txt"
+  else
+    "${HELPER[@]}" metrics --tenant "$TA" --region "$AWS_REGION" --wait "${AWS_CHECK_METRICS_WAIT:-900}"
+  fi
+}
+suite "EMF: $TA's invocations as per-tenant metrics ($([ "$LOCAL" = 1 ] && echo "tenantctl usage over .local/functions.log" || echo "CloudWatch NotesApi/Invocations, tenant=$TA"))" metrics
 if [ "$LOCAL" = 1 ]; then
   why="run by scripts/local.sh --check against the local stack, not here"
 else

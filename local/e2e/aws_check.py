@@ -21,6 +21,9 @@
         After `tenantctl offboard --delete-pool`: the kept id token gets no credentials
         (NotAuthorizedException), the old credentials are refused by the API within the
         functions' tenant cache TTL, and the User Pool is gone.
+    aws_check.py metrics --tenant ID [--wait S]
+        The functions' EMF lines became CloudWatch metrics: namespace NotesApi, metric Invocations
+        with the dimension tenant=ID (polled: CloudWatch lists a new metric within minutes).
     aws_check.py delete-users --ledger LEDGER
         Cleanup: deletes the ledger's users that still exist (their pools may be gone already).
     aws_check.py delete-stack STACK [--region R] [--retained delete|keep]
@@ -260,6 +263,22 @@ def after_offboard(args):
     return checks.done()
 
 
+def metrics(args):
+    cw = boto3.client("cloudwatch", region_name=args.region)
+    until = time.monotonic() + args.wait
+    while True:
+        found = cw.list_metrics(Namespace="NotesApi", MetricName="Invocations",
+                                Dimensions=[{"Name": "tenant", "Value": args.tenant}])["Metrics"]
+        if found:
+            fields = sorted({d["Value"] for m in found for d in m["Dimensions"] if d["Name"] == "field"})
+            print(f"ok   NotesApi/Invocations has tenant={args.tenant}: {len(found)} metric(s), fields {', '.join(fields)}")
+            return 0
+        if time.monotonic() > until:
+            print(f"FAIL no NotesApi/Invocations metric with tenant={args.tenant} after {args.wait} s")
+            return 1
+        time.sleep(15)
+
+
 def delete_users(args):
     """Idempotent: a user or pool that is gone already is fine; anything else is reported."""
     path = Path(args.ledger)
@@ -387,6 +406,10 @@ def main(argv):
     s.add_argument("--outputs", required=True)
     s.add_argument("--state", required=True)
     s.add_argument("--cache-ttl", type=int, default=int(os.environ.get("TENANT_CACHE_TTL_SECONDS", "60")))
+    s = sub.add_parser("metrics")
+    s.add_argument("--tenant", required=True)
+    s.add_argument("--region")
+    s.add_argument("--wait", type=int, default=900)
     s = sub.add_parser("delete-users")
     s.add_argument("--ledger", required=True)
     s = sub.add_parser("delete-stack")
@@ -397,7 +420,7 @@ def main(argv):
     args = p.parse_args(argv)
     fn = {"stack-env": stack_env, "users": users, "credentials": credentials, "first-admin": first_admin,
           "after-offboard": after_offboard, "delete-users": delete_users,
-          "delete-stack": delete_stack, "stack-status": stack_status}[args.command]
+          "delete-stack": delete_stack, "metrics": metrics, "stack-status": stack_status}[args.command]
     return fn(args) or 0
 
 
