@@ -159,7 +159,7 @@ fi
 # ---------------------------------------------------------------- the stack and its endpoints
 BASE="$work/stack.json"
 if [ "$LOCAL" = 1 ] && [ -n "$LOCAL_OUTPUTS" ]; then
-  : "${TABLE_NAME:?--local --outputs needs the local stack's environment (TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB): scripts/local.sh --check runs it so}"
+  : "${TABLE_NAME:?--local --outputs needs the local stack's environment (TABLE_NAME, AWS_ENDPOINT_URL_DYNAMODB, the local keys), as scripts/local.sh exports it}"
   : "${AWS_ENDPOINT_URL_DYNAMODB:?--local --outputs needs AWS_ENDPOINT_URL_DYNAMODB (the local stack's DynamoDB Local)}"
   cp "$LOCAL_OUTPUTS" "$BASE"
   say "local stack of $LOCAL_OUTPUTS"
@@ -193,19 +193,21 @@ if [ "$LOCAL" = 1 ]; then
 else
   if [ -n "$REGION" ]; then export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"; fi
   if [ "$DEPLOY" = 1 ]; then
-    [ "$("${HELPER[@]}" stack-status "$STACK" ${REGION:+--region "$REGION"})" = NONE ] && stack_created=1
+    status="$("${HELPER[@]}" stack-status "$STACK" ${REGION:+--region "$REGION"})"
+    if [ "$status" = NONE ]; then stack_created=1; fi
     say "building (scripts/sam-build.sh)"
     scripts/sam-build.sh
     read -r -a params <<<"${AWS_CHECK_PARAMETERS:-}"
     # A stack that --delete removes must let CloudFormation delete its table.
     if [ "$DELETE" = 1 ]; then params+=("DeletionProtection=false"); fi
-    deploy=(sam deploy --stack-name "$STACK" --resolve-s3 --capabilities CAPABILITY_IAM
+    deploy=(sam deploy --stack-name "$STACK" --resolve-s3 --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM
       --no-confirm-changeset --no-fail-on-empty-changeset)
     if [ -n "$REGION" ]; then deploy+=(--region "$REGION"); fi
     if [ "${#params[@]}" -gt 0 ]; then deploy+=(--parameter-overrides "${params[@]}"); fi
+    # Recorded before: a deploy that fails half-way has still created the stack (--delete removes it).
+    if [ "$stack_created" = 1 ]; then record "stack $STACK (created by this run${REGION:+, $REGION})"; else say "stack $STACK exists ($status): updating it"; fi
     say "deploying: ${deploy[*]}"
     "${deploy[@]}"
-    if [ "$stack_created" = 1 ]; then record "stack $STACK (deployed by this run)"; else say "stack $STACK updated"; fi
   fi
   say "reading the outputs of stack $STACK (scripts/outputs.sh)"
   # The template's demo pools need a tenant id to be listed; this run replaces them with its own.
