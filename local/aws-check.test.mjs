@@ -181,3 +181,19 @@ boto3.client("cloudwatch").put_metric_data(Namespace="NotesApi", MetricData=[{"M
   assert.equal(none.status, 1);
   assert.match(none.stdout, /FAIL no NotesApi\/Invocations metric with tenant=chkmetricb/);
 });
+
+test('against a stack without the outputs it needs: stops, deletes the stack with --delete, reports', { skip: !hasMoto && 'moto_server is not installed' }, () => {
+  python(`
+import boto3
+boto3.client("cloudformation").create_stack(StackName="chk-three", TemplateBody='{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}')
+`);
+  const r = run(SCRIPT, ['--stack', 'chk-three', '--region', 'eu-central-1', '--delete'], env);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stderr, /stack chk-three has no output/);
+  assert.match(r.stdout, /^== aws-check: what it verified \(stack chk-three, \d+ s\)$/m);
+  assert.match(r.stdout, /^FAIL {2}the run stopped before its suites ended \(exit 1/m);
+  assert.match(r.stdout, /^PASS {2}stack chk-three deleted$/m);
+  assert.match(r.stdout, /^== resources it created\n {2}\(none\)$/m);
+  assert.match(r.stdout, /^== cleanup: everything it created is removed$/m);
+  assert.equal(run('python3', [HELPER, 'stack-status', 'chk-three', '--region', 'eu-central-1'], env).stdout.trim(), 'NONE');
+});
