@@ -47,6 +47,8 @@ from pathlib import Path
 import boto3
 from botocore.exceptions import ClientError
 
+# No __pycache__ beside the suites (the import below would write one into the worktree).
+sys.dont_write_bytecode = True
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from signin_check import Stack  # noqa: E402  (the same sign-in chain the boto3 suite uses)
 
