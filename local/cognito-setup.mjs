@@ -46,6 +46,11 @@ const STACK = 'notes-local';
 // Any key signs for moto; the region is the stack's.
 const clientConfig = (endpoint) => ({ region: REGION, endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
+const USAGE = 'usage: cognito-setup.mjs stack --moto URL --graphql-url URL --cognito-identity-endpoint URL --out FILE\n'
+  + '       cognito-setup.mjs demo-tenants\n'
+  + '       cognito-setup.mjs users --moto URL --outputs FILE ONBOARD_JSON...\n'
+  + 'The local stack\'s Cognito set-up at moto (scripts/local.sh runs it).';
+
 function parseArgs(argv) {
   const [command, ...rest] = argv;
   const opts = { command, files: [] };
@@ -57,9 +62,7 @@ function parseArgs(argv) {
   }
   const need = { stack: ['moto', 'out', 'graphqlUrl', 'identityEndpoint'], 'demo-tenants': [], users: ['moto', 'outputs'] }[command];
   if (!need || need.some((k) => !opts[k])) {
-    throw new Error('usage: cognito-setup.mjs stack --moto URL --graphql-url URL --cognito-identity-endpoint URL --out FILE\n'
-      + '       cognito-setup.mjs demo-tenants\n'
-      + '       cognito-setup.mjs users --moto URL --outputs FILE ONBOARD_JSON...');
+    throw new Error(USAGE);
   }
   return opts;
 }
@@ -130,6 +133,10 @@ export async function users(motoUrl, reports) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
   const opts = parseArgs(process.argv.slice(2));
   if (opts.command === 'stack') {
     const s = await stack(opts.moto);

@@ -156,7 +156,13 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
  * /__local/realtime answers its counters.
  */
 export function createServer({ lambda, credentials = new CredentialStore(), trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID, kaIntervalMs = 60_000, log = () => {} }) {
-  const { schema, resolvers, allows } = loadWiring(ROOT);
+  const { schema, resolvers, allows, environment } = loadWiring(ROOT);
+  // ctx.env: a role's unique id (`!GetAtt <Role>.RoleId`) is the role id of the local stack's
+  // plain-IAM principal, which the note publisher signs with; other values are taken as written.
+  const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [
+    k,
+    typeof v?.GetAtt === 'string' && v.GetAtt.endsWith('.RoleId') ? LOCAL_IAM_KEY.roleId : v,
+  ]));
   const handlers = new Map();
   for (const [key, w] of resolvers) handlers.set(key, loadAppsyncJs(w.code));
   const invocations = { count: 0 };
@@ -190,6 +196,7 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
       info: appsyncInfo(info),
       prev: null,
       stash: {},
+      env,
     };
     try {
       const req = handler.request(ctx);
@@ -402,6 +409,10 @@ export function listenHttpAndTls(server, { cert, key }, port, host, onListening)
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).slice(0, 30).map((l) => l.replace(/^\/\/ ?/, '')).join('\n'));
+    process.exit(0);
+  }
   const opts = parseArgs(process.argv.slice(2));
   const credentials = new CredentialStore();
   const servers = [];

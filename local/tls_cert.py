@@ -9,10 +9,10 @@ it in its temporary directory). Uses `cryptography`, which moto already installs
 
     python3 local/tls_cert.py OUT
 """
+import argparse
 import datetime
 import ipaddress
 import pathlib
-import sys
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -59,6 +59,10 @@ def main(out: pathlib.Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: tls_cert.py OUT_DIR")
-    main(pathlib.Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(
+        prog="local/tls_cert.py",
+        description=__doc__.split("\n\n")[0],
+        epilog="scripts/local.sh runs it with its temporary directory.",
+    )
+    parser.add_argument("out_dir", type=pathlib.Path, help="where cert.pem and key.pem are written")
+    main(parser.parse_args().out_dir)

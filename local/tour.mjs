@@ -242,6 +242,11 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop())) {
+  if (process.argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    console.log('usage: node local/tour.mjs [--outputs .local/outputs.json] [--check] [--client target/debug/notes-client]\n'
+      + 'The tour of the local stack through notes-client (scripts/local.sh runs it); --check asserts every answer.');
+    process.exit(0);
+  }
   const opts = parseArgs(process.argv.slice(2));
   let passed = 0;
   let failures;

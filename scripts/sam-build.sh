@@ -2,6 +2,7 @@
 # `sam build` with the rust-cargolambda build method, then checks that every function got an
 # arm64 `bootstrap`. Installs what it needs (aws-sam-cli, cargo-lambda + ziglang from PyPI, the
 # aarch64 Rust target). Takes several minutes on 2 cores (one LTO release build per function).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 

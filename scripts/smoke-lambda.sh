@@ -2,6 +2,7 @@
 # End-to-end through the real Lambda runtime interface: DynamoDB Local + tenantctl +
 # `cargo lambda watch`, then `cargo lambda invoke` with the sample events.
 # Tenant A creates a note; tenant B fetching the same id gets null; a guest is refused.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"

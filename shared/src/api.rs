@@ -10,7 +10,9 @@ use serde_json::Value;
 use crate::error::AppError;
 use crate::event::Field;
 use crate::identity::{Caller, IdentityId};
-use crate::lambda::{App, BatchResolver, Handler, Member, Pipeline, Resolver, TenantUser};
+use crate::lambda::{
+    App, BatchResolver, Claimant, Handler, Member, Pipeline, Resolver, TenantUser,
+};
 use crate::notes::{
     self, CreateNoteInput, NewNote, Note, NoteId, NoteUpdate, UpdateNoteInput, can_read,
 };
@@ -185,9 +187,9 @@ impl Resolver for PublicNotes {
     type Args = PublicNotesArgs;
     type Output = NoteConnection;
 
-    fn data_tenant(args: &PublicNotesArgs) -> Option<String> {
+    fn data_tenant(args: &PublicNotesArgs) -> Option<TenantId> {
         // Only a well-formed id names a tenant; anything else reads nothing.
-        TenantId::parse(&args.tenant_id).ok().map(String::from)
+        TenantId::parse(&args.tenant_id).ok()
     }
 
     async fn resolve(
@@ -374,11 +376,17 @@ pub struct MyProfile;
 
 impl Resolver for MyProfile {
     const FIELD: Field = Field::new("Query", "myProfile");
-    type Access = Member;
+    // The one field that settles onboard's pending first-admin claim (see `Claimant`).
+    type Access = Claimant;
     type Args = NoArgs;
     type Output = Option<Profile>;
 
-    async fn resolve(&self, _: &App, who: Member, _: NoArgs) -> Result<Option<Profile>, AppError> {
+    async fn resolve(
+        &self,
+        _: &App,
+        Claimant(who): Claimant,
+        _: NoArgs,
+    ) -> Result<Option<Profile>, AppError> {
         who.store.get_profile(&who.user.identity_id).await
     }
 }
@@ -533,6 +541,7 @@ macro_rules! resolvers {
                 field: resolvers!(@field $kind $resolver),
                 kind: Kind::$kind,
                 resolver: stringify!($resolver),
+                claims_first_admin: resolvers!(@claims $kind $resolver),
             },)*
         ];
 
@@ -562,6 +571,10 @@ macro_rules! resolvers {
     };
     (@field Single $resolver:ident) => { <$resolver as Resolver>::FIELD };
     (@field Batch $resolver:ident) => { <$resolver as BatchResolver>::FIELD };
+    (@claims Single $resolver:ident) => {
+        <<$resolver as Resolver>::Access as crate::lambda::Access>::CLAIMS_FIRST_ADMIN
+    };
+    (@claims Batch $resolver:ident) => { false };
     (@handle Single $app:ident $self:ident $payload:ident) => {
         crate::lambda::single::handle($app, $self, $payload)
     };
@@ -588,6 +601,9 @@ pub struct Entry {
     pub kind: Kind,
     /// The resolver's type name in this module (what the function's `main` serves).
     pub resolver: &'static str,
+    /// Whether its calls settle onboard's pending first-admin claim ([`Claimant`]): its role
+    /// must hold the claim's transactional writes (the template test checks it).
+    pub claims_first_admin: bool,
 }
 
 /// The entry of `function`, if the registry lists it.

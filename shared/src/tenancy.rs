@@ -225,6 +225,18 @@ impl TenantRegistry {
     }
 }
 
+impl TenantRegistry {
+    /// Whether this process's registry cache holds `id` as an active tenant — what
+    /// [`active_by_id`](Self::active_by_id) just answered, without another read. For the metrics:
+    /// only admitted tenants become a dimension value.
+    pub fn admitted_by_id(&self, id: &TenantId) -> bool {
+        cache_get(&self.by_id, id, self.ttl)
+            .flatten()
+            .and_then(ActiveTenant::admit)
+            .is_some()
+    }
+}
+
 /// A registry answer as admission sees it: unknown → `Unauthorized`, suspended → `Forbidden`.
 fn admit_record(record: Option<TenantRecord>) -> Result<ActiveTenant, AppError> {
     let Some(record) = record else {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use integration_tests::*;
 use serde_json::{Value, json};
-use shared::api::{MyProfile, PublicNotes, SetRole, Tenant};
+use shared::api::{CreateNote, GetNote, ListNotes, Me, MyProfile, PublicNotes, SetRole, Tenant};
 use shared::identity::ProviderKey;
 use shared::store::{Db, export_line, parse_export_line, retarget, source_tenant};
 use shared::tenancy::{PendingAdmin, TenantId};
@@ -101,6 +101,52 @@ async fn onboards_first_admin_is_made_admin_by_their_first_call_once() {
     let cold = cold(fx.db());
     assert_eq!(role(&cold, &dave).await, json!("MEMBER"));
     assert_eq!(role(&fx, &dave).await, json!("MEMBER"));
+}
+
+/// The claim is a TransactWriteItems (the profile's Put or Update, the counters' Update) and only
+/// my-profile's role may write those (template: `only_the_claiming_function_may_write_…`). So a
+/// pending admin's first call of any other field must not try it — on AWS, IAM refuses it and the
+/// admin could never use the API — and their first `myProfile` makes them ADMIN.
+#[tokio::test]
+async fn only_my_profile_claims_the_first_admin_other_fields_never_write_for_it() {
+    let fx = Fixture::new().await;
+    let frank = Who::user(POOL_A, "frank");
+    pend(fx.db(), "acme", POOL_A, &frank).await;
+    let note = fx.create(&Who::alice(), "shared", "TENANT").await;
+    // Each call from a fresh container (the claim is due on every one); the container's
+    // client is the fixture's, so the fixture's counter sees its requests.
+    let tried_the_claim = |field: &str, r: Result<Value, lambda_runtime::Diagnostic>| {
+        r.unwrap_or_else(|e| panic!("{field}: {e:?}"));
+        let n = fx.requests.count("TransactWriteItems");
+        fx.requests.reset();
+        assert_eq!(n, 0, "{field} tried the first-admin claim");
+    };
+    fx.requests.reset();
+    tried_the_claim("Query.me", cold(fx.db()).call(Me, &frank, json!({})).await);
+    let id = json!({"id": note["id"]});
+    tried_the_claim("Query.note", cold(fx.db()).call(GetNote, &frank, id).await);
+    tried_the_claim(
+        "Query.notes",
+        cold(fx.db()).call(ListNotes, &frank, json!({})).await,
+    );
+    tried_the_claim(
+        "Query.tenant",
+        cold(fx.db()).call(Tenant, &frank, json!({})).await,
+    );
+    let input = json!({"input": {"title": "t", "body": "b", "visibility": "PRIVATE"}});
+    tried_the_claim(
+        "Mutation.createNote",
+        cold(fx.db()).call(CreateNote, &frank, input).await,
+    );
+    let c = cold(fx.db());
+    assert_eq!(role(&c, &frank).await, json!("ADMIN"));
+    assert_eq!(
+        fx.requests.count("TransactWriteItems"),
+        1,
+        "myProfile made the claim"
+    );
+    let tenant = c.call(Tenant, &frank, json!({})).await.unwrap();
+    assert_eq!(tenant["memberCount"], json!(1), "{tenant}");
 }
 
 #[tokio::test]

@@ -103,6 +103,23 @@ async fn every_invocation_writes_one_valid_emf_document_with_its_tenant_and_capa
             "{field}: the line says {metered} units, DynamoDB Local reported {reported}"
         );
     }
+    // A guest's tenantId becomes the dimension only once the registry admitted it: an unknown
+    // or suspended id, or a malformed one, is `-` (no metric per attacker-chosen string).
+    let globex = shared::tenancy::TenantId::parse("globex").unwrap();
+    let suspended = shared::tenancy::TenantStatus::Suspended;
+    fx.db()
+        .registry_set_status(&globex, suspended)
+        .await
+        .unwrap();
+    for tenant in ["nosuch", "globex", "not a tenant id!", "acme"] {
+        let r = fx
+            .call(PublicNotes, &Who::guest("g"), json!({"tenantId": tenant}))
+            .await;
+        let line = fx.emf_lines();
+        assert_eq!(line.len(), 1);
+        let want = if tenant == "acme" { "acme" } else { "-" };
+        assert_eq!(line[0]["tenant"], want, "{tenant}: {r:?}");
+    }
     // A refused caller still writes its line, with no tenant and no capacity.
     fx.call(ListNotes, &Who::guest("g"), json!({}))
         .await

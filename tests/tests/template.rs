@@ -624,6 +624,72 @@ const SHARED_MODE_GRANTS: &[(&str, &[&str], IndexGrants)] = &[
 /// Functions that never touch tenant data, so never assume `TenantDataRole`.
 const NO_TENANT_DATA: &[&str] = &["me", "on-note-changed", "on-public-note-changed"];
 
+/// The function whose field settles onboard's pending first-admin claim
+/// (`shared::lambda::Claimant`, on `Query.myProfile`).
+const CLAIM_FUNCTION: &str = "my-profile";
+
+/// A statement that allows its actions only inside a `TransactWriteItems`.
+fn transaction_only(st: &Value) -> bool {
+    let c = &st["Condition"];
+    c.as_mapping().map(|m| m.len()) == Some(1)
+        && c["StringEquals"].as_mapping().map(|m| m.len()) == Some(1)
+        && c["StringEquals"]["dynamodb:EnclosingOperation"].as_str() == Some("TransactWriteItems")
+}
+
+/// The first admin's claim is a TransactWriteItems of the profile's Put or Update and the
+/// counters' Update. IAM authorizes each element as its own action, so the function that claims
+/// needs PutItem and UpdateItem — a function without them refuses the admin on every call (the
+/// deploy-day outage DynamoDB Local cannot show). Exactly one function claims, and its role may
+/// write only inside a transaction; in the scoped mode TenantDataRole holds both rights.
+#[test]
+fn only_the_claiming_function_may_write_and_only_inside_a_transaction() {
+    let t = Template::load();
+    for (krate, (name, f)) in t.functions_by_crate() {
+        let claim: Vec<Value> = grants(&f, Mode::Shared)
+            .statements
+            .into_iter()
+            .filter(transaction_only)
+            .collect();
+        if krate != CLAIM_FUNCTION {
+            assert!(
+                claim.is_empty(),
+                "{name}: only {CLAIM_FUNCTION} claims: {claim:?}"
+            );
+            continue;
+        }
+        assert_eq!(claim.len(), 1, "{name}: {claim:?}");
+        let st = &claim[0];
+        assert_eq!(st["Effect"].as_str(), Some("Allow"));
+        let actions: BTreeSet<String> = strings(&st["Action"]).into_iter().collect();
+        let want: BTreeSet<String> = ["dynamodb:PutItem", "dynamodb:UpdateItem"]
+            .map(String::from)
+            .into();
+        assert_eq!(actions, want, "{name}");
+        assert_eq!(
+            resources(&st["Resource"]),
+            vec![TABLE_ARN.to_owned()],
+            "{name}"
+        );
+        // Scoped mode: the claim runs under TenantDataRole, which may write the partition.
+        let g = grants(&f, Mode::Scoped);
+        assert!(
+            g.managed.iter().any(|m| m == "AssumeTenantDataRolePolicy"),
+            "{name}"
+        );
+    }
+    let tdr = &t.get("TenantDataRole")["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [0]["Action"];
+    let tdr: BTreeSet<String> = strings(tdr).into_iter().collect();
+    assert!(tdr.contains("dynamodb:PutItem") && tdr.contains("dynamodb:UpdateItem"));
+    // The claim's access type sits on exactly that function's field.
+    let claims = shared::api::RESOLVERS
+        .iter()
+        .filter(|r| r.claims_first_admin)
+        .map(|r| r.function)
+        .collect::<Vec<_>>();
+    assert_eq!(claims, vec![CLAIM_FUNCTION]);
+}
+
 #[test]
 fn read_only_functions_get_read_only_actions() {
     let t = Template::load();
@@ -635,9 +701,11 @@ fn read_only_functions_get_read_only_actions() {
         };
         for mode in MODES {
             let g = grants(t.get(fn_name), mode);
+            // The first-admin claim's writes, checked on their own below.
             let actions: BTreeSet<String> = g
                 .statements
                 .iter()
+                .filter(|st| !transaction_only(st))
                 .flat_map(|st| strings(&st["Action"]))
                 .collect();
             assert!(!actions.is_empty(), "{fn_name} ({mode:?})");
@@ -671,6 +739,9 @@ fn in_the_default_mode_each_function_gets_exactly_what_it_calls() {
         let (name, f) = &functions[*krate];
         let mut got = BTreeSet::new();
         for st in grants(f, Mode::Shared).statements {
+            if transaction_only(&st) {
+                continue;
+            }
             assert_eq!(st["Effect"].as_str(), Some("Allow"), "{name}");
             assert!(
                 st["NotAction"].is_null() && st["NotResource"].is_null(),
@@ -1132,155 +1203,6 @@ fn the_tenant_data_role_trusts_the_functions_role_path_not_a_name_prefix() {
     );
 }
 
-/// Every GraphQL string description (`"…"` / `"""…"""`) in schema text, by where it is.
-fn schema_descriptions(text: &str) -> Vec<String> {
-    use graphql_parser::schema::{
-        Definition, EnumValue, Field as GqlField, InputValue, TypeDefinition, TypeExtension,
-    };
-    fn input_values(out: &mut Vec<String>, at: &str, values: &[InputValue<'_, String>]) {
-        for v in values {
-            if v.description.is_some() {
-                out.push(format!("{at}({})", v.name));
-            }
-        }
-    }
-    fn fields(out: &mut Vec<String>, ty: &str, fields: &[GqlField<'_, String>]) {
-        for f in fields {
-            if f.description.is_some() {
-                out.push(format!("{ty}.{}", f.name));
-            }
-            input_values(out, &format!("{ty}.{}", f.name), &f.arguments);
-        }
-    }
-    fn enum_values(out: &mut Vec<String>, ty: &str, values: &[EnumValue<'_, String>]) {
-        for v in values {
-            if v.description.is_some() {
-                out.push(format!("{ty}.{}", v.name));
-            }
-        }
-    }
-    let doc = graphql_parser::parse_schema::<String>(text).unwrap();
-    let mut out = Vec::new();
-    for def in &doc.definitions {
-        match def {
-            Definition::SchemaDefinition(_) => {}
-            Definition::TypeDefinition(td) => {
-                let (name, description) = match td {
-                    TypeDefinition::Scalar(s) => (&s.name, &s.description),
-                    TypeDefinition::Object(o) => (&o.name, &o.description),
-                    TypeDefinition::Interface(i) => (&i.name, &i.description),
-                    TypeDefinition::Union(u) => (&u.name, &u.description),
-                    TypeDefinition::Enum(e) => (&e.name, &e.description),
-                    TypeDefinition::InputObject(i) => (&i.name, &i.description),
-                };
-                if description.is_some() {
-                    out.push(format!("type {name}"));
-                }
-                match td {
-                    TypeDefinition::Object(o) => fields(&mut out, name, &o.fields),
-                    TypeDefinition::Interface(i) => fields(&mut out, name, &i.fields),
-                    TypeDefinition::Enum(e) => enum_values(&mut out, name, &e.values),
-                    TypeDefinition::InputObject(i) => input_values(&mut out, name, &i.fields),
-                    TypeDefinition::Scalar(_) | TypeDefinition::Union(_) => {}
-                }
-            }
-            Definition::TypeExtension(te) => match te {
-                TypeExtension::Object(o) => fields(&mut out, &o.name, &o.fields),
-                TypeExtension::Interface(i) => fields(&mut out, &i.name, &i.fields),
-                TypeExtension::Enum(e) => enum_values(&mut out, &e.name, &e.values),
-                TypeExtension::InputObject(i) => input_values(&mut out, &i.name, &i.fields),
-                TypeExtension::Scalar(_) | TypeExtension::Union(_) => {}
-            },
-            Definition::DirectiveDefinition(d) => {
-                if d.description.is_some() {
-                    out.push(format!("directive @{}", d.name));
-                }
-                input_values(&mut out, &format!("@{}", d.name), &d.arguments);
-            }
-        }
-    }
-    out
-}
-
-#[test]
-fn the_schema_has_comments_not_string_descriptions() {
-    assert_eq!(
-        schema_descriptions(&schema_text()),
-        Vec::<String>::new(),
-        "schema.graphql: use # comments, not \"…\" / \"\"\"…\"\"\" descriptions"
-    );
-}
-
-#[test]
-fn a_string_description_anywhere_in_the_schema_is_caught() {
-    let schema = schema_text();
-    let with = |from: &str, to: &str| -> String {
-        assert!(schema.contains(from), "schema.graphql changed: {from}");
-        schema.replacen(from, to, 1)
-    };
-    let cases = [
-        (
-            with("type Query @aws_iam {", "\"Reads.\"\ntype Query @aws_iam {"),
-            "type Query",
-        ),
-        (
-            with("  me: Caller!", "  \"\"\"Who.\"\"\"\n  me: Caller!"),
-            "Query.me",
-        ),
-        (
-            with("note(id: ID!)", "note(\"The id.\" id: ID!)"),
-            "Query.note(id)",
-        ),
-        (
-            with("  PRIVATE\n", "  \"Owner only.\" PRIVATE\n"),
-            "Visibility.PRIVATE",
-        ),
-        (
-            with("enum Role {", "\"\"\"Roles.\"\"\"\nenum Role {"),
-            "type Role",
-        ),
-        (
-            with(
-                "input CreateNoteInput {\n  title",
-                "input CreateNoteInput {\n  \"T.\" title",
-            ),
-            "CreateNoteInput(title)",
-        ),
-        (
-            with(
-                "input UpdateProfileInput {",
-                "\"P.\"\ninput UpdateProfileInput {",
-            ),
-            "type UpdateProfileInput",
-        ),
-        (format!("{schema}\n\"S.\"\nscalar Extra\n"), "type Extra"),
-        (
-            format!("{schema}\n\"U.\"\nunion Any = Note | Profile\n"),
-            "type Any",
-        ),
-        (
-            format!("{schema}\ninterface Node {{ \"I.\" id: ID! }}\n"),
-            "Node.id",
-        ),
-        (
-            format!("{schema}\nextend type Note {{ \"E.\" extra: String }}\n"),
-            "Note.extra",
-        ),
-        (
-            format!("{schema}\n\"D.\"\ndirective @extra(\"A.\" a: Int) on FIELD_DEFINITION\n"),
-            "directive @extra",
-        ),
-        (
-            format!("{schema}\ndirective @other(\"A.\" a: Int) on FIELD_DEFINITION\n"),
-            "@other(a)",
-        ),
-    ];
-    for (text, at) in cases {
-        let found = schema_descriptions(&text);
-        assert!(found.iter().any(|d| d == at), "{at} not caught: {found:?}");
-    }
-}
-
 /// CloudWatch Logs' retention values (`RetentionInDays`).
 const CLOUDWATCH_RETENTION_DAYS: &[u64] = &[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -1375,6 +1297,9 @@ fn the_page_token_secret_is_generated_and_read_only_by_the_paginating_functions(
     assert_eq!(generate["PasswordLength"].as_u64(), Some(64));
     assert_eq!(generate["ExcludePunctuation"].as_bool(), Some(true));
     assert!(secret["Properties"]["SecretString"].is_null());
+    // Replacing the key voids every outstanding nextToken: the stack never deletes or replaces it.
+    assert_eq!(secret["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(secret["UpdateReplacePolicy"].as_str(), Some("Retain"));
 
     let resolvers = t.resolvers();
     let paginating: BTreeSet<&String> = paginated_fields()
@@ -1830,6 +1755,8 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
 /// Every `appsync:GraphQL` grant in the template, as (resource, fields).
 fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
     let mut out = BTreeMap::new();
+    // (principal, its policy documents)
+    let mut by_principal: Vec<(String, Vec<Value>)> = Vec::new();
     for (name, r) in &t.resources {
         let docs: Vec<Value> = match r["Type"].as_str() {
             Some("AWS::IAM::Role") => r["Properties"]["Policies"]
@@ -1837,6 +1764,19 @@ fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
                 .map(|ps| ps.iter().map(|p| p["PolicyDocument"].clone()).collect())
                 .unwrap_or_default(),
             Some("AWS::IAM::ManagedPolicy") => vec![r["Properties"]["PolicyDocument"].clone()],
+            // A policy attached to a role: the role's grant (a SAM function's generated role,
+            // `<Function>Role`, counts as the function's).
+            Some("AWS::IAM::Policy") => {
+                for role in r["Properties"]["Roles"].as_sequence().into_iter().flatten() {
+                    let (_, role) = intrinsic(role);
+                    let principal = match role.strip_suffix("Role") {
+                        Some(f) if t.resources.contains_key(f) => f.to_owned(),
+                        _ => role,
+                    };
+                    by_principal.push((principal, vec![r["Properties"]["PolicyDocument"].clone()]));
+                }
+                continue;
+            }
             Some("AWS::Serverless::Function") => MODES
                 .iter()
                 .filter_map(|m| in_mode(&r["Properties"]["Policies"], *m))
@@ -1844,6 +1784,9 @@ fn graphql_grants(t: &Template) -> BTreeMap<String, Fields> {
                 .collect(),
             _ => continue,
         };
+        by_principal.push((name.clone(), docs));
+    }
+    for (name, docs) in &by_principal {
         for st in docs
             .iter()
             .flat_map(|d| d["Statement"].as_sequence().cloned().unwrap_or_default())
@@ -1923,9 +1866,18 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
     for mode in MODES {
         let g = grants(f, mode);
         assert!(g.managed.is_empty(), "{mode:?}: {:?}", g.managed);
+        let attached = &t.get("NotePublisherGraphQLPolicy")["Properties"];
+        assert_eq!(
+            intrinsic(&attached["Roles"][0]),
+            ("Ref".to_owned(), "NotePublisherFunctionRole".to_owned())
+        );
+        let attached = attached["PolicyDocument"]["Statement"]
+            .as_sequence()
+            .unwrap();
         let got: BTreeSet<(String, String)> = g
             .statements
             .iter()
+            .chain(attached)
             .flat_map(|st| {
                 let r = resources(&st["Resource"]);
                 strings(&st["Action"])
@@ -1942,6 +1894,16 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
         .collect();
         assert_eq!(got, want, "{mode:?}");
     }
+    // Its sessions alone pass publish-note-change.js: the API names the role's unique id.
+    assert_eq!(
+        intrinsic(&t.get("GraphQLApi")["Properties"]["EnvironmentVariables"]["PUBLISHER_ROLE_ID"]),
+        (
+            "GetAtt".to_owned(),
+            "NotePublisherFunctionRole.RoleId".to_owned()
+        )
+    );
+    let handler = std::fs::read_to_string(root().join("resolvers/publish-note-change.js")).unwrap();
+    assert!(handler.contains("ctx.env.PUBLISHER_ROLE_ID") && handler.contains("isPublisher(ctx)"));
     // The stream: both images, read in order, failures retried from the failed record, bounded,
     // then recorded; only note items.
     assert_eq!(

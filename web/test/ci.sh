@@ -6,6 +6,7 @@
 #   web/test/ci.sh [node --test arguments]
 # The notes screen's screenshot goes to a temporary file unless SCREENSHOT says otherwise, so CI
 # leaves the committed web/screenshot.png alone.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"

@@ -6,6 +6,7 @@
 # (apt-get, as root), installs the web/ packages and builds the app (web/build.sh: npm ci, pinned
 # by package-lock.json, and vite build), then runs web/test/*.test.mjs with node --test. Extra
 # arguments go to node --test. The server at WEB_URL serves web/dist, so it serves this build.
+case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 WEB="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 

@@ -11,6 +11,8 @@ use crate::tenancy::ActiveTenant;
 /// Who a resolver admits. The glue turns the parsed [`Caller`] into this before the handler
 /// runs, so a handler's signature states its access rule.
 pub trait Access: Sized + Send {
+    /// Whether admitting a caller may write the first-admin claim ([`Claimant`]).
+    const CLAIMS_FIRST_ADMIN: bool = false;
     fn admit(app: &App, caller: Caller) -> impl Future<Output = Result<Self, AppError>> + Send;
     /// The tenant, for the log line.
     fn tenant(&self) -> Option<&ActiveTenant>;
@@ -43,25 +45,13 @@ impl Member {
         )
     }
 
-    /// A user whose tenant the registry has already admitted. If they are the first admin
-    /// `tenantctl onboard` recorded for the tenant, this call makes them ADMIN first (once: only
-    /// while the tenant has no ADMIN; see [`crate::tenancy::PendingAdmin`]).
+    /// A user whose tenant the registry has already admitted, with the handle to its data.
     pub(super) async fn of(app: &App, user: User, tenant: ActiveTenant) -> Result<Self, AppError> {
         let db = app.db_for(&tenant).await?;
-        let store = TenantStore::new(db, tenant);
-        if app.registry.first_admin_claim_due(store.tenant(), &user) {
-            let now = crate::notes::now_timestamp();
-            if store.claim_first_admin(&user.identity_id, &now).await? {
-                tracing::info!(
-                    tenant = %store.tenant().id(),
-                    identity = %user.identity_id,
-                    "first ADMIN of the tenant: onboard's pending admin signed in"
-                );
-            }
-            app.registry
-                .first_admin_claim_settled(store.tenant(), &user);
-        }
-        Ok(Member { user, store })
+        Ok(Member {
+            user,
+            store: TenantStore::new(db, tenant),
+        })
     }
 }
 
@@ -78,6 +68,42 @@ impl Access for Member {
 
     fn tenant(&self) -> Option<&ActiveTenant> {
         Some(self.store.tenant())
+    }
+}
+
+/// A [`Member`] whose call first settles onboard's pending first-admin claim: if they are the
+/// first admin `tenantctl onboard` recorded for the tenant, they become ADMIN before the handler
+/// runs (once: only while the tenant has no ADMIN; see [`crate::tenancy::PendingAdmin`]).
+///
+/// Only `Query.myProfile` admits this way — the field every client reads right after sign-in.
+/// The claim is a `TransactWriteItems` (Put or Update of the profile, Update of the counters), and
+/// only that function's role holds those rights (PutItem/UpdateItem, and only inside a
+/// transaction: `dynamodb:EnclosingOperation`); the other member fields' roles stay read-only or
+/// hold just their own writes, so a claim there would be refused by IAM on every call.
+pub struct Claimant(pub Member);
+
+impl Access for Claimant {
+    const CLAIMS_FIRST_ADMIN: bool = true;
+
+    async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
+        let member = Member::admit(app, caller).await?;
+        let (store, user) = (&member.store, &member.user);
+        if app.registry.first_admin_claim_due(store.tenant(), user) {
+            let now = crate::notes::now_timestamp();
+            if store.claim_first_admin(&user.identity_id, &now).await? {
+                tracing::info!(
+                    tenant = %store.tenant().id(),
+                    identity = %user.identity_id,
+                    "first ADMIN of the tenant: onboard's pending admin signed in"
+                );
+            }
+            app.registry.first_admin_claim_settled(store.tenant(), user);
+        }
+        Ok(Claimant(member))
+    }
+
+    fn tenant(&self) -> Option<&ActiveTenant> {
+        self.0.tenant()
     }
 }
 

@@ -2,8 +2,8 @@
 //! written once, in parts with one job each:
 //!
 //! - [`app`]: cold start — configuration, the table, the tenant cache.
-//! - [`access`]: who a resolver admits ([`Caller`](crate::identity::Caller), [`Member`] or
-//!   [`TenantUser`]).
+//! - [`access`]: who a resolver admits ([`Caller`](crate::identity::Caller), [`Member`],
+//!   [`Claimant`] (a member whose call settles the first-admin claim) or [`TenantUser`]).
 //! - [`single`]: the pipeline of a root field ([`Resolver`]).
 //! - [`batch`]: the pipeline of a batched nested field ([`BatchResolver`]).
 //! - [`invocation`]: one invocation whatever the field — payload decoding, the log line, the
@@ -20,7 +20,7 @@ pub mod metrics;
 pub mod serve;
 pub mod single;
 
-pub use access::{Access, Member, TenantUser};
+pub use access::{Access, Claimant, Member, TenantUser};
 pub use app::App;
 pub use batch::BatchResolver;
 pub use direct::{call, call_batch, call_json};

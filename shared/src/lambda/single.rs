@@ -12,6 +12,7 @@ use super::{Access, App};
 use crate::error::AppError;
 use crate::event::{Field, ResolverEvent};
 use crate::identity::parse_caller;
+use crate::tenancy::TenantId;
 use crate::text::shorten;
 
 /// One GraphQL field's resolver.
@@ -21,8 +22,9 @@ pub trait Resolver: Send + Sync {
     type Args: DeserializeOwned + Send;
     type Output: Serialize;
     /// The tenant whose data a call touches when the caller has none (a guest reading a
-    /// tenant's public notes): the `tenant` its metrics are billed to.
-    fn data_tenant(_args: &Self::Args) -> Option<String> {
+    /// tenant's public notes): the `tenant` its metrics are billed to — once the registry has
+    /// admitted it as active (see `run`).
+    fn data_tenant(_args: &Self::Args) -> Option<TenantId> {
         None
     }
 
@@ -69,10 +71,21 @@ async fn run<R: Resolver>(
         let msg = shorten(&e.to_string(), 200);
         AppError::validation(format!("Invalid arguments for {}: {msg}.", R::FIELD))
     })?;
-    if report.tenant.is_none() {
-        report.tenant = R::data_tenant(&args);
+    let data_tenant = if report.tenant.is_none() {
+        R::data_tenant(&args)
+    } else {
+        None
+    };
+    let output = resolver.resolve(app, who, args).await;
+    // Only a tenant the registry admitted becomes a metric dimension. The id comes from the
+    // caller (a guest may send any string): billing it before admission would let anyone create
+    // CloudWatch metrics at will, one per value (cost, and noise in every per-tenant view).
+    if let Some(id) = data_tenant
+        && app.registry.admitted_by_id(&id)
+    {
+        report.tenant = Some(id.to_string());
     }
-    let output = resolver.resolve(app, who, args).await?;
+    let output = output?;
     // Straight to JSON text: no intermediate `Value` tree to build and walk again.
     serde_json::value::to_raw_value(&output)
         .map_err(|e| AppError::internal("serializing the response", e))
