@@ -238,7 +238,7 @@ say "creating the users (AdminCreateUser + AdminSetUserPassword --permanent)"
 record "users alice@$TA.example, carol@$TA.example, bob@$TB.example (and the admins' permanent passwords)"
 
 # ---------------------------------------------------------------- the suites
-suite "first admin: $TA's admin is ADMIN on their first call (SRP, Identity Pool, the claim transaction)" \
+suite "first admin: $TA's admin is ADMIN on their first myProfile (SRP, Identity Pool, the claim transaction)" \
   "${HELPER[@]}" first-admin --outputs "$OUT" --state "$work/admin.json"
 suite "tour through notes-client (local/tour.mjs --check)" \
   node local/tour.mjs --outputs "$OUT" --check --tenants "$TA,$TB"

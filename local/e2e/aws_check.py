@@ -203,8 +203,8 @@ def first_admin(args):
     def claim():
         from botocore.credentials import Credentials
         creds = Credentials(*state["creds"])
-        # The first call of the recorded pending admin makes them ADMIN (one transaction of
-        # Put + Update in the member fields' functions: a real IAM role must allow it).
+        # The recorded pending admin's first myProfile makes them ADMIN (a transaction of Put +
+        # Update in my-profile's function: its real IAM role must allow exactly that).
         status, body = stack.graphql(creds, "{ me { identityId tenantId } myProfile { identityId role } }")
         assert status == 200 and not body.get("errors"), (status, body)
         assert body["data"]["me"]["tenantId"] == t["tenantId"], body
@@ -212,7 +212,7 @@ def first_admin(args):
 
     checks.run(f"{t['tenantId']}'s admin signs in (SRP) and gets Identity Pool credentials", sign_in)
     if state:
-        checks.run(f"{t['tenantId']}'s admin is ADMIN on their first call (me, myProfile)", claim)
+        checks.run(f"{t['tenantId']}'s admin is ADMIN on their first myProfile (the first-admin claim)", claim)
     Path(args.state).write_text(json.dumps(state), encoding="utf-8")
     os.chmod(args.state, 0o600)
     return checks.done()
