@@ -3,7 +3,10 @@
 // `notes-client` command (SRP sign-in at the tenant's User Pool, Identity Pool credentials,
 // SigV4-signed GraphQL), printed as a person would type it, with its answer.
 //   node local/tour.mjs --outputs .local/outputs.json [--check] [--client target/debug/notes-client]
+//                       [--tenants A,B]
 // With --check every answer is asserted and the exit code says whether all held.
+// --tenants A,B plays acme's part with tenant A and globex's with B (scripts/aws-check.sh: its
+// throwaway tenants, whose users are named alice, carol and bob as well).
 // Sessions go to a fresh temporary directory, removed at the end.
 
 import { spawnSync } from 'node:child_process';
@@ -15,11 +18,15 @@ import { fileURLToPath } from 'node:url';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 function parseArgs(argv) {
-  const opts = { outputs: '.local/outputs.json', check: false, client: join(ROOT, 'target/debug/notes-client') };
+  const opts = { outputs: '.local/outputs.json', check: false, client: join(ROOT, 'target/debug/notes-client'), tenants: undefined };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--outputs') opts.outputs = argv[++i];
     else if (argv[i] === '--check') opts.check = true;
     else if (argv[i] === '--client') opts.client = argv[++i];
+    else if (argv[i] === '--tenants') {
+      const [acme, globex] = argv[++i].split(',');
+      opts.tenants = { acme, globex };
+    }
     else throw new Error(`unknown argument ${argv[i]}`);
   }
   return opts;
@@ -30,6 +37,7 @@ export function shQuote(word) {
   return /^[A-Za-z0-9_./:@=-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+const DEMO = { acme: 'acme', globex: 'globex' };
 const errorTypes = (r) => (r.errors ?? []).map((e) => e.errorType);
 const ids = (conn) => (conn?.items ?? []).map((n) => n.id);
 
@@ -37,7 +45,7 @@ const ids = (conn) => (conn?.items ?? []).map((n) => n.id);
  * The tour. Each step: { title, signIn: [tenant, name] } or
  * { title, as: 'acme/alice' | 'guest', query, vars(state), check(answer, state) -> string|null }.
  */
-export function steps() {
+export function steps(tenants = DEMO) {
   return [
     { title: 'alice signs in at acme\'s User Pool (SRP) and gets Identity Pool credentials', signIn: ['acme', 'alice'] },
     { title: 'carol signs in at acme', signIn: ['acme', 'carol'] },
@@ -47,7 +55,7 @@ export function steps() {
       query: '{ me { identityId authenticated tenantId } }', vars: () => ({}),
       check: (r, s) => {
         s.aliceId = r.data?.me?.identityId;
-        return r.data?.me?.tenantId === 'acme' && r.data.me.authenticated === true ? null : 'expected an authenticated acme caller';
+        return r.data?.me?.tenantId === tenants.acme && r.data.me.authenticated === true ? null : 'expected an authenticated acme caller';
       },
     },
     {
@@ -93,7 +101,7 @@ export function steps() {
     },
     {
       title: 'a guest reads acme\'s public notes', as: 'guest',
-      query: '{ publicNotes(tenantId: "acme", limit: 100) { items { id title visibility } } }', vars: () => ({}),
+      query: `{ publicNotes(tenantId: "${tenants.acme}", limit: 100) { items { id title visibility } } }`, vars: () => ({}),
       check: (r, s) => {
         const seen = ids(r.data?.publicNotes);
         if (!seen.includes(s.publicId)) return 'the PUBLIC note is missing';
@@ -166,7 +174,9 @@ function brief(answer) {
     : answer);
 }
 
-export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-client'), log = console.log } = {}) {
+export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-client'), log = console.log, tenants = DEMO } = {}) {
+  // 'acme/alice' → 'A/alice' (the steps name the demo tenants).
+  const as = (who) => who.replace(/^(acme|globex)\b/, (t) => tenants[t]);
   if (!existsSync(client)) throw new Error(`${client} not found: cargo build -p notes-client`);
   const outputs = JSON.parse(readFileSync(outputsPath, 'utf8'));
   const sessions = mkdtempSync(join(tmpdir(), 'notes-tour-'));
@@ -180,10 +190,10 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
     log(`✗ ${problem}`);
   };
   try {
-    for (const step of steps()) {
+    for (const step of steps(tenants)) {
       log(`\n# ${step.title}`);
       if (step.signIn) {
-        const [tenantId, name] = step.signIn;
+        const [tenantId, name] = [tenants[step.signIn[0]], step.signIn[1]];
         const user = outputs.tenants?.find((t) => t.tenantId === tenantId)?.users?.find((u) => u.name === name);
         if (!user?.password) {
           log(`$ notes-client sign-in --tenant ${tenantId} --username ${name}`);
@@ -201,7 +211,7 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
       }
       const variables = step.vars(state);
       const hasVars = Object.keys(variables).length > 0;
-      const args = step.as === 'guest' ? ['query', step.query, '--guest'] : ['--as', step.as, 'query', step.query];
+      const args = step.as === 'guest' ? ['query', step.query, '--guest'] : ['--as', as(step.as), 'query', step.query];
       if (hasVars) args.push('--variables', JSON.stringify(variables));
       log(`$ notes-client ${args.map(shQuote).join(' ')}`);
       const res = runClient(client, args, env);
@@ -218,10 +228,10 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
       else passed += 1;
     }
     log('\n# alice signs out (her session file is removed; carol\'s and bob\'s stay)');
-    log('$ notes-client --as acme/alice sign-out');
-    const out = runClient(client, ['--as', 'acme/alice', 'sign-out'], env);
+    log(`$ notes-client --as ${as('acme/alice')} sign-out`);
+    const out = runClient(client, ['--as', as('acme/alice'), 'sign-out'], env);
     log((out.stdout + out.stderr).trimEnd());
-    const after = runClient(client, ['--as', 'acme/alice', 'query', '{ me { identityId } }'], env);
+    const after = runClient(client, ['--as', as('acme/alice'), 'query', '{ me { identityId } }'], env);
     if (out.status !== 0) fail('alice signs out', `exit ${out.status}`);
     else if (after.status === 0) fail('alice signs out', 'her session still answers');
     else passed += 1;
@@ -241,7 +251,7 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
   let passed = 0;
   let failures;
   try {
-    ({ passed, failures } = runTour(opts.outputs, { client: opts.client }));
+    ({ passed, failures } = runTour(opts.outputs, { client: opts.client, tenants: opts.tenants }));
   } catch (e) {
     console.error(`tour: ${e.message}`);
     failures = [e.message];

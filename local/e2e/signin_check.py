@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The whole sign-in chain with unmodified boto3, given only an outputs.json.
 
-    python3 local/e2e/signin_check.py [.local/outputs.json]
+    python3 local/e2e/signin_check.py [.local/outputs.json] [--tenants A,B]
 
 alice signs in at acme's User Pool with SRP (pycognito), trades her id token for Identity Pool
 credentials (boto3 cognito-identity: GetId, GetCredentialsForIdentity), creates a PRIVATE note
@@ -10,6 +10,8 @@ globex and can neither read that note by id nor see it in his list. A guest's cr
 refused `notes`, and alice with a wrong password is refused as Cognito refuses it. Nothing
 here knows it talks to a local stack: with a deployed stack's outputs.json (scripts/outputs.sh,
 plus users that exist there) the same code runs against AWS.
+--tenants A,B plays acme's part with tenant A and globex's with B (scripts/aws-check.sh: its
+throwaway tenants, with users alice and bob too).
 Prints 'N passed, N failed' and exits non-zero on any failure.
 """
 import json
@@ -79,7 +81,7 @@ class Stack:
             return e.code, json.loads(e.read() or b"null")
 
 
-def main(path):
+def main(path, acme="acme", globex="globex"):
     stack = Stack(load(path))
     state = {}
     results = []
@@ -98,7 +100,7 @@ def main(path):
 
     @check("alice signs in at acme (SRP) and gets Identity Pool credentials")
     def _():
-        identity_id, creds = stack.user_credentials("acme", "alice")
+        identity_id, creds = stack.user_credentials(acme, "alice")
         assert identity_id.startswith(f"{stack.region}:"), identity_id
         assert creds.access_key.startswith("ASIA"), creds.access_key
         state["alice"] = (identity_id, creds)
@@ -108,7 +110,7 @@ def main(path):
         identity_id, creds = state["alice"]
         status, body = stack.graphql(creds, "{ me { identityId tenantId } }")
         assert status == 200, (status, body)
-        assert body["data"]["me"] == {"identityId": identity_id, "tenantId": "acme"}, body
+        assert body["data"]["me"] == {"identityId": identity_id, "tenantId": acme}, body
 
     @check("alice creates a PRIVATE note")
     def _():
@@ -125,7 +127,7 @@ def main(path):
 
     @check("bob (globex) signs in and cannot read alice's note by id")
     def _():
-        identity_id, creds = stack.user_credentials("globex", "bob")
+        identity_id, creds = stack.user_credentials(globex, "bob")
         assert identity_id != state["alice"][0]
         state["bob"] = creds
         status, body = stack.graphql(creds, "query ($id: ID!) { note(id: $id) { id title } }", {"id": state["note"]})
@@ -147,9 +149,9 @@ def main(path):
 
     @check("alice with a wrong password is refused (NotAuthorizedException, as Cognito)")
     def _():
-        user = next(u for u in stack.tenant("acme")["users"] if u["name"] == "alice")
+        user = next(u for u in stack.tenant(acme)["users"] if u["name"] == "alice")
         try:
-            stack.sign_in("acme", "alice", password=user["password"] + "-not-it")
+            stack.sign_in(acme, "alice", password=user["password"] + "-not-it")
         except ClientError as e:
             err = e.response["Error"]
             assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 400, e.response
@@ -164,7 +166,13 @@ def main(path):
 
 
 if __name__ == "__main__":
-    if any(a in ("-h", "--help") for a in sys.argv[1:]):
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
         print(__doc__)
         sys.exit(0)
-    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else ".local/outputs.json"))
+    tenants = ["acme", "globex"]
+    if "--tenants" in args:
+        at = args.index("--tenants")
+        tenants = args[at + 1].split(",")
+        del args[at:at + 2]
+    sys.exit(main(args[0] if args else ".local/outputs.json", *tenants))
