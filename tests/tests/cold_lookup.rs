@@ -87,8 +87,20 @@ async fn suspension_reaches_every_provider_copy_and_new_providers_copy_it() {
     }
     // A provider registered while suspended starts suspended.
     let third = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_GlobexPl2";
+    // Registering under another name is refused (a rerun with a typo must not rename a tenant);
+    // renaming is its own operation.
+    assert_err_app(
+        fx.db()
+            .registry_register(&globex, "Globex Corp", &ProviderKey::parse(third).unwrap())
+            .await,
+        "ConflictError",
+    );
     fx.db()
-        .registry_register(&globex, "Globex Corp", &ProviderKey::parse(third).unwrap())
+        .registry_register(&globex, "Globex", &ProviderKey::parse(third).unwrap())
+        .await
+        .unwrap();
+    fx.db()
+        .registry_rename(&globex, "Globex Corp")
         .await
         .unwrap();
     assert_eq!(

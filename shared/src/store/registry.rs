@@ -155,10 +155,13 @@ impl Db {
         item.map(from_item::<TenantRecord>).transpose()
     }
 
-    /// Creates the tenant (ACTIVE) or renames it, and maps `provider` to it, in one transaction
-    /// that also gives the new provider item (and every other provider item of the tenant) a copy
-    /// of the tenant's record. A provider already mapped to a different tenant is refused:
-    /// re-pointing a provider would hand one tenant's users another tenant's data.
+    /// Creates the tenant (ACTIVE), or adds to an existing one of the same name, and maps
+    /// `provider` to it, in one transaction that also gives the new provider item (and every
+    /// other provider item of the tenant) a copy of the tenant's record. A provider already mapped
+    /// to a different tenant is refused: re-pointing a provider would hand one tenant's users
+    /// another tenant's data. So is another name for an existing tenant: a rerun of onboard with a
+    /// typo must not rename a tenant ([`registry_rename`](Self::registry_rename) does that, on
+    /// purpose).
     pub async fn registry_register(
         &self,
         id: &TenantId,
@@ -170,10 +173,15 @@ impl Db {
         while tries.next().await {
             let current = self.registry_read_tenant(id).await?;
             let record = match &current {
-                Some((record, _)) => TenantRecord {
-                    name: name.to_owned(),
-                    ..record.clone()
-                },
+                Some((record, _)) if record.name != name => {
+                    return Err(AppError::Conflict(format!(
+                        "Tenant '{id}' is registered as '{}', not '{}': to rename it, use \
+                         `tenantctl rename --tenant-id {id} --name NEW`.",
+                        crate::text::shorten(&record.name, 100),
+                        crate::text::shorten(name, 100)
+                    )));
+                }
+                Some((record, _)) => record.clone(),
                 None => from_item(Item::from([
                     ("tenantId".to_owned(), s(id.as_str())),
                     ("name".to_owned(), s(name)),
@@ -215,6 +223,16 @@ impl Db {
             }
         }
         Err(registry_busy(id))
+    }
+
+    /// Renames an existing tenant (on its record and every provider copy); unknown tenant →
+    /// `NotFound`.
+    pub async fn registry_rename(
+        &self,
+        id: &TenantId,
+        name: &str,
+    ) -> Result<TenantRecord, AppError> {
+        self.registry_change(id, |r| r.name = name.to_owned()).await
     }
 
     /// Sets an existing tenant's status (on its record and every provider copy); unknown tenant

@@ -90,6 +90,14 @@ enum Command {
         #[arg(long)]
         shared_issuer: bool,
     },
+    /// Rename a tenant (its registry record and every provider's copy). Onboard and register
+    /// refuse another name for an existing tenant, so a typo in a rerun never renames one.
+    Rename {
+        #[arg(long)]
+        tenant_id: String,
+        #[arg(long)]
+        name: String,
+    },
     /// Onboard a tenant: its User Pool and app client (found by tags, or created with the
     /// template's settings), listed in the Identity Pool, registered, its first user created
     /// and made ADMIN at their first sign-in. Idempotent: run it again to finish an
@@ -702,6 +710,20 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
             }
             db.registry_register(&id, name, &provider).await?;
             println!("registered {provider} -> {id}");
+        }
+        Command::Rename { tenant_id, name } => {
+            let id = TenantId::parse(tenant_id)?;
+            if name.trim().is_empty() || name.chars().count() > 200 {
+                return Err(AppError::Validation(
+                    "--name must be 1-200 characters.".into(),
+                ));
+            }
+            let before = db
+                .registry_get_tenant(&id)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("No tenant '{id}' is registered.")))?;
+            db.registry_rename(&id, name).await?;
+            println!("renamed {id}: '{}' -> '{name}'", before.name);
         }
         Command::Suspend {
             tenant_id,
