@@ -1619,22 +1619,53 @@ fn appsync_service_roles_trust_only_this_accounts_appsync() {
 fn guest_reachable_functions_have_a_concurrency_cap() {
     let t = Template::load();
     let p = t.parameter("GuestFunctionConcurrency");
-    assert_eq!(p["Default"].as_u64(), Some(20));
-    assert!(
-        p["MinValue"].as_u64() >= Some(1),
-        "0 would switch the function off"
+    // 0 = no reservation: the safe first deploy. Lambda keeps 100 of the account's concurrency
+    // unreserved, so reserving N for each of the three guest functions needs a quota of
+    // 100 + 3N; new accounts often have 10.
+    assert_eq!(p["Default"].as_u64(), Some(0));
+    assert_eq!(p["MinValue"].as_u64(), Some(0));
+    let text = p["Description"].as_str().unwrap_or_default();
+    for needed in [
+        "three functions",
+        "100 + 3 x this value",
+        "on-public-note-changed",
+    ] {
+        assert!(
+            text.contains(needed),
+            "the parameter text must say {needed:?}: {text}"
+        );
+    }
+    assert_eq!(
+        to_json(&t.doc["Conditions"]["CapGuestFunctions"]),
+        serde_json::json!({"!Not": [{"!Equals": [{"!Ref": "GuestFunctionConcurrency"}, "0"]}]}),
+        "0 must mean no reservation"
     );
     let resolvers = t.resolvers();
     let functions = t.functions_by_crate();
+    let capped: BTreeSet<&String> = functions
+        .values()
+        .filter(|(_, f)| !f["Properties"]["ReservedConcurrentExecutions"].is_null())
+        .map(|(name, _)| name)
+        .collect();
+    let mut guest = BTreeSet::new();
     for (ty, field) in GUEST_FIELDS {
         let krate = &resolvers[&(ty.to_string(), field.to_string())];
         let (name, f) = &functions[krate];
+        guest.insert(name);
         assert_eq!(
-            intrinsic(&f["Properties"]["ReservedConcurrentExecutions"]),
-            ("Ref".to_owned(), "GuestFunctionConcurrency".to_owned()),
+            to_json(&f["Properties"]["ReservedConcurrentExecutions"]),
+            serde_json::json!({"!If": [
+                "CapGuestFunctions",
+                {"!Ref": "GuestFunctionConcurrency"},
+                {"!Ref": "AWS::NoValue"}
+            ]}),
             "{name} serves {ty}.{field} to guests"
         );
     }
+    assert_eq!(
+        capped, guest,
+        "exactly the guest functions reserve concurrency"
+    );
     assert!(
         t.globals()["ReservedConcurrentExecutions"].is_null(),
         "one cap for every function would be shared by none"
@@ -1960,6 +1991,27 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
         ("GetAtt".to_owned(), "NotesTable.StreamArn".to_owned())
     );
     assert_eq!(e["ParallelizationFactor"].as_u64(), Some(1));
+    // The worst batch fits the timeout: BatchSize records x 2 publishes per record (revocation +
+    // update) x the publisher's per-call budget, plus the margin it keeps for answering.
+    let publisher =
+        std::fs::read_to_string(root().join("workers/note-publisher/src/main.rs")).unwrap();
+    for constant in [
+        "CALL_BUDGET: Duration = Duration::from_secs(5);",
+        "MAX_PUBLISHES_PER_RECORD: u32 = 2;",
+        "MARGIN: Duration = Duration::from_secs(1);",
+    ] {
+        assert!(
+            publisher.contains(constant),
+            "the publisher's {constant} changed: redo the sizing"
+        );
+    }
+    let batch = e["BatchSize"].as_u64().unwrap_or(100);
+    let timeout = t.function_property(f, "Timeout").as_u64().unwrap();
+    assert!(
+        batch * 2 * 5 + 1 <= timeout,
+        "BatchSize {batch} x 2 x 5 s + 1 s must fit the publisher's Timeout {timeout} s"
+    );
+    assert!(timeout <= 900, "Lambda's maximum");
     assert_eq!(e["BisectBatchOnFunctionError"].as_bool(), Some(true));
     assert_eq!(
         strings(&e["FunctionResponseTypes"]),
