@@ -2126,3 +2126,144 @@ fn subscriptions_are_fed_by_the_internal_mutation_with_every_field() {
     note_fields.remove("author");
     assert_eq!(names(&note.selection_set), note_fields);
 }
+
+/// The alarms every deployment needs, each to `AlarmTopic`; what is missing, by name.
+fn alarm_findings(t: &Template) -> Vec<String> {
+    let mut findings = Vec::new();
+    // (namespace, metric, dimension name, dimension value as written) of every alarm that
+    // notifies the topic.
+    let alarms: BTreeSet<(String, String, String, String)> = t
+        .of_type("AWS::CloudWatch::Alarm")
+        .filter(|(name, a)| {
+            let to_topic = to_json(&a["Properties"]["AlarmActions"])
+                == serde_json::json!([{"!Ref": "AlarmTopic"}]);
+            if !to_topic {
+                findings.push(format!("{name}: AlarmActions must be [!Ref AlarmTopic]"));
+            }
+            to_topic
+        })
+        .flat_map(|(_, a)| {
+            let p = &a["Properties"];
+            let (ns, metric) = (
+                p["Namespace"].as_str().unwrap_or_default().to_owned(),
+                p["MetricName"].as_str().unwrap_or_default().to_owned(),
+            );
+            p["Dimensions"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |d| {
+                    (
+                        ns.clone(),
+                        metric.clone(),
+                        d["Name"].as_str().unwrap_or_default().to_owned(),
+                        to_json(&d["Value"]).to_string(),
+                    )
+                })
+        })
+        .collect();
+    let has = |ns: &str, metric: &str, dim: &str, value: serde_json::Value| {
+        alarms.contains(&(ns.into(), metric.into(), dim.into(), value.to_string()))
+    };
+    for (name, _) in t.of_type("AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            if !has(
+                "AWS/Lambda",
+                metric,
+                "FunctionName",
+                serde_json::json!({"!Ref": name}),
+            ) {
+                findings.push(format!("{name} has no {metric} alarm"));
+            }
+        }
+    }
+    for (what, ns, metric, dim, value) in [
+        (
+            "the on-failure queue's depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            serde_json::json!({"!GetAtt": "NoteChangesDeadLetterQueue.QueueName"}),
+        ),
+        (
+            "the stream's iterator age",
+            "AWS/Lambda",
+            "IteratorAge",
+            "FunctionName",
+            serde_json::json!({"!Ref": "NotePublisherFunction"}),
+        ),
+        (
+            "AppSync's 5XX",
+            "AWS/AppSync",
+            "5XXError",
+            "GraphQLAPIId",
+            serde_json::json!({"!GetAtt": "GraphQLApi.ApiId"}),
+        ),
+    ] {
+        if !has(ns, metric, dim, value) {
+            findings.push(format!("no alarm on {what}"));
+        }
+    }
+    findings
+}
+
+#[test]
+fn every_function_and_the_stream_path_have_alarms_to_an_encrypted_topic() {
+    let t = Template::load();
+    let findings = alarm_findings(&t);
+    assert!(findings.is_empty(), "{findings:#?}");
+    // The topic is encrypted with a key CloudWatch may use (not aws/sns, which it cannot).
+    let topic = &t.get("AlarmTopic")["Properties"];
+    assert_eq!(
+        to_json(&topic["KmsMasterKeyId"]),
+        serde_json::json!({"!Ref": "AlarmTopicKey"})
+    );
+    let key = &t.get("AlarmTopicKey")["Properties"];
+    assert_eq!(key["EnableKeyRotation"].as_bool(), Some(true));
+    let cloudwatch = key["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|st| st["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com"))
+        .expect("CloudWatch may use the topic's key");
+    assert_eq!(
+        strings(&cloudwatch["Action"]),
+        ["kms:Decrypt", "kms:GenerateDataKey*"]
+    );
+    // Empty AlarmEmail = no subscription.
+    assert_eq!(t.parameter("AlarmEmail")["Default"].as_str(), Some(""));
+    assert_eq!(
+        to_json(&t.doc["Conditions"]["HasAlarmEmail"]),
+        serde_json::json!({"!Not": [{"!Equals": [{"!Ref": "AlarmEmail"}, ""]}]})
+    );
+    let sub = t.get("AlarmEmailSubscription");
+    assert_eq!(sub["Condition"].as_str(), Some("HasAlarmEmail"));
+    assert_eq!(sub["Properties"]["Protocol"].as_str(), Some("email"));
+    assert_eq!(
+        to_json(&sub["Properties"]["Endpoint"]),
+        serde_json::json!({"!Ref": "AlarmEmail"})
+    );
+}
+
+#[test]
+fn a_function_without_its_alarms_is_caught() {
+    // A new field's function added without its two alarms, or one alarm dropped.
+    let text = template_text();
+    let mut t = Template::parse(&text);
+    t.resources.remove("MeFunctionThrottlesAlarm");
+    assert_eq!(alarm_findings(&t), ["MeFunction has no Throttles alarm"]);
+    let mut t = Template::parse(&text);
+    let me = t.get("MeFunction").clone();
+    t.resources.insert("NewFieldFunction".into(), me);
+    assert_eq!(
+        alarm_findings(&t),
+        [
+            "NewFieldFunction has no Errors alarm",
+            "NewFieldFunction has no Throttles alarm"
+        ]
+    );
+    let mut t = Template::parse(&text);
+    t.resources.remove("NotePublisherIteratorAgeAlarm");
+    assert_eq!(alarm_findings(&t), ["no alarm on the stream's iterator age"]);
+}
