@@ -1478,38 +1478,158 @@ fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-/// What differs between the template's tenant pools and clients and `shared::pool_settings`.
+/// Template parameters by name, for [`resolve`].
+type Params = BTreeMap<String, String>;
+
+/// The template's parameter defaults.
+fn parameter_defaults(t: &Template) -> Params {
+    t.doc["Parameters"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| {
+            let d = match &v["Default"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((k.as_str().unwrap().to_owned(), d))
+        })
+        .collect()
+}
+
+/// A condition of the template under `params` (`!Equals`, `!Not` over `!Ref`s and literals).
+fn condition(t: &Template, v: &Value, params: &Params) -> bool {
+    let scalar = |v: &Value| match to_json(v) {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Object(m) if m.contains_key("!Ref") => {
+            let name = m["!Ref"].as_str().unwrap().to_owned();
+            params.get(&name).cloned().unwrap_or_else(|| panic!("parameter {name}"))
+        }
+        other => other.to_string(),
+    };
+    match v {
+        Value::Tagged(tag) if tag.tag == "!Equals" => {
+            let args = tag.value.as_sequence().unwrap();
+            scalar(&args[0]) == scalar(&args[1])
+        }
+        Value::Tagged(tag) if tag.tag == "!Not" => {
+            !condition(t, &tag.value.as_sequence().unwrap()[0], params)
+        }
+        other => panic!("condition {other:?} is not evaluated here"),
+    }
+}
+
+/// `v` with `!Ref <parameter>` replaced by its value, `!If` decided and `!Ref AWS::NoValue`
+/// dropped, as CloudFormation would under `params`; other intrinsics stay as they are. `None`
+/// is `AWS::NoValue`.
+fn resolve(t: &Template, v: &Value, params: &Params) -> Option<Value> {
+    match v {
+        Value::Tagged(tag) if tag.tag == "!Ref" => {
+            let name = tag.value.as_str().unwrap();
+            if name == "AWS::NoValue" {
+                None
+            } else if let Some(p) = params.get(name) {
+                Some(Value::String(p.clone()))
+            } else {
+                Some(v.clone())
+            }
+        }
+        Value::Tagged(tag) if tag.tag == "!If" => {
+            let args = tag.value.as_sequence().unwrap();
+            let name = args[0].as_str().unwrap();
+            let c = &t.doc["Conditions"][name];
+            assert!(!c.is_null(), "no condition {name}");
+            let branch = if condition(t, c, params) { &args[1] } else { &args[2] };
+            resolve(t, branch, params)
+        }
+        Value::Mapping(m) => Some(Value::Mapping(
+            m.iter()
+                .filter_map(|(k, v)| resolve(t, v, params).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        Value::Sequence(items) => Some(Value::Sequence(
+            items.iter().filter_map(|i| resolve(t, i, params)).collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// The pool parameters a deployment can choose, each with the `PoolOptions` it must equal:
+/// the defaults, and every MFA setting with and without an SES sender.
+fn pool_parameter_cases(t: &Template) -> Vec<(Params, shared::pool_settings::PoolOptions)> {
+    use shared::pool_settings::{EmailSender, Mfa, PoolOptions};
+    let defaults = parameter_defaults(t);
+    let mut cases = vec![(defaults.clone(), PoolOptions::default())];
+    let arn = "arn:aws:ses:eu-central-1:123456789012:identity/example.com";
+    for mfa in ["OFF", "OPTIONAL", "ON"] {
+        for (arn, from) in [("", ""), (arn, ""), (arn, "Notes <no-reply@example.com>")] {
+            let mut p = defaults.clone();
+            p.insert("TenantPoolMfa".into(), mfa.into());
+            p.insert("PoolEmailIdentityArn".into(), arn.into());
+            p.insert("PoolEmailFrom".into(), from.into());
+            let options = PoolOptions {
+                mfa: Mfa::from_cognito(mfa).unwrap(),
+                email: EmailSender::from_parameters(arn, from).unwrap(),
+            };
+            cases.push((p, options));
+        }
+    }
+    cases
+}
+
+/// What differs between the template's tenant pools and clients and `shared::pool_settings`,
+/// under every choice of the pool parameters.
 fn pool_setting_findings(t: &Template) -> Vec<String> {
-    use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, TENANT_TAG, USER_POOL};
+    use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, PoolOptions, TENANT_TAG, USER_POOL};
     let mut findings = Vec::new();
     let pools: Vec<_> = t.of_type("AWS::Cognito::UserPool").collect();
     if pools.is_empty() {
         findings.push("no tenant User Pool".to_owned());
     }
+    // The parameters' defaults are the settings onboard gives a pool without flags.
+    let defaults = parameter_defaults(t);
+    let default_options = PoolOptions::default();
+    for (param, want) in [
+        ("TenantPoolMfa", default_options.mfa.cognito()),
+        ("PoolEmailIdentityArn", ""),
+        ("PoolEmailFrom", ""),
+    ] {
+        if defaults.get(param).map(String::as_str) != Some(want) {
+            findings.push(format!(
+                "parameter {param} must default to {want:?} (PoolOptions::default())"
+            ));
+        }
+    }
     for (name, pool) in pools {
-        let mut props = to_json(&pool["Properties"]);
-        let tags = props
-            .as_object_mut()
-            .and_then(|m| {
-                m.remove("UserPoolName");
-                m.remove("UserPoolTags")
-            })
-            .unwrap_or_default();
-        if props != USER_POOL.properties() {
-            findings.push(format!(
-                "{name}: {props} differs from shared::pool_settings::USER_POOL {}",
-                USER_POOL.properties()
-            ));
-        }
-        if !tags[TENANT_TAG].is_string() {
-            findings.push(format!(
-                "{name}: no {TENANT_TAG} tag (onboard adopts pools by it)"
-            ));
-        }
-        if tags[IDENTITY_POOL_TAG] != serde_json::json!({"!Ref": "IdentityPool"}) {
-            findings.push(format!(
-                "{name}: {IDENTITY_POOL_TAG} tag must be !Ref IdentityPool"
-            ));
+        for (params, options) in pool_parameter_cases(t) {
+            let resolved = resolve(t, &pool["Properties"], &params).unwrap();
+            let mut props = to_json(&resolved);
+            let tags = props
+                .as_object_mut()
+                .and_then(|m| {
+                    m.remove("UserPoolName");
+                    m.remove("UserPoolTags")
+                })
+                .unwrap_or_default();
+            let want = USER_POOL.properties_with(&options);
+            if props != want {
+                findings.push(format!(
+                    "{name} with {:?}: {props} differs from shared::pool_settings::USER_POOL {want}",
+                    ["TenantPoolMfa", "PoolEmailIdentityArn", "PoolEmailFrom"]
+                        .map(|p| params.get(p).cloned().unwrap_or_default())
+                ));
+            }
+            if !tags[TENANT_TAG].is_string() {
+                findings.push(format!(
+                    "{name}: no {TENANT_TAG} tag (onboard adopts pools by it)"
+                ));
+            }
+            if tags[IDENTITY_POOL_TAG] != serde_json::json!({"!Ref": "IdentityPool"}) {
+                findings.push(format!(
+                    "{name}: {IDENTITY_POOL_TAG} tag must be !Ref IdentityPool"
+                ));
+            }
         }
     }
     for (name, client) in t.of_type("AWS::Cognito::UserPoolClient") {
@@ -1524,6 +1644,7 @@ fn pool_setting_findings(t: &Template) -> Vec<String> {
             ));
         }
     }
+    findings.dedup();
     findings
 }
 
@@ -1547,6 +1668,25 @@ fn a_pool_setting_changed_in_the_template_alone_is_caught() {
             "AllowAdminCreateUserOnly: true",
             "AllowAdminCreateUserOnly: false",
         ),
+        (
+            "AttributesRequireVerificationBeforeUpdate: [email]",
+            "AttributesRequireVerificationBeforeUpdate: []",
+        ),
+        (
+            "MfaConfiguration: !Ref TenantPoolMfa",
+            "MfaConfiguration: \"OFF\"",
+        ),
+        (
+            "[PoolMfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA]]",
+            "[PoolMfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA, SMS_MFA]]",
+        ),
+        // Seen only when a deployment sets an SES identity.
+        ("EmailSendingAccount: DEVELOPER", "EmailSendingAccount: COGNITO_DEFAULT"),
+        (
+            "From: !If [HasPoolEmailFrom, !Ref PoolEmailFrom, !Ref AWS::NoValue]",
+            "From: !Ref PoolEmailFrom",
+        ),
+        ("Default: \"OPTIONAL\"", "Default: \"ON\""),
     ] {
         assert!(text.contains(from), "the template no longer has {from:?}");
         let drifted = Template::parse(&text.replacen(from, to, 1));
