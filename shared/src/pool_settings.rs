@@ -122,10 +122,18 @@ impl EmailSender {
     pub fn from_parameters(source_arn: &str, from: &str) -> Result<Self, String> {
         match (source_arn.trim(), from.trim()) {
             ("", "") => Ok(EmailSender::CognitoDefault),
-            ("", _) => Err("an e-mail From address needs the SES identity ARN it is sent with".into()),
-            (arn, _) if !arn.starts_with("arn:") || !arn.contains(":ses:") || !arn.contains(":identity/") => Err(format!(
-                "{arn:?} is not an SES identity ARN (arn:aws:ses:<region>:<account>:identity/<address or domain>)"
-            )),
+            ("", _) => {
+                Err("an e-mail From address needs the SES identity ARN it is sent with".into())
+            }
+            (arn, _)
+                if !arn.starts_with("arn:")
+                    || !arn.contains(":ses:")
+                    || !arn.contains(":identity/") =>
+            {
+                Err(format!(
+                    "{arn:?} is not an SES identity ARN (arn:aws:ses:<region>:<account>:identity/<address or domain>)"
+                ))
+            }
             (arn, from) => Ok(EmailSender::Ses {
                 source_arn: arn.to_owned(),
                 from: (!from.is_empty()).then(|| from.to_owned()),
@@ -362,7 +370,10 @@ mod tests {
             mfa_config_input(Mfa::Required),
             json!({"MfaConfiguration": "ON", "SoftwareTokenMfaConfiguration": {"Enabled": true}})
         );
-        assert_eq!(mfa_config_input(Mfa::Off), json!({"MfaConfiguration": "OFF"}));
+        assert_eq!(
+            mfa_config_input(Mfa::Off),
+            json!({"MfaConfiguration": "OFF"})
+        );
     }
 
     #[test]

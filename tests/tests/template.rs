@@ -1504,7 +1504,10 @@ fn condition(t: &Template, v: &Value, params: &Params) -> bool {
         serde_json::Value::String(s) => s,
         serde_json::Value::Object(m) if m.contains_key("!Ref") => {
             let name = m["!Ref"].as_str().unwrap().to_owned();
-            params.get(&name).cloned().unwrap_or_else(|| panic!("parameter {name}"))
+            params
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| panic!("parameter {name}"))
         }
         other => other.to_string(),
     };
@@ -1540,7 +1543,11 @@ fn resolve(t: &Template, v: &Value, params: &Params) -> Option<Value> {
             let name = args[0].as_str().unwrap();
             let c = &t.doc["Conditions"][name];
             assert!(!c.is_null(), "no condition {name}");
-            let branch = if condition(t, c, params) { &args[1] } else { &args[2] };
+            let branch = if condition(t, c, params) {
+                &args[1]
+            } else {
+                &args[2]
+            };
             resolve(t, branch, params)
         }
         Value::Mapping(m) => Some(Value::Mapping(
@@ -1681,7 +1688,10 @@ fn a_pool_setting_changed_in_the_template_alone_is_caught() {
             "[PoolMfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA, SMS_MFA]]",
         ),
         // Seen only when a deployment sets an SES identity.
-        ("EmailSendingAccount: DEVELOPER", "EmailSendingAccount: COGNITO_DEFAULT"),
+        (
+            "EmailSendingAccount: DEVELOPER",
+            "EmailSendingAccount: COGNITO_DEFAULT",
+        ),
         (
             "From: !If [HasPoolEmailFrom, !Ref PoolEmailFrom, !Ref AWS::NoValue]",
             "From: !Ref PoolEmailFrom",
@@ -2405,5 +2415,8 @@ fn a_function_without_its_alarms_is_caught() {
     );
     let mut t = Template::parse(&text);
     t.resources.remove("NotePublisherIteratorAgeAlarm");
-    assert_eq!(alarm_findings(&t), ["no alarm on the stream's iterator age"]);
+    assert_eq!(
+        alarm_findings(&t),
+        ["no alarm on the stream's iterator age"]
+    );
 }

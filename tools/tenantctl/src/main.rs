@@ -381,13 +381,16 @@ async fn run(cli: Cli) -> Result<()> {
             let mfa = mfa
                 .as_deref()
                 .map(|m| {
-                    shared::pool_settings::Mfa::from_flag(m)
-                        .ok_or_else(|| Error::Usage(format!("--mfa {m:?}: off, optional or required")))
+                    shared::pool_settings::Mfa::from_flag(m).ok_or_else(|| {
+                        Error::Usage(format!("--mfa {m:?}: off, optional or required"))
+                    })
                 })
                 .transpose()?;
             let email =
                 shared::pool_settings::EmailSender::from_parameters(email_identity_arn, email_from)
-                    .map_err(|e| Error::Usage(format!("--email-identity-arn / --email-from: {e}")))?;
+                    .map_err(|e| {
+                        Error::Usage(format!("--email-identity-arn / --email-from: {e}"))
+                    })?;
             let req = onboard::Request::parse(
                 tenant_id,
                 name,

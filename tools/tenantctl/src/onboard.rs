@@ -125,7 +125,11 @@ impl Request {
     }
 
     /// The pool settings of `--mfa` (None: not given) and the e-mail sender.
-    pub fn with_pool_options(mut self, mfa: Option<Mfa>, email: shared::pool_settings::EmailSender) -> Self {
+    pub fn with_pool_options(
+        mut self,
+        mfa: Option<Mfa>,
+        email: shared::pool_settings::EmailSender,
+    ) -> Self {
         self.pool_options = PoolOptions {
             mfa: mfa.unwrap_or_default(),
             email,

@@ -560,7 +560,11 @@ mod tests {
             }
             assert_eq!(got_email, want["EmailConfiguration"], "{options:?}");
             assert_eq!(
-                input.get_policies().as_ref().and_then(|p| p.password_policy()).map(|p| p.minimum_length()),
+                input
+                    .get_policies()
+                    .as_ref()
+                    .and_then(|p| p.password_policy())
+                    .map(|p| p.minimum_length()),
                 Some(Some(USER_POOL.password_policy.minimum_length))
             );
         }

@@ -913,7 +913,10 @@ async fn onboard_gives_a_new_pool_its_mfa_email_sender_and_verified_email_change
     ]);
     assert_eq!(optional["userPoolId"], pool.as_str());
     assert_eq!(optional["userPoolMfa"], "OPTIONAL");
-    assert_eq!(mfa(pool.clone()).await, (Some("OPTIONAL".into()), Some(true)));
+    assert_eq!(
+        mfa(pool.clone()).await,
+        (Some("OPTIONAL".into()), Some(true))
+    );
     // A From without an SES identity is refused before any step.
     let refused = s.tenantctl(
         &[
