@@ -57,8 +57,15 @@ impl Deadline {
         match self {
             Deadline::Unknown => true,
             Deadline::At(at) => {
-                let needed = CALL_BUDGET * u32::try_from(calls).unwrap_or(u32::MAX) + MARGIN;
-                at.duration_since(now).is_ok_and(|left| left >= needed)
+                // Checked: a count too large for a Duration never has room.
+                let needed = u32::try_from(calls)
+                    .ok()
+                    .and_then(|n| CALL_BUDGET.checked_mul(n))
+                    .and_then(|d| d.checked_add(MARGIN));
+                match (needed, at.duration_since(now)) {
+                    (Some(needed), Ok(left)) => left >= needed,
+                    _ => false,
+                }
             }
         }
     }
@@ -355,5 +362,6 @@ mod tests {
         assert_eq!(real, Deadline::At(now + Duration::from_secs(120)));
         assert!(!real.leaves_room_for(24, now), "24 x 5 s + 1 s > 120 s");
         assert!(real.leaves_room_for(23, now));
+        assert!(!real.leaves_room_for(usize::MAX, now), "no overflow");
     }
 }
