@@ -1403,38 +1403,165 @@ fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-/// What differs between the template's tenant pools and clients and `shared::pool_settings`.
+/// Template parameters by name, for [`resolve`].
+type Params = BTreeMap<String, String>;
+
+/// The template's parameter defaults.
+fn parameter_defaults(t: &Template) -> Params {
+    t.doc["Parameters"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter_map(|(k, v)| {
+            let d = match &v["Default"] {
+                Value::String(s) => s.clone(),
+                Value::Number(n) => n.to_string(),
+                _ => return None,
+            };
+            Some((k.as_str().unwrap().to_owned(), d))
+        })
+        .collect()
+}
+
+/// A condition of the template under `params` (`!Equals`, `!Not` over `!Ref`s and literals).
+fn condition(v: &Value, params: &Params) -> bool {
+    let scalar = |v: &Value| match to_json(v) {
+        serde_json::Value::String(s) => s,
+        serde_json::Value::Object(m) if m.contains_key("!Ref") => {
+            let name = m["!Ref"].as_str().unwrap().to_owned();
+            params
+                .get(&name)
+                .cloned()
+                .unwrap_or_else(|| panic!("parameter {name}"))
+        }
+        other => other.to_string(),
+    };
+    match v {
+        Value::Tagged(tag) if tag.tag == "!Equals" => {
+            let args = tag.value.as_sequence().unwrap();
+            scalar(&args[0]) == scalar(&args[1])
+        }
+        Value::Tagged(tag) if tag.tag == "!Not" => {
+            !condition(&tag.value.as_sequence().unwrap()[0], params)
+        }
+        other => panic!("condition {other:?} is not evaluated here"),
+    }
+}
+
+/// `v` with `!Ref <parameter>` replaced by its value, `!If` decided and `!Ref AWS::NoValue`
+/// dropped, as CloudFormation would under `params`; other intrinsics stay as they are. `None`
+/// is `AWS::NoValue`.
+fn resolve(t: &Template, v: &Value, params: &Params) -> Option<Value> {
+    match v {
+        Value::Tagged(tag) if tag.tag == "!Ref" => {
+            let name = tag.value.as_str().unwrap();
+            if name == "AWS::NoValue" {
+                None
+            } else if let Some(p) = params.get(name) {
+                Some(Value::String(p.clone()))
+            } else {
+                Some(v.clone())
+            }
+        }
+        Value::Tagged(tag) if tag.tag == "!If" => {
+            let args = tag.value.as_sequence().unwrap();
+            let name = args[0].as_str().unwrap();
+            let c = &t.doc["Conditions"][name];
+            assert!(!c.is_null(), "no condition {name}");
+            let branch = if condition(c, params) {
+                &args[1]
+            } else {
+                &args[2]
+            };
+            resolve(t, branch, params)
+        }
+        Value::Mapping(m) => Some(Value::Mapping(
+            m.iter()
+                .filter_map(|(k, v)| resolve(t, v, params).map(|v| (k.clone(), v)))
+                .collect(),
+        )),
+        Value::Sequence(items) => Some(Value::Sequence(
+            items.iter().filter_map(|i| resolve(t, i, params)).collect(),
+        )),
+        other => Some(other.clone()),
+    }
+}
+
+/// The pool parameters a deployment can choose, each with the `PoolOptions` it must equal:
+/// the defaults, and every MFA setting with and without an SES sender.
+fn pool_parameter_cases(t: &Template) -> Vec<(Params, shared::pool_settings::PoolOptions)> {
+    use shared::pool_settings::{EmailSender, Mfa, PoolOptions};
+    let defaults = parameter_defaults(t);
+    let mut cases = vec![(defaults.clone(), PoolOptions::default())];
+    let arn = "arn:aws:ses:eu-central-1:123456789012:identity/example.com";
+    for mfa in ["OFF", "OPTIONAL", "ON"] {
+        for (arn, from) in [("", ""), (arn, ""), (arn, "Notes <no-reply@example.com>")] {
+            let mut p = defaults.clone();
+            p.insert("TenantPoolMfa".into(), mfa.into());
+            p.insert("PoolEmailIdentityArn".into(), arn.into());
+            p.insert("PoolEmailFrom".into(), from.into());
+            let options = PoolOptions {
+                mfa: Mfa::from_cognito(mfa).unwrap(),
+                email: EmailSender::from_parameters(arn, from).unwrap(),
+            };
+            cases.push((p, options));
+        }
+    }
+    cases
+}
+
+/// What differs between the template's tenant pools and clients and `shared::pool_settings`,
+/// under every choice of the pool parameters.
 fn pool_setting_findings(t: &Template) -> Vec<String> {
-    use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, TENANT_TAG, USER_POOL};
+    use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, PoolOptions, TENANT_TAG, USER_POOL};
     let mut findings = Vec::new();
     let pools: Vec<_> = t.of_type("AWS::Cognito::UserPool").collect();
     if pools.is_empty() {
         findings.push("no tenant User Pool".to_owned());
     }
+    // The parameters' defaults are the settings onboard gives a pool without flags.
+    let defaults = parameter_defaults(t);
+    let default_options = PoolOptions::default();
+    for (param, want) in [
+        ("TenantPoolMfa", default_options.mfa.cognito()),
+        ("PoolEmailIdentityArn", ""),
+        ("PoolEmailFrom", ""),
+    ] {
+        if defaults.get(param).map(String::as_str) != Some(want) {
+            findings.push(format!(
+                "parameter {param} must default to {want:?} (PoolOptions::default())"
+            ));
+        }
+    }
     for (name, pool) in pools {
-        let mut props = to_json(&pool["Properties"]);
-        let tags = props
-            .as_object_mut()
-            .and_then(|m| {
-                m.remove("UserPoolName");
-                m.remove("UserPoolTags")
-            })
-            .unwrap_or_default();
-        if props != USER_POOL.properties() {
-            findings.push(format!(
-                "{name}: {props} differs from shared::pool_settings::USER_POOL {}",
-                USER_POOL.properties()
-            ));
-        }
-        if !tags[TENANT_TAG].is_string() {
-            findings.push(format!(
-                "{name}: no {TENANT_TAG} tag (onboard adopts pools by it)"
-            ));
-        }
-        if tags[IDENTITY_POOL_TAG] != serde_json::json!({"!Ref": "IdentityPool"}) {
-            findings.push(format!(
-                "{name}: {IDENTITY_POOL_TAG} tag must be !Ref IdentityPool"
-            ));
+        for (params, options) in pool_parameter_cases(t) {
+            let resolved = resolve(t, &pool["Properties"], &params).unwrap();
+            let mut props = to_json(&resolved);
+            let tags = props
+                .as_object_mut()
+                .and_then(|m| {
+                    m.remove("UserPoolName");
+                    m.remove("UserPoolTags")
+                })
+                .unwrap_or_default();
+            let want = USER_POOL.properties_with(&options);
+            if props != want {
+                findings.push(format!(
+                    "{name} with {:?}: {props} differs from shared::pool_settings::USER_POOL {want}",
+                    ["TenantPoolMfa", "PoolEmailIdentityArn", "PoolEmailFrom"]
+                        .map(|p| params.get(p).cloned().unwrap_or_default())
+                ));
+            }
+            if !tags[TENANT_TAG].is_string() {
+                findings.push(format!(
+                    "{name}: no {TENANT_TAG} tag (onboard adopts pools by it)"
+                ));
+            }
+            if tags[IDENTITY_POOL_TAG] != serde_json::json!({"!Ref": "IdentityPool"}) {
+                findings.push(format!(
+                    "{name}: {IDENTITY_POOL_TAG} tag must be !Ref IdentityPool"
+                ));
+            }
         }
     }
     for (name, client) in t.of_type("AWS::Cognito::UserPoolClient") {
@@ -1449,6 +1576,7 @@ fn pool_setting_findings(t: &Template) -> Vec<String> {
             ));
         }
     }
+    findings.dedup();
     findings
 }
 
@@ -1472,6 +1600,28 @@ fn a_pool_setting_changed_in_the_template_alone_is_caught() {
             "AllowAdminCreateUserOnly: true",
             "AllowAdminCreateUserOnly: false",
         ),
+        (
+            "AttributesRequireVerificationBeforeUpdate: [email]",
+            "AttributesRequireVerificationBeforeUpdate: []",
+        ),
+        (
+            "MfaConfiguration: !Ref TenantPoolMfa",
+            "MfaConfiguration: \"OFF\"",
+        ),
+        (
+            "[PoolMfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA]]",
+            "[PoolMfaOff, !Ref AWS::NoValue, [SOFTWARE_TOKEN_MFA, SMS_MFA]]",
+        ),
+        // Seen only when a deployment sets an SES identity.
+        (
+            "EmailSendingAccount: DEVELOPER",
+            "EmailSendingAccount: COGNITO_DEFAULT",
+        ),
+        (
+            "From: !If [HasPoolEmailFrom, !Ref PoolEmailFrom, !Ref AWS::NoValue]",
+            "From: !Ref PoolEmailFrom",
+        ),
+        ("Default: \"OPTIONAL\"", "Default: \"ON\""),
     ] {
         assert!(text.contains(from), "the template no longer has {from:?}");
         let drifted = Template::parse(&text.replacen(from, to, 1));
@@ -1544,22 +1694,53 @@ fn appsync_service_roles_trust_only_this_accounts_appsync() {
 fn guest_reachable_functions_have_a_concurrency_cap() {
     let t = Template::load();
     let p = t.parameter("GuestFunctionConcurrency");
-    assert_eq!(p["Default"].as_u64(), Some(20));
-    assert!(
-        p["MinValue"].as_u64() >= Some(1),
-        "0 would switch the function off"
+    // 0 = no reservation: the safe first deploy. Lambda keeps 100 of the account's concurrency
+    // unreserved, so reserving N for each of the three guest functions needs a quota of
+    // 100 + 3N; new accounts often have 10.
+    assert_eq!(p["Default"].as_u64(), Some(0));
+    assert_eq!(p["MinValue"].as_u64(), Some(0));
+    let text = p["Description"].as_str().unwrap_or_default();
+    for needed in [
+        "three functions",
+        "100 + 3 x this value",
+        "on-public-note-changed",
+    ] {
+        assert!(
+            text.contains(needed),
+            "the parameter text must say {needed:?}: {text}"
+        );
+    }
+    assert_eq!(
+        to_json(&t.doc["Conditions"]["CapGuestFunctions"]),
+        serde_json::json!({"!Not": [{"!Equals": [{"!Ref": "GuestFunctionConcurrency"}, "0"]}]}),
+        "0 must mean no reservation"
     );
     let resolvers = t.resolvers();
     let functions = t.functions_by_crate();
+    let capped: BTreeSet<&String> = functions
+        .values()
+        .filter(|(_, f)| !f["Properties"]["ReservedConcurrentExecutions"].is_null())
+        .map(|(name, _)| name)
+        .collect();
+    let mut guest = BTreeSet::new();
     for (ty, field) in GUEST_FIELDS {
         let krate = &resolvers[&(ty.to_string(), field.to_string())];
         let (name, f) = &functions[krate];
+        guest.insert(name);
         assert_eq!(
-            intrinsic(&f["Properties"]["ReservedConcurrentExecutions"]),
-            ("Ref".to_owned(), "GuestFunctionConcurrency".to_owned()),
+            to_json(&f["Properties"]["ReservedConcurrentExecutions"]),
+            serde_json::json!({"!If": [
+                "CapGuestFunctions",
+                {"!Ref": "GuestFunctionConcurrency"},
+                {"!Ref": "AWS::NoValue"}
+            ]}),
             "{name} serves {ty}.{field} to guests"
         );
     }
+    assert_eq!(
+        capped, guest,
+        "exactly the guest functions reserve concurrency"
+    );
     assert!(
         t.globals()["ReservedConcurrentExecutions"].is_null(),
         "one cap for every function would be shared by none"
@@ -1922,6 +2103,27 @@ fn the_note_publisher_reads_the_stream_in_order_and_may_only_publish() {
         ("GetAtt".to_owned(), "NotesTable.StreamArn".to_owned())
     );
     assert_eq!(e["ParallelizationFactor"].as_u64(), Some(1));
+    // The worst batch fits the timeout: BatchSize records x 2 publishes per record (revocation +
+    // update) x the publisher's per-call budget, plus the margin it keeps for answering.
+    let publisher =
+        std::fs::read_to_string(root().join("workers/note-publisher/src/main.rs")).unwrap();
+    for constant in [
+        "CALL_BUDGET: Duration = Duration::from_secs(5);",
+        "MAX_PUBLISHES_PER_RECORD: u32 = 2;",
+        "MARGIN: Duration = Duration::from_secs(1);",
+    ] {
+        assert!(
+            publisher.contains(constant),
+            "the publisher's {constant} changed: redo the sizing"
+        );
+    }
+    let batch = e["BatchSize"].as_u64().unwrap_or(100);
+    let timeout = t.function_property(f, "Timeout").as_u64().unwrap();
+    assert!(
+        batch * 2 * 5 < timeout,
+        "BatchSize {batch} x 2 x 5 s + 1 s must fit the publisher's Timeout {timeout} s"
+    );
+    assert!(timeout <= 900, "Lambda's maximum");
     assert_eq!(e["BisectBatchOnFunctionError"].as_bool(), Some(true));
     assert_eq!(
         strings(&e["FunctionResponseTypes"]),
@@ -2035,4 +2237,148 @@ fn subscriptions_are_fed_by_the_internal_mutation_with_every_field() {
     let mut note_fields = object_fields("Note");
     note_fields.remove("author");
     assert_eq!(names(&note.selection_set), note_fields);
+}
+
+/// The alarms every deployment needs, each to `AlarmTopic`; what is missing, by name.
+fn alarm_findings(t: &Template) -> Vec<String> {
+    let mut findings = Vec::new();
+    // (namespace, metric, dimension name, dimension value as written) of every alarm that
+    // notifies the topic.
+    let alarms: BTreeSet<(String, String, String, String)> = t
+        .of_type("AWS::CloudWatch::Alarm")
+        .filter(|(name, a)| {
+            let to_topic = to_json(&a["Properties"]["AlarmActions"])
+                == serde_json::json!([{"!Ref": "AlarmTopic"}]);
+            if !to_topic {
+                findings.push(format!("{name}: AlarmActions must be [!Ref AlarmTopic]"));
+            }
+            to_topic
+        })
+        .flat_map(|(_, a)| {
+            let p = &a["Properties"];
+            let (ns, metric) = (
+                p["Namespace"].as_str().unwrap_or_default().to_owned(),
+                p["MetricName"].as_str().unwrap_or_default().to_owned(),
+            );
+            p["Dimensions"]
+                .as_sequence()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |d| {
+                    (
+                        ns.clone(),
+                        metric.clone(),
+                        d["Name"].as_str().unwrap_or_default().to_owned(),
+                        to_json(&d["Value"]).to_string(),
+                    )
+                })
+        })
+        .collect();
+    let has = |ns: &str, metric: &str, dim: &str, value: serde_json::Value| {
+        alarms.contains(&(ns.into(), metric.into(), dim.into(), value.to_string()))
+    };
+    for (name, _) in t.of_type("AWS::Serverless::Function") {
+        for metric in ["Errors", "Throttles"] {
+            if !has(
+                "AWS/Lambda",
+                metric,
+                "FunctionName",
+                serde_json::json!({"!Ref": name}),
+            ) {
+                findings.push(format!("{name} has no {metric} alarm"));
+            }
+        }
+    }
+    for (what, ns, metric, dim, value) in [
+        (
+            "the on-failure queue's depth",
+            "AWS/SQS",
+            "ApproximateNumberOfMessagesVisible",
+            "QueueName",
+            serde_json::json!({"!GetAtt": "NoteChangesDeadLetterQueue.QueueName"}),
+        ),
+        (
+            "the stream's iterator age",
+            "AWS/Lambda",
+            "IteratorAge",
+            "FunctionName",
+            serde_json::json!({"!Ref": "NotePublisherFunction"}),
+        ),
+        (
+            "AppSync's 5XX",
+            "AWS/AppSync",
+            "5XXError",
+            "GraphQLAPIId",
+            serde_json::json!({"!GetAtt": "GraphQLApi.ApiId"}),
+        ),
+    ] {
+        if !has(ns, metric, dim, value) {
+            findings.push(format!("no alarm on {what}"));
+        }
+    }
+    findings
+}
+
+#[test]
+fn every_function_and_the_stream_path_have_alarms_to_an_encrypted_topic() {
+    let t = Template::load();
+    let findings = alarm_findings(&t);
+    assert!(findings.is_empty(), "{findings:#?}");
+    // The topic is encrypted with a key CloudWatch may use (not aws/sns, which it cannot).
+    let topic = &t.get("AlarmTopic")["Properties"];
+    assert_eq!(
+        to_json(&topic["KmsMasterKeyId"]),
+        serde_json::json!({"!Ref": "AlarmTopicKey"})
+    );
+    let key = &t.get("AlarmTopicKey")["Properties"];
+    assert_eq!(key["EnableKeyRotation"].as_bool(), Some(true));
+    let cloudwatch = key["KeyPolicy"]["Statement"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|st| st["Principal"]["Service"].as_str() == Some("cloudwatch.amazonaws.com"))
+        .expect("CloudWatch may use the topic's key");
+    assert_eq!(
+        strings(&cloudwatch["Action"]),
+        ["kms:Decrypt", "kms:GenerateDataKey*"]
+    );
+    // Empty AlarmEmail = no subscription.
+    assert_eq!(t.parameter("AlarmEmail")["Default"].as_str(), Some(""));
+    assert_eq!(
+        to_json(&t.doc["Conditions"]["HasAlarmEmail"]),
+        serde_json::json!({"!Not": [{"!Equals": [{"!Ref": "AlarmEmail"}, ""]}]})
+    );
+    let sub = t.get("AlarmEmailSubscription");
+    assert_eq!(sub["Condition"].as_str(), Some("HasAlarmEmail"));
+    assert_eq!(sub["Properties"]["Protocol"].as_str(), Some("email"));
+    assert_eq!(
+        to_json(&sub["Properties"]["Endpoint"]),
+        serde_json::json!({"!Ref": "AlarmEmail"})
+    );
+}
+
+#[test]
+fn a_function_without_its_alarms_is_caught() {
+    // A new field's function added without its two alarms, or one alarm dropped.
+    let text = template_text();
+    let mut t = Template::parse(&text);
+    t.resources.remove("MeFunctionThrottlesAlarm");
+    assert_eq!(alarm_findings(&t), ["MeFunction has no Throttles alarm"]);
+    let mut t = Template::parse(&text);
+    let me = t.get("MeFunction").clone();
+    t.resources.insert("NewFieldFunction".into(), me);
+    assert_eq!(
+        alarm_findings(&t),
+        [
+            "NewFieldFunction has no Errors alarm",
+            "NewFieldFunction has no Throttles alarm"
+        ]
+    );
+    let mut t = Template::parse(&text);
+    t.resources.remove("NotePublisherIteratorAgeAlarm");
+    assert_eq!(
+        alarm_findings(&t),
+        ["no alarm on the stream's iterator age"]
+    );
 }

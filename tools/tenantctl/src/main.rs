@@ -132,6 +132,18 @@ enum Command {
         /// The name of a pool onboard creates [default: notes-<tenant-id>].
         #[arg(long)]
         pool_name: Option<String>,
+        /// TOTP sign-in of the tenant's pool: off, optional (users may enrol an authenticator
+        /// app) or required (every user, ADMINs included, signs in with one). A new pool gets
+        /// optional without it; given, it is applied to an existing pool too.
+        #[arg(long, value_parser = ["off", "optional", "required"])]
+        mfa: Option<String>,
+        /// The SES identity ARN a new pool sends its e-mail with (DEVELOPER). Without it,
+        /// Cognito's own sender: 50 e-mails a day per account and region, all pools together.
+        #[arg(long, env = "TENANTCTL_EMAIL_IDENTITY_ARN", default_value = "")]
+        email_identity_arn: String,
+        /// The From address of that e-mail (`Name <address>`); needs --email-identity-arn.
+        #[arg(long, env = "TENANTCTL_EMAIL_FROM", default_value = "")]
+        email_from: String,
     },
     /// Offboard a tenant: suspend it, end its open subscriptions, remove its providers from the
     /// Identity Pool, export its data, purge its partition, remove its registry entries and
@@ -212,7 +224,8 @@ enum Command {
         max_providers: usize,
     },
     /// Print the settings onboard gives a tenant's User Pool and app client, as Cognito API
-    /// inputs (CreateUserPool / CreateUserPoolClient) in JSON.
+    /// inputs (CreateUserPool, then SetUserPoolMfaConfig / CreateUserPoolClient) in JSON, with
+    /// the default MFA (optional) and e-mail sender (Cognito's).
     PoolSettings,
     /// Refuse the tenant's users (Forbidden) until resumed, and end its open subscriptions.
     Suspend {
@@ -410,7 +423,23 @@ async fn run(cli: Cli) -> Result<()> {
             generate_temporary_password,
             max_providers,
             pool_name,
+            mfa,
+            email_identity_arn,
+            email_from,
         } => {
+            let mfa = mfa
+                .as_deref()
+                .map(|m| {
+                    shared::pool_settings::Mfa::from_flag(m).ok_or_else(|| {
+                        Error::Usage(format!("--mfa {m:?}: off, optional or required"))
+                    })
+                })
+                .transpose()?;
+            let email =
+                shared::pool_settings::EmailSender::from_parameters(email_identity_arn, email_from)
+                    .map_err(|e| {
+                        Error::Usage(format!("--email-identity-arn / --email-from: {e}"))
+                    })?;
             let req = onboard::Request::parse(
                 tenant_id,
                 name,
@@ -421,7 +450,8 @@ async fn run(cli: Cli) -> Result<()> {
                 *generate_temporary_password,
                 *max_providers,
                 pool_name.clone(),
-            )?;
+            )?
+            .with_pool_options(mfa, email);
             let ctx = context(&cli).await?;
             let report = onboard::run(&ctx, &req).await?;
             if cli.json {
@@ -551,9 +581,13 @@ async fn run(cli: Cli) -> Result<()> {
             sync_identity_pool(&ctx, *max_providers).await
         }
         Command::PoolSettings => {
-            use shared::pool_settings::{CLIENT, SERVER_SIDE_TOKEN_CHECK, USER_POOL};
+            use shared::pool_settings::{
+                CLIENT, PoolOptions, SERVER_SIDE_TOKEN_CHECK, USER_POOL, mfa_config_input,
+            };
+            let options = PoolOptions::default();
             print_json(&serde_json::json!({
-                "userPool": USER_POOL.properties(),
+                "userPool": USER_POOL.create_input(&options),
+                "userPoolMfaConfig": mfa_config_input(options.mfa),
                 "userPoolClient": CLIENT.properties(),
                 "serverSideTokenCheck": SERVER_SIDE_TOKEN_CHECK,
             }))

@@ -20,7 +20,7 @@
 
 use serde::Serialize;
 use shared::identity::ProviderKey;
-use shared::pool_settings::SERVER_SIDE_TOKEN_CHECK;
+use shared::pool_settings::{Mfa, PoolOptions, SERVER_SIDE_TOKEN_CHECK};
 use shared::tenancy::{PendingAdmin, TenantId};
 
 use crate::Ctx;
@@ -41,6 +41,12 @@ pub struct Request {
     pub generated_password: bool,
     pub max_providers: usize,
     pub pool_name: String,
+    /// What a pool onboard creates gets (`--mfa`, `--email-identity-arn`, `--email-from`).
+    pub pool_options: PoolOptions,
+    /// `--mfa` as given: applied to a pool that exists already too (how a tenant's MFA is
+    /// changed later). Without it a found pool keeps its own (the template's pools: their
+    /// `TenantPoolMfa` parameter).
+    pub mfa: Option<Mfa>,
 }
 
 impl Request {
@@ -114,7 +120,23 @@ impl Request {
             generated_password,
             max_providers,
             pool_name,
+            pool_options: PoolOptions::default(),
+            mfa: None,
         })
+    }
+
+    /// The pool settings of `--mfa` (None: not given) and the e-mail sender.
+    pub fn with_pool_options(
+        mut self,
+        mfa: Option<Mfa>,
+        email: shared::pool_settings::EmailSender,
+    ) -> Self {
+        self.pool_options = PoolOptions {
+            mfa: mfa.unwrap_or_default(),
+            email,
+        };
+        self.mfa = mfa;
+        self
     }
 }
 
@@ -140,6 +162,8 @@ pub struct Report {
     pub identity_pool_id: String,
     pub user_pool_id: String,
     pub user_pool_client_id: String,
+    /// The pool's `MfaConfiguration` (`OFF`, `OPTIONAL`, `ON`) after step 1.
+    pub user_pool_mfa: Option<&'static str>,
     pub provider_key: String,
     /// How step 1 looked for the pool: through the registry, or by the tag search.
     pub user_pool_lookup: Lookup,
@@ -203,14 +227,21 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         return Err(limit_refusal(config.user_pool_count(), req.max_providers));
     }
 
-    // 1. user pool
-    let pool = match existing {
+    // 1. user pool (and its MFA: Cognito sets TOTP apart from CreateUserPool)
+    let (pool, mfa) = match existing {
         Some(p) => {
+            let mfa = match req.mfa {
+                Some(m) => {
+                    ctx.pools.set_mfa(&p.id, m).await?;
+                    Some(m)
+                }
+                None => ctx.pools.mfa(&p.id).await?,
+            };
             steps.finish(
                 1,
                 "user pool",
                 format!(
-                    "found {} ({}) {} ({} Cognito calls)",
+                    "found {} ({}) {} ({} Cognito calls); MFA {}",
                     p.id,
                     p.name,
                     if lookup.via == "registry" {
@@ -218,18 +249,36 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
                     } else {
                         "by its tags"
                     },
-                    lookup.cognito_calls
+                    lookup.cognito_calls,
+                    mfa.map_or("unknown", Mfa::cognito)
                 ),
             )?;
-            p
+            (p, mfa)
         }
         None => {
             let p = ctx
                 .pools
-                .create(&req.tenant, &identity_pool_id, &req.pool_name)
+                .create(
+                    &req.tenant,
+                    &identity_pool_id,
+                    &req.pool_name,
+                    &req.pool_options,
+                )
                 .await?;
-            steps.finish(1, "user pool", format!("created {} ({})", p.id, p.name))?;
-            p
+            // Stopped between these two calls, a run again finds the pool with MFA OFF: the
+            // report says so, and `onboard --mfa ...` sets it.
+            ctx.pools.set_mfa(&p.id, req.pool_options.mfa).await?;
+            steps.finish(
+                1,
+                "user pool",
+                format!(
+                    "created {} ({}); MFA {}",
+                    p.id,
+                    p.name,
+                    req.pool_options.mfa.cognito()
+                ),
+            )?;
+            (p, Some(req.pool_options.mfa))
         }
     };
     let provider_name = ctx.pools.provider_name(&pool.id);
@@ -329,6 +378,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         identity_pool_id,
         user_pool_id: pool.id,
         user_pool_client_id: client_id,
+        user_pool_mfa: mfa.map(Mfa::cognito),
         provider_key: provider_name,
         user_pool_lookup: lookup,
         federated: keys[1..].iter().map(|k| k.as_str().to_owned()).collect(),
@@ -371,6 +421,11 @@ pub fn print(report: &Report) {
     if let Some(p) = &report.admin.temporary_password {
         println!("  temporary password: {p}");
     }
+    println!(
+        "  user pool {}: MFA {}",
+        report.user_pool_id,
+        report.user_pool_mfa.unwrap_or("unknown")
+    );
     println!(
         "  identity pool {}: {} of at most {} User Pool providers",
         report.identity_pool_id,

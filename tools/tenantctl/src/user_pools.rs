@@ -5,11 +5,14 @@
 use aws_sdk_cognitoidentityprovider as idp;
 use idp::types::{
     AdminCreateUserConfigType, AttributeType, DeletionProtectionType, DeliveryMediumType,
-    ExplicitAuthFlowsType, MessageActionType, PasswordPolicyType, PreventUserExistenceErrorTypes,
-    TimeUnitsType, TokenValidityUnitsType, UserPoolPolicyType, UsernameAttributeType,
-    VerifiedAttributeType,
+    EmailConfigurationType, EmailSendingAccountType, ExplicitAuthFlowsType, MessageActionType,
+    PasswordPolicyType, PreventUserExistenceErrorTypes, SoftwareTokenMfaConfigType, TimeUnitsType,
+    TokenValidityUnitsType, UserAttributeUpdateSettingsType, UserPoolMfaType, UserPoolPolicyType,
+    UsernameAttributeType, VerifiedAttributeType,
 };
-use shared::pool_settings::{CLIENT, IDENTITY_POOL_TAG, TENANT_TAG, USER_POOL};
+use shared::pool_settings::{
+    CLIENT, EmailSender, IDENTITY_POOL_TAG, Mfa, PoolOptions, TENANT_TAG, USER_POOL,
+};
 use shared::tenancy::TenantId;
 
 use crate::error::{Error, Result};
@@ -207,53 +210,17 @@ impl UserPools {
         }
     }
 
-    /// Creates the tenant's pool with [`USER_POOL`]'s settings, tagged in the same call (so a
-    /// pool that exists is always findable).
+    /// Creates the tenant's pool with [`USER_POOL`]'s settings and `options`' e-mail sender,
+    /// tagged in the same call (so a pool that exists is always findable). MFA starts `OFF`:
+    /// Cognito turns TOTP on with [`UserPools::set_mfa`], which onboard calls next.
     pub async fn create(
         &self,
         tenant: &TenantId,
         identity_pool: &str,
         name: &str,
+        options: &PoolOptions,
     ) -> Result<TenantPool> {
-        let p = &USER_POOL.password_policy;
-        let out = self
-            .client
-            .create_user_pool()
-            .pool_name(name)
-            .deletion_protection(DeletionProtectionType::from(USER_POOL.deletion_protection))
-            .set_username_attributes(Some(
-                USER_POOL
-                    .username_attributes
-                    .iter()
-                    .map(|a| UsernameAttributeType::from(*a))
-                    .collect(),
-            ))
-            .set_auto_verified_attributes(Some(
-                USER_POOL
-                    .auto_verified_attributes
-                    .iter()
-                    .map(|a| VerifiedAttributeType::from(*a))
-                    .collect(),
-            ))
-            .admin_create_user_config(
-                AdminCreateUserConfigType::builder()
-                    .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
-                    .build(),
-            )
-            .policies(
-                UserPoolPolicyType::builder()
-                    .password_policy(
-                        PasswordPolicyType::builder()
-                            .minimum_length(p.minimum_length)
-                            .require_lowercase(p.require_lowercase)
-                            .require_uppercase(p.require_uppercase)
-                            .require_numbers(p.require_numbers)
-                            .require_symbols(p.require_symbols)
-                            .temporary_password_validity_days(p.temporary_password_validity_days)
-                            .build(),
-                    )
-                    .build(),
-            )
+        let out = create_request(&self.client, name, options)
             .user_pool_tags(TENANT_TAG, tenant.as_str())
             .user_pool_tags(IDENTITY_POOL_TAG, identity_pool)
             .send()
@@ -271,6 +238,29 @@ impl UserPools {
             id: id.to_owned(),
             name: name.to_owned(),
         })
+    }
+
+    /// Gives the pool `mfa` (TOTP as the factor): `SetUserPoolMfaConfig`, safe to repeat.
+    pub async fn set_mfa(&self, pool_id: &str, mfa: Mfa) -> Result<()> {
+        mfa_request(&self.client, pool_id, mfa)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("SetUserPoolMfaConfig", e))?;
+        Ok(())
+    }
+
+    /// The pool's `MfaConfiguration` as Cognito reports it.
+    pub async fn mfa(&self, pool_id: &str) -> Result<Option<Mfa>> {
+        let out = self
+            .client
+            .get_user_pool_mfa_config()
+            .user_pool_id(pool_id)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("GetUserPoolMfaConfig", e))?;
+        Ok(out
+            .mfa_configuration()
+            .and_then(|m| Mfa::from_cognito(m.as_str())))
     }
 
     /// The pool's app client named [`CLIENT`]`.client_name`, created with [`CLIENT`]'s settings
@@ -567,6 +557,97 @@ impl UserPools {
     }
 }
 
+/// The `CreateUserPool` request of [`USER_POOL`] with `options`' e-mail sender (without tags):
+/// [`USER_POOL`]`.create_input` as SDK calls, built apart from sending so a test can read it.
+pub fn create_request(
+    client: &idp::Client,
+    name: &str,
+    options: &PoolOptions,
+) -> idp::operation::create_user_pool::builders::CreateUserPoolFluentBuilder {
+    let p = &USER_POOL.password_policy;
+    let update_settings = UserAttributeUpdateSettingsType::builder()
+        .set_attributes_require_verification_before_update(Some(
+            USER_POOL
+                .attributes_require_verification_before_update
+                .iter()
+                .map(|a| VerifiedAttributeType::from(*a))
+                .collect(),
+        ))
+        .build();
+    client
+        .create_user_pool()
+        .pool_name(name)
+        .deletion_protection(DeletionProtectionType::from(USER_POOL.deletion_protection))
+        .set_username_attributes(Some(
+            USER_POOL
+                .username_attributes
+                .iter()
+                .map(|a| UsernameAttributeType::from(*a))
+                .collect(),
+        ))
+        .set_auto_verified_attributes(Some(
+            USER_POOL
+                .auto_verified_attributes
+                .iter()
+                .map(|a| VerifiedAttributeType::from(*a))
+                .collect(),
+        ))
+        .admin_create_user_config(
+            AdminCreateUserConfigType::builder()
+                .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
+                .build(),
+        )
+        .policies(
+            UserPoolPolicyType::builder()
+                .password_policy(
+                    PasswordPolicyType::builder()
+                        .minimum_length(p.minimum_length)
+                        .require_lowercase(p.require_lowercase)
+                        .require_uppercase(p.require_uppercase)
+                        .require_numbers(p.require_numbers)
+                        .require_symbols(p.require_symbols)
+                        .temporary_password_validity_days(p.temporary_password_validity_days)
+                        .build(),
+                )
+                .build(),
+        )
+        .user_attribute_update_settings(update_settings)
+        .mfa_configuration(UserPoolMfaType::Off)
+        .email_configuration(email_configuration(&options.email))
+}
+
+/// `EmailConfiguration` of [`EmailSender`] (= its `email_configuration()` JSON).
+fn email_configuration(email: &EmailSender) -> EmailConfigurationType {
+    match email {
+        EmailSender::CognitoDefault => EmailConfigurationType::builder()
+            .email_sending_account(EmailSendingAccountType::CognitoDefault)
+            .build(),
+        EmailSender::Ses { source_arn, from } => EmailConfigurationType::builder()
+            .email_sending_account(EmailSendingAccountType::Developer)
+            .source_arn(source_arn)
+            .set_from(from.clone())
+            .build(),
+    }
+}
+
+/// The `SetUserPoolMfaConfig` request that gives a pool `mfa` (= `mfa_config_input(mfa)`).
+pub fn mfa_request(
+    client: &idp::Client,
+    pool_id: &str,
+    mfa: Mfa,
+) -> idp::operation::set_user_pool_mfa_config::builders::SetUserPoolMfaConfigFluentBuilder {
+    let req = client
+        .set_user_pool_mfa_config()
+        .user_pool_id(pool_id)
+        .mfa_configuration(UserPoolMfaType::from(mfa.cognito()));
+    match mfa {
+        Mfa::Off => req,
+        Mfa::Optional | Mfa::Required => req.software_token_mfa_configuration(
+            SoftwareTokenMfaConfigType::builder().enabled(true).build(),
+        ),
+    }
+}
+
 /// A temporary password that meets [`USER_POOL`]'s policy: 20 characters from each required
 /// class, shuffled.
 pub fn generate_temporary_password() -> String {
@@ -587,6 +668,88 @@ pub fn generate_temporary_password() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// A client that is never sent anything: the requests below are only built.
+    fn client() -> idp::Client {
+        idp::Client::from_conf(
+            idp::Config::builder()
+                .behavior_version(idp::config::BehaviorVersion::latest())
+                .region(idp::config::Region::new("eu-central-1"))
+                .build(),
+        )
+    }
+
+    #[test]
+    fn create_user_pool_carries_the_shared_settings_and_the_email_sender() {
+        let ses = EmailSender::Ses {
+            source_arn: "arn:aws:ses:eu-central-1:123456789012:identity/example.com".into(),
+            from: Some("Notes <no-reply@example.com>".into()),
+        };
+        for options in [
+            PoolOptions::default(),
+            PoolOptions {
+                mfa: Mfa::Required,
+                email: ses,
+            },
+        ] {
+            let want = USER_POOL.create_input(&options);
+            let c = client();
+            let req = create_request(&c, "notes-initech", &options);
+            let input = req.as_input();
+            let update = input.get_user_attribute_update_settings().as_ref().unwrap();
+            let got_update: Vec<&str> = update
+                .attributes_require_verification_before_update()
+                .iter()
+                .map(|a| a.as_str())
+                .collect();
+            assert_eq!(
+                json!({"AttributesRequireVerificationBeforeUpdate": got_update}),
+                want["UserAttributeUpdateSettings"]
+            );
+            assert_eq!(
+                input.get_mfa_configuration().as_ref().map(|m| m.as_str()),
+                want["MfaConfiguration"].as_str()
+            );
+            let email = input.get_email_configuration().as_ref().unwrap();
+            let mut got_email = json!({
+                "EmailSendingAccount": email.email_sending_account().map(|a| a.as_str()),
+            });
+            if let Some(arn) = email.source_arn() {
+                got_email["SourceArn"] = json!(arn);
+            }
+            if let Some(from) = email.from() {
+                got_email["From"] = json!(from);
+            }
+            assert_eq!(got_email, want["EmailConfiguration"], "{options:?}");
+            assert_eq!(
+                input
+                    .get_policies()
+                    .as_ref()
+                    .and_then(|p| p.password_policy())
+                    .map(|p| p.minimum_length()),
+                Some(Some(USER_POOL.password_policy.minimum_length))
+            );
+        }
+    }
+
+    #[test]
+    fn set_user_pool_mfa_config_turns_totp_on_for_optional_and_required() {
+        for mfa in [Mfa::Off, Mfa::Optional, Mfa::Required] {
+            let want = shared::pool_settings::mfa_config_input(mfa);
+            let c = client();
+            let req = mfa_request(&c, "eu-central-1_x", mfa);
+            let input = req.as_input();
+            let mut got = json!({
+                "MfaConfiguration": input.get_mfa_configuration().as_ref().map(|m| m.as_str()),
+            });
+            if let Some(t) = input.get_software_token_mfa_configuration() {
+                got["SoftwareTokenMfaConfiguration"] = json!({"Enabled": t.enabled()});
+            }
+            assert_eq!(got, want, "{mfa:?}");
+            assert!(input.get_sms_mfa_configuration().is_none(), "TOTP only");
+        }
+    }
 
     #[test]
     fn pool_ids_come_from_user_pool_provider_keys_only() {

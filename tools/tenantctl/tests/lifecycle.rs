@@ -1140,3 +1140,135 @@ async fn a_registered_tenants_pool_is_found_with_one_call_not_by_describing_ever
     assert_eq!(off["poolDeleted"], true);
     assert!(s.pools_of("lookup").await.is_empty());
 }
+
+/// The pool settings of `shared::pool_settings` as moto reports them back for a pool onboard
+/// made: e-mail changes verified first, the e-mail sender, TOTP MFA; `--mfa` again changes it.
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn onboard_gives_a_new_pool_its_mfa_email_sender_and_verified_email_changes() {
+    use shared::pool_settings::{EmailSender, Mfa, PoolOptions, USER_POOL};
+    let s = Stack::new("pool-settings").await;
+    let tenant = "umbrella";
+    let region = s.outputs["region"].as_str().unwrap().to_owned();
+    let arn = format!("arn:aws:ses:{region}:123456789012:identity/umbrella.example");
+    let from = "Umbrella <no-reply@umbrella.example>";
+    let report = s.ok_json(&[
+        "onboard",
+        "--tenant-id",
+        tenant,
+        "--name",
+        "Umbrella",
+        "--admin-email",
+        "admin@umbrella.example",
+        "--temporary-password",
+        "Umbrella-Temp-Pass-1",
+        "--mfa",
+        "required",
+        "--email-identity-arn",
+        &arn,
+        "--email-from",
+        from,
+    ]);
+    let pool = report["userPoolId"].as_str().unwrap().to_owned();
+    assert_eq!(report["userPoolMfa"], "ON");
+    let want = USER_POOL.properties_with(&PoolOptions {
+        mfa: Mfa::Required,
+        email: EmailSender::from_parameters(&arn, from).unwrap(),
+    });
+    let described = s
+        .idp
+        .describe_user_pool()
+        .user_pool_id(&pool)
+        .send()
+        .await
+        .unwrap();
+    let p = described.user_pool().unwrap();
+    let verify: Vec<&str> = p
+        .user_attribute_update_settings()
+        .map(|u| {
+            u.attributes_require_verification_before_update()
+                .iter()
+                .map(|a| a.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        json!({"AttributesRequireVerificationBeforeUpdate": verify}),
+        want["UserAttributeUpdateSettings"]
+    );
+    let email = p.email_configuration().unwrap();
+    assert_eq!(
+        json!({
+            "EmailSendingAccount": email.email_sending_account().map(|a| a.as_str()),
+            "SourceArn": email.source_arn(),
+            "From": email.from(),
+        }),
+        want["EmailConfiguration"]
+    );
+    let mfa = |pool: String| {
+        let idp = s.idp.clone();
+        async move {
+            let m = idp
+                .get_user_pool_mfa_config()
+                .user_pool_id(pool)
+                .send()
+                .await
+                .unwrap();
+            (
+                m.mfa_configuration().map(|c| c.as_str().to_owned()),
+                m.software_token_mfa_configuration().map(|t| t.enabled()),
+            )
+        }
+    };
+    assert_eq!(mfa(pool.clone()).await, (Some("ON".into()), Some(true)));
+    // Without --mfa, a found pool keeps its MFA; with it, it changes.
+    let again = s.ok_json(&[
+        "onboard",
+        "--tenant-id",
+        tenant,
+        "--name",
+        "Umbrella",
+        "--admin-email",
+        "admin@umbrella.example",
+        "--temporary-password",
+        "Umbrella-Temp-Pass-1",
+    ]);
+    assert_eq!(again["userPoolMfa"], "ON");
+    let optional = s.ok_json(&[
+        "onboard",
+        "--tenant-id",
+        tenant,
+        "--name",
+        "Umbrella",
+        "--admin-email",
+        "admin@umbrella.example",
+        "--temporary-password",
+        "Umbrella-Temp-Pass-1",
+        "--mfa",
+        "optional",
+    ]);
+    assert_eq!(optional["userPoolId"], pool.as_str());
+    assert_eq!(optional["userPoolMfa"], "OPTIONAL");
+    assert_eq!(
+        mfa(pool.clone()).await,
+        (Some("OPTIONAL".into()), Some(true))
+    );
+    // A From without an SES identity is refused before any step.
+    let refused = s.tenantctl(
+        &[
+            "onboard",
+            "--tenant-id",
+            "umbrella-two",
+            "--name",
+            "U",
+            "--admin-email",
+            "a@umbrella.example",
+            "--email-from",
+            from,
+        ],
+        &[],
+    );
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(s.pools_of("umbrella-two").await.is_empty());
+    s.remove(tenant);
+}
