@@ -18,9 +18,12 @@
 //! the functions make the caller whose provider and sub match ADMIN on their first call, once:
 //! only while the tenant has no ADMIN yet.
 
+use std::collections::BTreeSet;
+
 use serde::Serialize;
 use shared::identity::ProviderKey;
 use shared::pool_settings::{Mfa, PoolOptions, SERVER_SIDE_TOKEN_CHECK};
+use shared::store::RegistryEntry;
 use shared::tenancy::{PendingAdmin, TenantId};
 
 use crate::Ctx;
@@ -199,20 +202,38 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(6)?;
     let identity_pool_id = ctx.identity.id().to_owned();
 
-    // Before anything is made: is there room for another User Pool provider? The pool is found
+    // Before anything is made: a tenant onboarded before may only be onboarded again by the same
+    // operation (a rerun finishing an interrupted one), never renamed or handed to another
+    // admin by a typo. Then: is there room for another User Pool provider? The pool is found
     // through the registry once step 4 of a run registered it; before that by its tags.
-    let registered: Vec<String> = ctx
+    let entry = ctx
         .db
         .registry_list()
         .await?
         .into_iter()
-        .find(|e| e.tenant.tenant_id == req.tenant)
+        .find(|e| e.tenant.tenant_id == req.tenant);
+    if let Some(entry) = &entry {
+        check_same_operation(entry, req)?;
+    }
+    let registered: Vec<String> = entry
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
-    let (existing, lookup) = ctx
+    let (found, lookup) = ctx
         .pools
-        .find(&req.tenant, &identity_pool_id, &registered)
+        .find_all(&req.tenant, &identity_pool_id, &registered)
         .await?;
+    // Two pools for the tenant: a run killed while CreateUserPool was in flight, rerun at once.
+    let existing = match found.len() {
+        0 => None,
+        1 => found.into_iter().next(),
+        _ => {
+            let (keep, _) = ctx
+                .pools
+                .converge(&req.tenant, &identity_pool_id, found, &registered)
+                .await?;
+            Some(keep)
+        }
+    };
     let config = ctx.identity.describe().await?;
     let already_listed = existing.as_ref().is_some_and(|p| {
         let name = ctx.pools.provider_name(&p.id);
@@ -256,7 +277,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             (p, mfa)
         }
         None => {
-            let p = ctx
+            let created = ctx
                 .pools
                 .create(
                     &req.tenant,
@@ -265,6 +286,21 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
                     &req.pool_options,
                 )
                 .await?;
+            // Tag-and-find after the create too: another run that also found none (one killed
+            // with its create in flight, or started at the same time) may have made one as well.
+            // Every such run keeps the same pool and deletes the other, empty one.
+            let (all, _) = ctx
+                .pools
+                .find_all(&req.tenant, &identity_pool_id, &[])
+                .await?;
+            let p = if all.len() > 1 {
+                ctx.pools
+                    .converge(&req.tenant, &identity_pool_id, all, &registered)
+                    .await?
+                    .0
+            } else {
+                created
+            };
             // Stopped between these two calls, a run again finds the pool with MFA OFF: the
             // report says so, and `onboard --mfa ...` sets it.
             ctx.pools.set_mfa(&p.id, req.pool_options.mfa).await?;
@@ -386,13 +422,11 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             email: req.admin_email.clone(),
             sub: user.sub,
             created: user.created,
-            invitation: match (&req.invitation, req.generated_password) {
-                (Invitation::Email, _) => "Cognito emailed an invitation with a temporary password",
-                (Invitation::Password(_), true) => "temporary password below; hand it over",
-                (Invitation::Password(_), false) => "the --temporary-password given",
-            },
-            temporary_password: match (&req.invitation, req.generated_password) {
-                (Invitation::Password(p), true) => Some(p.clone()),
+            invitation: admin_invitation(&req.invitation, req.generated_password, user.created),
+            // Only a password this run set: for an admin who existed, a generated one was never
+            // given to Cognito, and printing it would hand over a password that does not work.
+            temporary_password: match (&req.invitation, req.generated_password, user.created) {
+                (Invitation::Password(p), true, true) => Some(p.clone()),
                 _ => None,
             },
             role: "ADMIN on first sign-in",
@@ -403,6 +437,80 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         },
         steps: steps.done,
     })
+}
+
+/// How the admin learns their first password, as the report says it.
+fn admin_invitation(invitation: &Invitation, generated: bool, created: bool) -> &'static str {
+    match (invitation, generated, created) {
+        (_, _, false) => {
+            "the user existed already: no password was set and no invitation sent (the one \
+             handed over before still applies; AdminSetUserPassword sets a new one)"
+        }
+        (Invitation::Email, _, true) => "Cognito emailed an invitation with a temporary password",
+        (Invitation::Password(_), true, true) => "temporary password below; hand it over",
+        (Invitation::Password(_), false, true) => "the --temporary-password given",
+    }
+}
+
+/// Refuses a run of onboard for a tenant that exists unless it asks for what the earlier run
+/// did: the same name, the same admin, the same federated providers (a run stopped before it
+/// registered all of them has registered some: those must be among the ones asked for). The
+/// sentence names each difference and the command that makes that change on purpose.
+pub fn check_same_operation(entry: &RegistryEntry, req: &Request) -> Result<()> {
+    let tenant = &req.tenant;
+    let mut differs = Vec::new();
+    if entry.tenant.name != req.name {
+        differs.push(format!(
+            "its name is '{}', not '{}' (rename: tenantctl rename --tenant-id {tenant} --name NEW)",
+            entry.tenant.name, req.name
+        ));
+    }
+    if let Some(admin) = &entry.tenant.pending_admin
+        && !admin.email.eq_ignore_ascii_case(&req.admin_email)
+    {
+        differs.push(format!(
+            "its first admin is {}, not {} (more admins: the ADMIN grants the role with setRole, \
+             or tenantctl grant-admin)",
+            admin.email, req.admin_email
+        ));
+    }
+    let asked: BTreeSet<String> = req
+        .federated
+        .iter()
+        .map(|f| f.key().map(|k| k.as_str().to_owned()))
+        .collect::<Result<_>>()?;
+    // Registered keys other than User Pools are the federated ones (a User Pool is never a
+    // --federated key).
+    let registered: BTreeSet<String> = entry
+        .providers
+        .iter()
+        .map(|p| p.as_str().to_owned())
+        .filter(|k| !k.starts_with("cognito-idp."))
+        .collect();
+    let finished = entry.tenant.pending_admin.is_some();
+    let extra: Vec<&String> = registered.difference(&asked).collect();
+    let missing: Vec<&String> = asked.difference(&registered).collect();
+    if !extra.is_empty() || (finished && !missing.is_empty()) {
+        differs.push(format!(
+            "its federated providers are [{}], this run asks for [{}] (add one: tenantctl \
+             register --tenant-id {tenant} --name '{}' --provider KEY)",
+            join(&registered),
+            join(&asked),
+            entry.tenant.name
+        ));
+    }
+    if differs.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "tenant {tenant} is onboarded already, and a rerun of onboard must repeat the same \
+         operation; nothing was changed. This run differs: {}.",
+        differs.join("; ")
+    )))
+}
+
+fn join(keys: &BTreeSet<String>) -> String {
+    keys.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
 /// The human form of the report.

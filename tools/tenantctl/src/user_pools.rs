@@ -99,13 +99,28 @@ impl UserPools {
     /// registry step) does it search by tags, which describes every pool of the account: one
     /// ListUserPools per 60 pools and one DescribeUserPool per pool, for every command, with a
     /// throttled DescribeUserPool quota. More than one tagged pool is an error an operator must
-    /// resolve (onboard never makes a second).
+    /// resolve (onboard reconciles a duplicate of its own: [`UserPools::converge`]).
     pub async fn find(
         &self,
         tenant: &TenantId,
         identity_pool: &str,
         registered: &[String],
     ) -> Result<(Option<TenantPool>, Lookup)> {
+        let (mut found, lookup) = self.find_all(tenant, identity_pool, registered).await?;
+        match found.len() {
+            0 => Ok((None, lookup)),
+            1 => Ok((found.pop(), lookup)),
+            _ => Err(duplicates(tenant, identity_pool, &found)),
+        }
+    }
+
+    /// Every pool [`find`](Self::find) would consider the tenant's.
+    pub async fn find_all(
+        &self,
+        tenant: &TenantId,
+        identity_pool: &str,
+        registered: &[String],
+    ) -> Result<(Vec<TenantPool>, Lookup)> {
         let mut lookup = Lookup {
             via: "registry",
             cognito_calls: 0,
@@ -123,20 +138,75 @@ impl UserPools {
                 .find_by_tags(tenant, identity_pool, &mut lookup.cognito_calls)
                 .await?;
         }
-        match found.len() {
-            0 => Ok((None, lookup)),
-            1 => Ok((found.pop(), lookup)),
-            _ => Err(Error::Refused(format!(
-                "{} User Pools are tagged {TENANT_TAG}={tenant}, {IDENTITY_POOL_TAG}={identity_pool}: {}. \
-                 Remove the tags from all but the tenant's pool, then run again.",
-                found.len(),
-                found
-                    .iter()
-                    .map(|p| p.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+        Ok((found, lookup))
+    }
+
+    /// Onboard's step 1 when several pools are tagged for the tenant: what a run killed while
+    /// `CreateUserPool` was in flight leaves when a rerun started at once (it found no pool, and
+    /// both created one). Keeps the pool the registry names, else the oldest, and deletes the
+    /// others — only if they hold no user (onboard creates the first user after step 1, so a
+    /// duplicate of its own is empty); one with users is left for the operator, refused. The
+    /// pool kept and the ids deleted.
+    pub async fn converge(
+        &self,
+        tenant: &TenantId,
+        identity_pool: &str,
+        mut pools: Vec<TenantPool>,
+        registered: &[String],
+    ) -> Result<(TenantPool, Vec<String>)> {
+        let named = Self::pool_ids(registered);
+        let mut dated = Vec::new();
+        for p in pools.drain(..) {
+            let created = self
+                .client
+                .describe_user_pool()
+                .user_pool_id(&p.id)
+                .send()
+                .await
+                .map_err(|e| Error::cognito("DescribeUserPool", e))?
+                .user_pool()
+                .and_then(|d| d.creation_date())
+                .map(|d| (d.secs(), d.subsec_nanos()));
+            dated.push((!named.contains(&p.id), created, p));
         }
+        // Registered first, then the oldest (a pool with no date last), then by id: every run
+        // that races here picks the same one.
+        dated.sort_by(|a, b| {
+            (a.0, a.1.is_none(), a.1, &a.2.id).cmp(&(b.0, b.1.is_none(), b.1, &b.2.id))
+        });
+        let mut rest = dated.into_iter().map(|(_, _, p)| p);
+        let Some(keep) = rest.next() else {
+            return Err(Error::Refused(format!(
+                "no User Pool is tagged for tenant {tenant}"
+            )));
+        };
+        let mut deleted = Vec::new();
+        for p in rest {
+            let users = self
+                .client
+                .list_users()
+                .user_pool_id(&p.id)
+                .limit(1)
+                .send()
+                .await
+                .map_err(|e| Error::cognito("ListUsers", e))?;
+            if !users.users().is_empty() {
+                return Err(Error::Refused(format!(
+                    "{} and {} are both tagged {TENANT_TAG}={tenant}, \
+                     {IDENTITY_POOL_TAG}={identity_pool}, and {} has users, so onboard will \
+                     not delete it: remove the tags from the pool that is not the tenant's, then \
+                     run again.",
+                    keep.id, p.id, p.id
+                )));
+            }
+            eprintln!(
+                "user pool {} duplicates {} for tenant {tenant} (an interrupted onboard): empty, deleted",
+                p.id, keep.id
+            );
+            self.delete(&p.id).await?;
+            deleted.push(p.id);
+        }
+        Ok((keep, deleted))
     }
 
     /// The pool `id` if it exists and is tagged for `tenant` and `identity_pool`.
@@ -650,6 +720,21 @@ pub fn mfa_request(
 
 /// A temporary password that meets [`USER_POOL`]'s policy: 20 characters from each required
 /// class, shuffled.
+/// The refusal for more than one pool tagged as the tenant's.
+fn duplicates(tenant: &TenantId, identity_pool: &str, found: &[TenantPool]) -> Error {
+    Error::Refused(format!(
+        "{} User Pools are tagged {TENANT_TAG}={tenant}, {IDENTITY_POOL_TAG}={identity_pool}: {}. \
+         Remove the tags from all but the tenant's pool, then run again (tenantctl onboard \
+         reconciles an empty duplicate of its own).",
+        found.len(),
+        found
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ))
+}
+
 pub fn generate_temporary_password() -> String {
     const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";
     const UPPER: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ";
