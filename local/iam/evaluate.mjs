@@ -34,7 +34,7 @@ function nearestStatement(identity, action, resource) {
   if (!best.resourceMatch) why.push(`its Resource ${JSON.stringify(statement.Resource ?? statement.NotResource)} does not match ${resource}`);
   if (best.actionMatch && best.resourceMatch && best.conditionMatch !== 'Match') {
     const failed = (best.explain?.conditions ?? []).filter((c) => !c.matches)
-      .map((c) => `${c.operator} ${c.conditionKeyValue} ${JSON.stringify((c.values ?? []).map((v) => v.value))}${c.unmatchedValues?.length ? ` (request values not allowed: ${JSON.stringify(c.unmatchedValues)})` : ' (the request does not satisfy it)'}`);
+      .map((c) => `${c.operator} ${c.conditionKeyValue} ${JSON.stringify([].concat(c.values ?? []).map((v) => v.value))}${c.unmatchedValues?.length ? ` (request values not allowed: ${JSON.stringify(c.unmatchedValues)})` : ' (the request does not satisfy it)'}`);
     why.push(`its Condition does not hold: ${failed.join('; ') || JSON.stringify(statement.Condition)}`);
   }
   return { policy: best.policyId, statement, why: why.join('; ') };
