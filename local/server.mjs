@@ -478,7 +478,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`DynamoDB stream of ${opts.table} feeds ${graphql.streams.stats().function}`);
   }
   if (opts.moto) {
-    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials });
+    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
     servers.push(idServer);
     idServer.listen(opts.identityPort, opts.host, () => {

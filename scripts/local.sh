@@ -134,6 +134,15 @@ MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 setsid moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_tcp "$MOTO_PORT" || { cat "$work/moto.log" >&2; exit 1; }
+# tenantctl reaches the User Pools through the local IAM (its cognito-idp calls checked against
+# its operator policy); clients' unsigned sign-in calls go to moto directly.
+setsid node local/iam/proxy.mjs --service cognito-idp --port 0 --backend "$MOTO_URL" \
+  --principals "$LOCAL_IAM_DIR/principals.json" --port-file "$LOCAL_IAM_DIR/cognito-idp.port" \
+  --log "$IAM_DENIED_LOG" >"$work/iam-cognito-idp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] && break; sleep 0.1; done
+[ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] || { cat "$work/iam-cognito-idp.log" >&2; exit 1; }
+COGNITO_IDP_IAM_URL="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/cognito-idp.port")"
 
 if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
 IDENTITY_PORT="$(free_port)"
@@ -188,8 +197,17 @@ export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$MOTO_URL" AWS_ENDPOINT_URL_C
 # Nothing else changes this Identity Pool while the stack starts: a short settle is enough.
 export TENANTCTL_SETTLE_MS="${TENANTCTL_SETTLE_MS:-300}"
 node local/cognito-setup.mjs demo-tenants >"$work/tenants.tsv"
+# tenantctl as the operator: a principal holding only the template's TenantOperatorPolicy (and
+# OperatorPolicy), its User Pool calls through the local IAM's cognito-idp proxy.
+as_operator() (
+  set -a
+  # shellcheck disable=SC1091
+  . "$LOCAL_IAM_DIR/env/operator.env"
+  set +a
+  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$COGNITO_IDP_IAM_URL" "$@"
+)
 while IFS=$'\t' read -r id name email password; do
-  TENANTCTL_TEMPORARY_PASSWORD="$password" target/debug/tenantctl --json onboard \
+  TENANTCTL_TEMPORARY_PASSWORD="$password" as_operator target/debug/tenantctl --json onboard \
     --tenant-id "$id" --name "$name" --admin-email "$email" >"$work/onboard-$id.json" 2>>"$work/onboard.log" \
     || { cat "$work/onboard.log" >&2; exit 1; }
 done <"$work/tenants.tsv"

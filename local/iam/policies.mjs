@@ -9,7 +9,7 @@
 // refused with a clear error, the template uses none), `RolePath` from Globals.
 // Physical names are the local stand-ins (identities.mjs: account, region; `stackName`).
 import { loadTemplate } from '../wiring.mjs';
-import { ACCOUNT_ID, REGION } from '../identities.mjs';
+import { ACCOUNT_ID, IDENTITY_POOL_ID, REGION } from '../identities.mjs';
 
 export const STACK_NAME = 'notes-local';
 const PARTITION = 'aws';
@@ -98,7 +98,8 @@ export function stackContext(template, { parameters = {}, stackName = STACK_NAME
     if (name in params) return params[name];
     if (name in resources) {
       const r = resources[name];
-      if (r.Type === 'AWS::Cognito::IdentityPool') return `${region}:00000000-0000-0000-0000-000000000000`;
+      // The local stack's Identity Pool id (seeded in moto by cognito-setup.mjs).
+      if (r.Type === 'AWS::Cognito::IdentityPool') return IDENTITY_POOL_ID;
       return physicalId(name);
     }
     throw new Error(`template.yaml: !Ref of unknown ${name}`);

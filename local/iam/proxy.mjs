@@ -7,8 +7,9 @@
 // backend's key and passed on unchanged (DynamoDB Local keeps one database per access key, so
 // every principal must reach the same one).
 //
-//   node local/iam/proxy.mjs --port 0 --backend http://127.0.0.1:8000 --principals DIR/principals.json
-//        [--log FILE] [--port-file FILE]
+//   node local/iam/proxy.mjs [--service dynamodb|cognito-idp] --port 0 --backend http://127.0.0.1:8000
+//        --principals DIR/principals.json [--log FILE] [--port-file FILE]
+// (--service cognito-idp: the same in front of moto's User Pools, for tenantctl's calls.)
 import { createServer } from 'node:http';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -153,6 +154,72 @@ export function createDynamoDbProxy({ backend, store, region = REGION, log = () 
   };
 }
 
+/**
+ * cognito-idp (the tenants' User Pools, in moto, which checks no IAM): signed calls are evaluated
+ * as `cognito-idp:<Operation>` on the pool's ARN (`*` for ListUserPools / CreateUserPool and other
+ * calls that name no pool) and refused as Cognito refuses (HTTP 400, AccessDeniedException);
+ * unsigned calls (InitiateAuth, RespondToAuthChallenge, SignUp, ...: public APIs, no IAM) pass.
+ */
+export function cognitoIdpRequest(target, body, { region, accountId }) {
+  const op = String(target ?? '').split('.')[1];
+  if (!op) throw new Error(`unknown X-Amz-Target ${target}`);
+  const resource = typeof body?.UserPoolId === 'string' ? `arn:aws:cognito-idp:${region}:${accountId}:userpool/${body.UserPoolId}` : '*';
+  return { action: `cognito-idp:${op}`, resource, context: {} };
+}
+
+export function createCognitoIdpProxy({ backend, store, region = REGION, log = () => {} }) {
+  const signer = new SignatureV4({ credentials: BACKEND_CREDENTIALS, region, service: 'cognito-idp', sha256: Sha256, applyChecksum: false });
+  const backendUrl = new URL(backend);
+  const cognitoError = (res, status, type, message) => {
+    const body = JSON.stringify({ __type: type, message });
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': type, 'x-amzn-requestid': cryptoId(), 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+  return async function handle(req, res) {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const raw = Buffer.concat(chunks);
+    const target = req.headers['x-amz-target'];
+    let headers = { 'content-type': req.headers['content-type'] ?? 'application/x-amz-json-1.1', 'x-amz-target': target, host: backendUrl.host };
+    if (req.headers.authorization) {
+      let record;
+      try {
+        ({ record } = await verifySigV4({ method: req.method, url: req.url, headers: req.headers, body: raw, region, service: 'cognito-idp', lookup: (id) => store.lookup(id) }));
+      } catch (e) {
+        const [type, message] = signatureError(e);
+        log({ service: 'cognito-idp', decision: 'refused', reason: type, target, message });
+        return cognitoError(res, 400, type, message);
+      }
+      const principal = record.principal;
+      let body = {};
+      try {
+        body = raw.length ? JSON.parse(raw.toString('utf8')) : {};
+      } catch {
+        return cognitoError(res, 400, 'SerializationException', 'Unable to parse the request body as JSON.');
+      }
+      const request = cognitoIdpRequest(target, body, { region, accountId: principal.accountId });
+      const decision = await evaluate(principal, request);
+      if (!decision.allowed) {
+        log({ service: 'cognito-idp', decision: 'denied', principal: principal.arn, operation: request.action.split(':')[1], ...request, result: decision.result, missing: decision.missing, message: decision.message });
+        return cognitoError(res, 400, 'AccessDeniedException', decision.message);
+      }
+      const signed = await signer.sign({ method: 'POST', protocol: backendUrl.protocol, hostname: backendUrl.hostname, port: Number(backendUrl.port), path: req.url, headers, body: raw });
+      headers = signed.headers;
+    }
+    try {
+      const r = await fetch(new URL(req.url, backendUrl), { method: req.method, headers, body: req.method === 'GET' ? undefined : raw });
+      const buf = Buffer.from(await r.arrayBuffer());
+      const out = {};
+      for (const [k, v] of r.headers) if (!['content-length', 'connection', 'transfer-encoding', 'keep-alive', 'content-encoding'].includes(k)) out[k] = v;
+      out['content-length'] = buf.length;
+      res.writeHead(r.status, out);
+      res.end(buf);
+    } catch (e) {
+      cognitoError(res, 500, 'InternalErrorException', `local/iam/proxy: moto unreachable: ${e.message}`);
+    }
+  };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []));
   if (!args.backend || !args.principals) throw new Error('usage: proxy.mjs --backend URL --principals FILE [--port N] [--log FILE] [--port-file FILE]');
@@ -162,11 +229,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (args.log) appendFileSync(args.log, text);
     process.stderr.write(text);
   };
-  const server = createServer(createDynamoDbProxy({ backend: args.backend, store, log }));
+  const service = args.service ?? 'dynamodb';
+  const make = { dynamodb: createDynamoDbProxy, 'cognito-idp': createCognitoIdpProxy }[service];
+  if (!make) throw new Error(`--service dynamodb | cognito-idp, not ${service}`);
+  const server = createServer(make({ backend: args.backend, store, log }));
   server.keepAliveTimeout = 60_000;
   server.listen(Number(args.port ?? 0), '127.0.0.1', () => {
     const { port } = server.address();
     if (args['port-file']) writeFileSync(args['port-file'], `${port}\n`);
-    process.stderr.write(`local IAM for DynamoDB on http://127.0.0.1:${port} -> ${args.backend}\n`);
+    process.stderr.write(`local IAM for ${service} on http://127.0.0.1:${port} -> ${args.backend}\n`);
   });
 }
