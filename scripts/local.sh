@@ -107,25 +107,6 @@ export TABLE_NAME=notes-local
 export TENANT_CACHE_TTL_SECONDS=5
 say "DynamoDB Local on $DDB_BACKEND${PERSIST:+ (data in $PERSIST)}"
 
-# IAM, enforced: one principal per function (its role's session), tenantctl's operator, the admin
-# (local/iam/principals.mjs, policies resolved from template.yaml with these parameters), and the
-# proxy every DynamoDB call of theirs passes (local/iam/proxy.mjs).
-LOCAL_IAM_DIR="$work/iam"
-export LOCAL_IAM_DIR
-IAM_DENIED_LOG="$ROOT/.local/iam-denied.log"
-mkdir -p "$ROOT/.local"
-: >"$IAM_DENIED_LOG"
-node local/iam/principals.mjs --out "$LOCAL_IAM_DIR" --table "$TABLE_NAME" \
-  --param "TenantScopedCredentials=$TENANT_SCOPED" >&2
-setsid node local/iam/proxy.mjs --port 0 --backend "$DDB_BACKEND" --principals "$LOCAL_IAM_DIR/principals.json" \
-  --port-file "$LOCAL_IAM_DIR/dynamodb.port" --log "$IAM_DENIED_LOG" >"$work/iam-dynamodb.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/dynamodb.port" ] && break; sleep 0.1; done
-[ -s "$LOCAL_IAM_DIR/dynamodb.port" ] || { cat "$work/iam-dynamodb.log" >&2; exit 1; }
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/dynamodb.port")"
-say "DynamoDB with IAM (local/iam/proxy.mjs) on $AWS_ENDPOINT_URL_DYNAMODB; refusals in $IAM_DENIED_LOG"
-target/debug/tenantctl create-table
-
 # moto: the tenants' User Pools and the Identity Pool's configuration. Its state lives in memory
 # only; cognito-setup.mjs seeds moto's ids, so every start recreates the same pool, client, user
 # and Identity Pool ids, which is what a persisted table (--persist) has registered and stored.
@@ -134,15 +115,6 @@ MOTO_URL="http://127.0.0.1:$MOTO_PORT"
 setsid moto_server -H 127.0.0.1 -p "$MOTO_PORT" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_tcp "$MOTO_PORT" || { cat "$work/moto.log" >&2; exit 1; }
-# tenantctl reaches the User Pools through the local IAM (its cognito-idp calls checked against
-# its operator policy); clients' unsigned sign-in calls go to moto directly.
-setsid node local/iam/proxy.mjs --service cognito-idp --port 0 --backend "$MOTO_URL" \
-  --principals "$LOCAL_IAM_DIR/principals.json" --port-file "$LOCAL_IAM_DIR/cognito-idp.port" \
-  --log "$IAM_DENIED_LOG" >"$work/iam-cognito-idp.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] && break; sleep 0.1; done
-[ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] || { cat "$work/iam-cognito-idp.log" >&2; exit 1; }
-COGNITO_IDP_IAM_URL="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/cognito-idp.port")"
 
 if [ "$PORT" = 0 ]; then PORT="$(free_port)"; fi
 IDENTITY_PORT="$(free_port)"
@@ -164,6 +136,37 @@ node local/cognito-setup.mjs stack --moto "$MOTO_URL" --graphql-url "$ENDPOINT" 
 IDENTITY_POOL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).identityPoolId' "$work/outputs.json")"
 export IDENTITY_POOL_ID
 say "User Pools (moto) on $MOTO_URL; Identity Pool $IDENTITY_POOL_ID"
+
+# IAM, enforced: one principal per function (its role's session), tenantctl's operator, the admin
+# (local/iam/principals.mjs, policies resolved from template.yaml with these parameters), and the
+# proxy every DynamoDB call of theirs passes (local/iam/proxy.mjs).
+LOCAL_IAM_DIR="$work/iam"
+export LOCAL_IAM_DIR
+IAM_DENIED_LOG="$ROOT/.local/iam-denied.log"
+mkdir -p "$ROOT/.local"
+: >"$IAM_DENIED_LOG"
+node local/iam/principals.mjs --out "$LOCAL_IAM_DIR" --table "$TABLE_NAME" --identity-pool-id "$IDENTITY_POOL_ID" \
+  --param "TenantScopedCredentials=$TENANT_SCOPED" >&2
+# The same process serves STS AssumeRole (scoped mode: TenantDataRole sessions, tagged per tenant).
+setsid node local/iam/proxy.mjs --port 0 --backend "$DDB_BACKEND" --principals "$LOCAL_IAM_DIR/principals.json" \
+  --port-file "$LOCAL_IAM_DIR/dynamodb.port" --sts-port-file "$LOCAL_IAM_DIR/sts.port" \
+  --log "$IAM_DENIED_LOG" >"$work/iam-dynamodb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/dynamodb.port" ] && [ -s "$LOCAL_IAM_DIR/sts.port" ] && break; sleep 0.1; done
+[ -s "$LOCAL_IAM_DIR/dynamodb.port" ] && [ -s "$LOCAL_IAM_DIR/sts.port" ] || { cat "$work/iam-dynamodb.log" >&2; exit 1; }
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/dynamodb.port")"
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/sts.port")"
+say "DynamoDB with IAM (local/iam/proxy.mjs) on $AWS_ENDPOINT_URL_DYNAMODB, STS on $AWS_ENDPOINT_URL_STS; refusals in $IAM_DENIED_LOG (TenantScopedCredentials=$TENANT_SCOPED)"
+target/debug/tenantctl create-table
+# tenantctl reaches the User Pools through the local IAM (its cognito-idp calls checked against
+# its operator policy); clients' unsigned sign-in calls go to moto directly.
+setsid node local/iam/proxy.mjs --service cognito-idp --port 0 --backend "$MOTO_URL" \
+  --principals "$LOCAL_IAM_DIR/principals.json" --port-file "$LOCAL_IAM_DIR/cognito-idp.port" \
+  --log "$IAM_DENIED_LOG" >"$work/iam-cognito-idp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] && break; sleep 0.1; done
+[ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] || { cat "$work/iam-cognito-idp.log" >&2; exit 1; }
+COGNITO_IDP_IAM_URL="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/cognito-idp.port")"
 
 LAMBDA_PORT="$(free_port)"
 # Own process groups, so cleanup also stops what they spawn (the function processes).

@@ -33,7 +33,7 @@ const NO_VALUE = Symbol('AWS::NoValue');
  * A resolver of the template's intrinsics for one stack: { resolve(value), condition(name),
  * physicalId(logicalId), arnOf(logicalId), template, parameters, names }.
  */
-export function stackContext(template, { parameters = {}, stackName = STACK_NAME, accountId = ACCOUNT_ID, region = REGION, tableName } = {}) {
+export function stackContext(template, { parameters = {}, stackName = STACK_NAME, accountId = ACCOUNT_ID, region = REGION, tableName, identityPoolId = IDENTITY_POOL_ID } = {}) {
   const params = parameterValues(template, parameters);
   const resources = template.Resources;
   const pseudo = {
@@ -98,8 +98,8 @@ export function stackContext(template, { parameters = {}, stackName = STACK_NAME
     if (name in params) return params[name];
     if (name in resources) {
       const r = resources[name];
-      // The local stack's Identity Pool id (seeded in moto by cognito-setup.mjs).
-      if (r.Type === 'AWS::Cognito::IdentityPool') return IDENTITY_POOL_ID;
+      // The local stack's Identity Pool id (moto's, from cognito-setup.mjs; scripts/local.sh passes it).
+      if (r.Type === 'AWS::Cognito::IdentityPool') return identityPoolId;
       return physicalId(name);
     }
     throw new Error(`template.yaml: !Ref of unknown ${name}`);

@@ -83,7 +83,11 @@ export class PrincipalStore {
   }
 
   static fromFile(file) {
-    return new PrincipalStore(JSON.parse(readFileSync(file, 'utf8')).principals);
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    const store = new PrincipalStore(data.principals);
+    // The template's IAM roles (trust and policies), for the local STS.
+    store.roles = data.roles ?? [];
+    return store;
   }
 
   add(p) {
@@ -108,9 +112,9 @@ function envFile(vars) {
 }
 
 /** Writes DIR/principals.json and DIR/env/*.env. */
-export function writePrincipals(dir, principals, { tenantScoped = false } = {}) {
+export function writePrincipals(dir, principals, { tenantScoped = false, roles = [] } = {}) {
   mkdirSync(join(dir, 'env'), { recursive: true });
-  writeFileSync(join(dir, 'principals.json'), JSON.stringify({ principals }, null, 2) + '\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'principals.json'), JSON.stringify({ principals, roles }, null, 2) + '\n', { mode: 0o600 });
   for (const p of principals) {
     if (p.name === 'admin') continue;
     const vars = { AWS_ACCESS_KEY_ID: p.accessKeyId, AWS_SECRET_ACCESS_KEY: p.secretAccessKey };
@@ -126,10 +130,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   let out = null;
   let tableName;
+  let identityPoolId;
   const parameters = {};
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--out') out = args[++i];
     else if (args[i] === '--table') tableName = args[++i];
+    else if (args[i] === '--identity-pool-id') identityPoolId = args[++i];
     else if (args[i] === '--param') {
       const [k, ...v] = args[++i].split('=');
       parameters[k] = v.join('=');
@@ -137,8 +143,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   if (!out) throw new Error('--out DIR is required');
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const stack = loadStackPolicies(root, { parameters, tableName });
+  const stack = loadStackPolicies(root, { parameters, tableName, identityPoolId });
   const principals = buildPrincipals(stack);
-  writePrincipals(out, principals, { tenantScoped: stack.ctx.condition('UseTenantScopedCredentials') });
+  writePrincipals(out, principals, { tenantScoped: stack.ctx.condition('UseTenantScopedCredentials'), roles: [...stack.roles.values()] });
   process.stdout.write(`${principals.length} principals in ${join(out, 'principals.json')}\n`);
 }

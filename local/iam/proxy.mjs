@@ -20,6 +20,7 @@ import { REGION } from '../identities.mjs';
 import { authorizationRequests } from './dynamodb-authz.mjs';
 import { evaluate } from './evaluate.mjs';
 import { PrincipalStore } from './principals.mjs';
+import { createSts } from './sts.mjs';
 
 const BACKEND_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -239,4 +240,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     if (args['port-file']) writeFileSync(args['port-file'], `${port}\n`);
     process.stderr.write(`local IAM for ${service} on http://127.0.0.1:${port} -> ${args.backend}\n`);
   });
+  // --sts-port-file: the local STS beside it, issuing sessions into the same store, so the
+  // DynamoDB calls made with them are evaluated as that session (scoped mode).
+  if (args['sts-port-file']) {
+    const sts = createServer(createSts({ store, roles: store.roles, log }));
+    sts.listen(0, '127.0.0.1', () => {
+      writeFileSync(args['sts-port-file'], `${sts.address().port}\n`);
+      process.stderr.write(`local STS (AssumeRole) on http://127.0.0.1:${sts.address().port}\n`);
+    });
+  }
 }
