@@ -16,6 +16,7 @@ import { CognitoIdentityClient, DescribeIdentityPoolCommand, ListIdentityPoolsCo
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { evaluate } from './iam/evaluate.mjs';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityService.';
 const CREDENTIALS_TTL_SECONDS = 3600;
@@ -29,6 +30,30 @@ export class CognitoError extends Error {
   }
 }
 const notAuthorized = (message) => new CognitoError('NotAuthorizedException', message);
+
+/**
+ * Would STS let Cognito assume `role` for this identity? The role's trust policy, evaluated for
+ * sts:AssumeRoleWithWebIdentity by the federated principal cognito-identity.amazonaws.com with the
+ * keys Cognito puts in the web identity token: aud (the Identity Pool id), sub (the identity id),
+ * amr (["authenticated", "<provider>", "<provider>:CognitoSignIn:<sub>"] or ["unauthenticated"]).
+ * { allowed, context } — Cognito answers a refusal with InvalidIdentityPoolConfigurationException.
+ */
+export async function roleTrustAllows(role, { identityPoolId, identityId, provider, sub }) {
+  const amr = provider ? ['authenticated', provider, `${provider}:CognitoSignIn:${sub}`] : ['unauthenticated'];
+  const context = {
+    'cognito-identity.amazonaws.com:aud': identityPoolId,
+    'cognito-identity.amazonaws.com:sub': identityId,
+    'cognito-identity.amazonaws.com:amr': amr,
+  };
+  const sim = await runSimulation({
+    request: { principal: 'cognito-identity.amazonaws.com', action: 'sts:AssumeRoleWithWebIdentity', resource: { resource: role.roleArn, accountId: role.roleArn.split(':')[4] }, contextVariables: context },
+    identityPolicies: [],
+    resourcePolicy: role.trust,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  }, {});
+  return { allowed: sim.resultType === 'single' && sim.result.analysis.resourceAnalysis?.result === 'Allowed', context };
+}
 
 // Cognito's messages for refused logins.
 const MSG = {
@@ -126,7 +151,7 @@ async function readBody(req) {
  *   motoUrl: moto_server (Identity Pool configuration, User Pool JWKS)
  *   store: the CredentialStore the GraphQL endpoint verifies signatures against
  */
-export function createIdentityService({ motoUrl, store, principals = null, iamLog = () => {}, region = 'eu-central-1', now = () => Date.now() }) {
+export function createIdentityService({ motoUrl, store, principals = null, roles = null, iamLog = () => {}, region = 'eu-central-1', now = () => Date.now() }) {
   // The control-plane calls are signed like any SDK's; moto accepts any key.
   const control = new CognitoIdentityClient({
     region,
@@ -238,6 +263,16 @@ export function createIdentityService({ motoUrl, store, principals = null, iamLo
       // Guests are re-checked against the pool too: turning guests off takes effect at once.
       if (!(await describePool(identityPoolId)).AllowUnauthenticatedIdentities) throw notAuthorized(MSG.noGuests);
       who = { identityId, identityPoolId, provider: null, sub: null };
+    }
+    // The role the pool hands out must trust Cognito for this identity (template.yaml's UserRole /
+    // GuestRole trust: aud, amr), as STS checks when Cognito assumes it.
+    if (roles) {
+      const role = roles[who.provider ? 'authenticated' : 'unauthenticated'];
+      const trust = role ? await roleTrustAllows(role, who) : { allowed: false, context: {} };
+      if (!trust.allowed) {
+        iamLog({ service: 'cognito-identity', decision: 'denied', principal: 'cognito-identity.amazonaws.com', action: 'sts:AssumeRoleWithWebIdentity', resource: role?.roleArn ?? null, context: trust.context, missing: { policy: role ? `${role.roleName} trust policy` : 'no role attached', why: 'the trust policy does not allow this identity (aud / amr)' } });
+        throw new CognitoError('InvalidIdentityPoolConfigurationException', 'Invalid identity pool configuration. Check assigned IAM roles for this pool.');
+      }
     }
     const rec = store.issue(who);
     return {

@@ -40,7 +40,7 @@ import { fileURLToPath } from 'node:url';
 import { GraphQLError, Kind, defaultFieldResolver, execute, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { AppSyncError, loadAppsyncJs, withExtensions } from './appsync-js.mjs';
 import { fieldInfo } from './graphql-info.mjs';
-import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
+import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, ROLES, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
 import { CredentialStore, answerPreflight, createIdentityService } from './identity-pool.mjs';
 import { createRealtime } from './realtime.mjs';
 import { startStreamPoller } from './streams.mjs';
@@ -478,7 +478,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`DynamoDB stream of ${opts.table} feeds ${graphql.streams.stats().function}`);
   }
   if (opts.moto) {
-    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
+    // With local IAM: the Identity Pool's roles (UserRole / GuestRole) and their trust policies.
+    const roleOf = (kind) => principals?.roles.find((r) => r.logicalId === ROLES[kind].resource);
+    const roles = principals ? { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } : null;
+    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, roles, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
     servers.push(idServer);
     idServer.listen(opts.identityPort, opts.host, () => {

@@ -227,6 +227,7 @@ export function loadStackPolicies(root, options = {}) {
       functions.set(ctx.physicalId(id), { logicalId: id, roleId, roleName, roleArn, policies: functionPolicies(ctx, id, r), environment: env });
     } else if (r.Type === 'AWS::IAM::Role') {
       roles.set(id, {
+        logicalId: id,
         roleName: ctx.physicalId(id),
         roleArn: ctx.getAtt(id, 'Arn'),
         policies: rolePolicies(ctx, id, r),
