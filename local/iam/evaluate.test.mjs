@@ -108,3 +108,36 @@ test('condition keys the template relies on: EnclosingOperation, ForAllValues / 
   const d = await expect(deny, 'dynamodb:DeleteTable', T, {}, false);
   assert.match(d.message, /with an explicit deny in an identity-based policy$/);
 });
+
+test('the operator (TenantOperatorPolicy + OperatorPolicy): what tenantctl calls, not the deploy-time steps', async () => {
+  const { cognitoIdpRequest } = await import('./proxy.mjs');
+  const stack = loadStackPolicies(ROOT, { tableName: 'notes-local', identityPoolId: 'eu-central-1:pool-1' });
+  const op = buildPrincipals(stack).find((p) => p.name === 'operator');
+  const ctx = { region: 'eu-central-1', accountId: '123456789012' };
+  const idp = (name, body = {}) => cognitoIdpRequest(`AWSCognitoIdentityProviderService.${name}`, body, ctx);
+  const pool = { UserPoolId: 'eu-central-1_Acme' };
+  assert.deepEqual(idp('DescribeUserPool', pool), { action: 'cognito-idp:DescribeUserPool', resource: 'arn:aws:cognito-idp:eu-central-1:123456789012:userpool/eu-central-1_Acme', context: {} });
+  assert.equal(idp('ListUserPools').resource, '*');
+  for (const [name, body] of [['ListUserPools', {}], ['CreateUserPool', {}], ['DescribeUserPool', pool], ['UpdateUserPool', pool], ['DeleteUserPool', pool],
+    ['ListUserPoolClients', pool], ['CreateUserPoolClient', pool], ['AdminCreateUser', pool], ['AdminGetUser', pool],
+    ['AdminDisableUser', pool], ['AdminUserGlobalSignOut', pool], ['AdminDeleteUser', pool]]) {
+    const r = idp(name, body);
+    await expect(op, r.action, r.resource, r.context, true);
+  }
+  for (const name of ['AdminSetUserPassword', 'DeleteUserPoolClient', 'AdminAddUserToGroup']) {
+    const r = idp(name, pool);
+    await expect(op, r.action, r.resource, r.context, false);
+  }
+  const ip = (id) => `arn:aws:cognito-identity:eu-central-1:123456789012:identitypool/${id}`;
+  await expect(op, 'cognito-identity:UpdateIdentityPool', ip('eu-central-1:pool-1'), {}, true);
+  await expect(op, 'cognito-identity:DescribeIdentityPool', ip('eu-central-1:pool-1'), {}, true);
+  await expect(op, 'cognito-identity:UpdateIdentityPool', ip('eu-central-1:other'), {}, false);
+  await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-1'), {}, false);
+  for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable']) {
+    if (action === 'dynamodb:TransactWriteItems') continue; // authorized per element (PutItem, UpdateItem, ...)
+    await expect(op, action, T, lk('TENANT#acme'), true);
+  }
+  for (const action of ['dynamodb:CreateTable', 'dynamodb:UpdateTable', 'dynamodb:Scan', 'dynamodb:DeleteTable', 'dynamodb:UpdateTimeToLive']) {
+    await expect(op, action, T, {}, false);
+  }
+});
