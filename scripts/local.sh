@@ -261,7 +261,8 @@ if [ "$CHECK" = 1 ]; then
   grep -Eq '^acme +[1-9]' "$work/usage.txt" || failed+=("tenantctl usage")
   # Last: it onboards and offboards tenants (and restores the Identity Pool to acme and globex).
   say "tenant lifecycle (tenantctl onboard/offboard/export/import, every step interrupted and resumed)"
-  OUTPUTS="$OUTPUTS" cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
+  # As the operator (TenantOperatorPolicy + OperatorPolicy only), like onboarding above.
+  OUTPUTS="$OUTPUTS" as_operator cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
     || failed+=("tenantctl lifecycle")
   if [ "${#failed[@]}" -gt 0 ]; then
     say "FAILED: ${failed[*]}"
