@@ -237,6 +237,19 @@ export function loadStackPolicies(root, options = {}) {
       managedPolicies.set(id, { arn: ctx.physicalId(id), name: id, policy: ctx.resolve(r.Properties.PolicyDocument) });
     }
   }
+  // AWS::IAM::Policy resources attach a document to roles (Roles: [!Ref <Role>]); a SAM
+  // function's generated role is `<Function>Role`.
+  for (const [id, r] of Object.entries(template.Resources)) {
+    if (r.Type !== 'AWS::IAM::Policy') continue;
+    for (const raw of [].concat(r.Properties.Roles ?? [])) {
+      const logical = raw?.Ref;
+      const policy = { name: ctx.resolve(r.Properties.PolicyName) ?? id, policy: ctx.resolve(r.Properties.PolicyDocument) };
+      const fn = [...functions.values()].find((f) => f.roleId === logical);
+      if (fn) fn.policies.push(policy);
+      else if (roles.has(logical)) roles.get(logical).policies.push(policy);
+      else throw new Error(`${id}: attached to ${JSON.stringify(raw)}, which is no role of the template`);
+    }
+  }
   const table = Object.entries(template.Resources).find(([, r]) => r.Type === 'AWS::DynamoDB::Table')?.[0];
   return { ctx, functions, roles, managedPolicies, tableArn: table ? ctx.getAtt(table, 'Arn') : null };
 }

@@ -87,18 +87,30 @@ test('the template as it is: each function reaches what it needs, and no more', 
     const me = await as('function:me')('GetItem', { TableName: TABLE, Key: key('TENANT#acme', 'NOTE#1') });
     assert.equal(me.status, 400);
     assert.equal(me.type, 'AccessDeniedException');
-    // The first admin's claim (Member::of: a TransactWriteItems of Put + Update) in a role that
-    // holds neither: refused at its first element, as on AWS.
-    const claim = await as('function:my-profile')('TransactWriteItems', { TransactItems: [
+    // The first admin's claim (shared::lambda::Claimant: a TransactWriteItems of Put + Update).
+    // my-profile's role holds both, inside a transaction only; a read-only role (get-note; the
+    // deploy-day outage when every member field claimed) is refused at its first element, as
+    // on AWS, and my-profile may not Put outside a transaction.
+    const claimItems = { TransactItems: [
       { Put: { TableName: TABLE, Item: { ...key('TENANT#acme', 'MEMBER#x'), role: { S: 'ADMIN' } }, ConditionExpression: 'attribute_not_exists(pk)' } },
       { Update: { TableName: TABLE, Key: key('TENANT#acme', 'COUNTERS'), UpdateExpression: 'ADD admins :one', ExpressionAttributeValues: { ':one': { N: '1' } } } },
-    ] });
+    ] };
+    const claim = await as('function:get-note')('TransactWriteItems', claimItems);
     assert.equal(claim.status, 400);
-    assert.equal(claim.body.Message, 'User: arn:aws:sts::123456789012:assumed-role/notes-local-MyProfileFunctionRole/my-profile is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:123456789012:table/notes-local because no identity-based policy allows the dynamodb:PutItem action');
+    assert.equal(claim.body.Message, 'User: arn:aws:sts::123456789012:assumed-role/notes-local-GetNoteFunctionRole/get-note is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:eu-central-1:123456789012:table/notes-local because no identity-based policy allows the dynamodb:PutItem action');
     const line = lines.find((l) => l.operation === 'TransactWriteItems');
     assert.deepEqual(line.context, { 'dynamodb:LeadingKeys': ['TENANT#acme'], 'dynamodb:EnclosingOperation': 'TransactWriteItems' });
     assert.equal(line.element, 0);
     assert.match(line.missing.why, /does not include dynamodb:PutItem/);
+    const put = await as('function:my-profile')('PutItem', { TableName: TABLE, Item: { ...key('TENANT#acme', 'MEMBER#y') } });
+    assert.equal(put.status, 400, 'PutItem outside a transaction');
+    assert.equal(put.type, 'AccessDeniedException');
+    // Nothing was written by the refused ones.
+    const none = await as('admin')('GetItem', { TableName: TABLE, Key: key('TENANT#acme', 'MEMBER#y') });
+    assert.equal(none.body.Item, undefined);
+    const claimed = await as('function:my-profile')('TransactWriteItems', claimItems);
+    assert.equal(claimed.status, 200, JSON.stringify(claimed.body));
+    await as('admin')('DeleteItem', { TableName: TABLE, Key: key('TENANT#acme', 'MEMBER#x') });
     // Nothing was written.
     const after = await as('admin')('GetItem', { TableName: TABLE, Key: key('TENANT#acme', 'MEMBER#x') });
     assert.equal(after.body.Item, undefined);
