@@ -244,11 +244,17 @@ say "tour"
 if [ "$CHECK" = 1 ]; then
   failed=()
   node local/tour.mjs --outputs "$OUTPUTS" --check || failed+=("tour")
+  # The web app in headless chromium, on this stack as web/test/ci.sh would start it (after the
+  # tour, before the other live tests add their tenants and notes).
+  say "web app in headless chromium (web/test/run.sh)"
+  OUTPUTS="$OUTPUTS" WEB_URL="$WEB_URL" SCREENSHOT="${SCREENSHOT:-$work/notes.png}" web/test/run.sh \
+    || failed+=("browser tests")
   say "live-stack tests (local/e2e)"
   # One file at a time: the Identity Pool test changes the pool's configuration and restores it.
   # (realtime*.e2e.mjs: the subscription isolation matrix, suspension, 200 subscribers × 2,000
   # mutations; they add tenants of their own and take them out of the Identity Pool again.)
-  node --test --test-concurrency=1 local/e2e/*.e2e.mjs || failed+=("local/e2e node tests")
+  # A test that fails with subscriptions open must not hang the run: 10 minutes a file at most.
+  node --test --test-concurrency=1 --test-timeout=600000 local/e2e/*.e2e.mjs || failed+=("local/e2e node tests")
   say "Amplify JS v6, unchanged: sign-in, IAM-signed GraphQL and wss:// subscriptions"
   (cd local/e2e/amplify && npm ci --silent --no-audit --no-fund)
   NODE_EXTRA_CA_CERTS="$ROOT/.local/tls/cert.pem" node --test local/e2e/amplify/amplify.e2e.mjs || failed+=("Amplify subscription e2e")
@@ -259,6 +265,8 @@ if [ "$CHECK" = 1 ]; then
   say "per-tenant usage from the functions' EMF lines (tenantctl usage)"
   target/debug/tenantctl usage --logs "$FUNCTION_LOG" | tee "$work/usage.txt"
   grep -Eq '^acme +[1-9]' "$work/usage.txt" || failed+=("tenantctl usage")
+  say "scripts/aws-check.sh --local: the real-stack check, against this stack"
+  scripts/aws-check.sh --local --outputs "$OUTPUTS" || failed+=("scripts/aws-check.sh --local")
   # Last: it onboards and offboards tenants (and restores the Identity Pool to acme and globex).
   say "tenant lifecycle (tenantctl onboard/offboard/export/import, every step interrupted and resumed)"
   # As the operator (TenantOperatorPolicy + OperatorPolicy only), like onboarding above.
