@@ -270,17 +270,7 @@ impl Db {
                 )));
             }
             None => {
-                let put = self
-                    .client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(marker))
-                    .condition_expression("attribute_not_exists(#pk)")
-                    .expression_attribute_names("#pk", PK);
-                if write::conditional("PutItem import marker", put)
-                    .await?
-                    .is_err()
-                {
+                if !self.put_new("PutItem import marker", marker).await? {
                     return Err(AppError::Conflict(format!(
                         "Another import into tenant '{tenant}' started just now."
                     )));
@@ -289,16 +279,10 @@ impl Db {
         }
         let mut report = ImportReport::default();
         for item in items {
-            let put = self
-                .client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .condition_expression("attribute_not_exists(#pk)")
-                .expression_attribute_names("#pk", PK);
-            match write::conditional(OP, put).await? {
-                Ok(_) => report.written += 1,
-                Err(_) => report.present += 1,
+            if self.put_new(OP, item).await? {
+                report.written += 1;
+            } else {
+                report.present += 1;
             }
         }
         self.client
@@ -309,6 +293,18 @@ impl Db {
             .await
             .map_err(|e| sdk_err("DeleteItem import marker", e))?;
         Ok(report)
+    }
+
+    /// Puts `item` unless an item with its key exists: true if it was written.
+    async fn put_new(&self, op: &'static str, item: Item) -> Result<bool, AppError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        Ok(write::conditional(op, put).await?.is_ok())
     }
 
     /// Whether the partition holds data (anything but an import marker), and the marker's digest.
