@@ -643,8 +643,22 @@ async fn a_tenant_from_onboarding_to_offboarding_and_back() {
         .map(|i| i["title"].as_s().unwrap().clone())
         .collect();
     assert_eq!(restored_titles, titles);
-    // Importing again writes nothing.
-    let again = s.ok_json(&["import", "--tenant-id", "initech2", "--in", &export_arg]);
+    // Importing again is refused (initech2 holds data now); on purpose (--into-existing) it
+    // writes nothing, every item being there already.
+    let refused = s.tenantctl(
+        &["import", "--tenant-id", "initech2", "--in", &export_arg],
+        &[],
+    );
+    assert!(!refused.status.success(), "{}", text(&refused));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("already holds data"));
+    let again = s.ok_json(&[
+        "import",
+        "--tenant-id",
+        "initech2",
+        "--in",
+        &export_arg,
+        "--into-existing",
+    ]);
     assert_eq!(
         (again["written"].as_u64(), again["present"].as_u64()),
         (Some(0), Some(items))
