@@ -169,12 +169,23 @@ export async function addTenant(tenantId, users, { register = true } = {}) {
     CognitoIdentityProviders: [...(rest.CognitoIdentityProviders ?? []), { ProviderName: providerOf(pool.userPoolId), ClientId: pool.userPoolClientId, ServerSideTokenCheck: false }],
   }));
   added.push(providerOf(pool.userPoolId));
-  if (register) await tenantctl('register', '--tenant-id', tenantId, '--name', tenantId, '--provider', providerOf(pool.userPoolId));
+  if (register) {
+    await tenantctl('register', '--tenant-id', tenantId, '--name', tenantId, '--provider', providerOf(pool.userPoolId));
+    registered.push(tenantId);
+  }
   return pool;
 }
 
-/** Takes the pools addTenant listed back out of the Identity Pool (the other live tests expect the demo ones). */
+/** Tenants addTenant registered: offboarded again by removeAddedTenants. */
+const registered = [];
+
+/**
+ * Takes the pools addTenant listed back out of the Identity Pool and offboards the tenants it
+ * registered (the other live tests expect the demo tenants only: a suspended tenant left in the
+ * registry keeps its providers, and sync-identity-pool would list it again).
+ */
 export async function removeAddedTenants() {
+  for (const t of registered.splice(0)) await tenantctl('offboard', '--tenant-id', t, '--discard-data');
   if (!added.length) return;
   const config = await identityAdmin.send(new DescribeIdentityPoolCommand({ IdentityPoolId: outputs.identityPoolId }));
   const { $metadata, ...rest } = config;
