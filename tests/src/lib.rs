@@ -494,3 +494,46 @@ pub async fn grant_admin(fx: &Fixture, tenant: &str, who: &Who) {
         .unwrap();
     assert_eq!(p.role, shared::profiles::Role::Admin);
 }
+
+/// The User Pool sub AppSync reports for `who` (`...:CognitoSignIn:<sub>`).
+pub fn user_sub(who: &Who) -> String {
+    let provider = who.identity["cognitoIdentityAuthProvider"]
+        .as_str()
+        .unwrap();
+    let (_, rest) = provider.split_once(":CognitoSignIn:").unwrap();
+    rest.trim_end_matches('"').to_owned()
+}
+
+/// Records `who` (of `pool`) as `tenant`'s pending first admin, as `tenantctl onboard` does.
+pub async fn pend_admin(db: &shared::store::Db, tenant: &str, pool: &str, who: &Who) {
+    db.registry_set_pending_admin(
+        &TenantId::parse(tenant).unwrap(),
+        &shared::tenancy::PendingAdmin {
+            provider: pool.to_owned(),
+            sub: user_sub(who),
+            email: "admin@example.test".into(),
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Items per partition key (DynamoDB Local, a full scan: tests only).
+pub async fn partition_counts(db: &shared::store::Db) -> std::collections::BTreeMap<String, usize> {
+    let mut out = std::collections::BTreeMap::new();
+    let items = db
+        .client()
+        .scan()
+        .table_name(db.table_name())
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    for item in items {
+        let pk = item["pk"].as_s().unwrap().clone();
+        *out.entry(pk).or_default() += 1;
+    }
+    out
+}

@@ -3,7 +3,9 @@
 
 use integration_tests::*;
 use serde_json::{Value, json};
-use shared::api::{CreateNote, DeleteNote, GetNote, ListNotes, Me, PublicNotes, UpdateNote};
+use shared::api::{
+    CreateNote, DeleteNote, GetNote, ListNotes, Me, MyProfile, PublicNotes, Tenant, UpdateNote,
+};
 use shared::tenancy::{TenantId, TenantStatus};
 
 fn ids(conn: &Value) -> Vec<String> {
@@ -394,5 +396,47 @@ async fn crafted_ids_never_reach_another_partition() {
     assert_eq!(
         fx.call(GetNote, &bob, json!({"id": bob_id})).await.unwrap(),
         bobs
+    );
+}
+
+/// Onboard's pending first admin is a (pool, sub) of one tenant: the same sub arriving through
+/// another tenant's pool, or any user of another tenant, is never made ADMIN, and the claim
+/// writes only its own tenant's partition (the profile and the counters).
+#[tokio::test]
+async fn the_first_admin_claim_never_crosses_tenants() {
+    let fx = Fixture::new().await;
+    let db = fx.db();
+    let dave = Who::user(POOL_A, "dave");
+    pend_admin(db, "acme", POOL_A, &dave).await;
+    let globex_members =
+        fx.call(Tenant, &Who::bob(), json!({})).await.unwrap()["memberCount"].clone();
+    let before = partition_counts(db).await;
+    // (Recording the pending admin was a transaction too.)
+    fx.requests.reset();
+    // The same sub through globex's pool, and bob of globex: plain users there, nothing written.
+    for who in [Who::user(POOL_B, "dave"), Who::bob()] {
+        let profile = fx.call(MyProfile, &who, json!({})).await.unwrap();
+        assert_eq!(profile, Value::Null, "{profile}");
+    }
+    assert_eq!(fx.requests.count("TransactWriteItems"), 0);
+    assert_eq!(
+        partition_counts(db).await,
+        before,
+        "a claim outside acme wrote something"
+    );
+    // In acme, dave's first myProfile claims ADMIN: acme's partition alone changes.
+    let profile = fx.call(MyProfile, &dave, json!({})).await.unwrap();
+    assert_eq!(profile["role"], "ADMIN", "{profile}");
+    let after = partition_counts(db).await;
+    for (pk, n) in &after {
+        if pk != "TENANT#acme" {
+            assert_eq!(before.get(pk), Some(n), "{pk} changed");
+        }
+    }
+    assert!(after["TENANT#acme"] > before.get("TENANT#acme").copied().unwrap_or(0));
+    let globex = fx.call(Tenant, &Who::bob(), json!({})).await.unwrap();
+    assert_eq!(
+        globex["memberCount"], globex_members,
+        "globex counted no one new: {globex}"
     );
 }

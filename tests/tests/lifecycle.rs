@@ -3,15 +3,13 @@
 //! partition export, purge and import, and the registry removal. The Cognito half is tested
 //! against the local stack (tools/tenantctl/tests/lifecycle.rs).
 
-use std::collections::BTreeMap;
-
 use integration_tests::*;
 use serde_json::{Value, json};
 use shared::api::{CreateNote, GetNote, ListNotes, Me, MyProfile, PublicNotes, SetRole, Tenant};
 use shared::error::AppError;
 use shared::identity::ProviderKey;
 use shared::store::{Db, ImportTarget, export_line, parse_export_line, retarget, source_tenant};
-use shared::tenancy::{PendingAdmin, TenantId};
+use shared::tenancy::TenantId;
 
 /// A fresh function container (empty caches) on the same table.
 fn cold(db: &Db) -> Fixture {
@@ -32,28 +30,6 @@ fn tid(s: &str) -> TenantId {
     TenantId::parse(s).unwrap()
 }
 
-/// The User Pool sub AppSync reports for `who` (`...:CognitoSignIn:<sub>`).
-fn sub_of(who: &Who) -> String {
-    let provider = who.identity["cognitoIdentityAuthProvider"]
-        .as_str()
-        .unwrap();
-    let (_, rest) = provider.split_once(":CognitoSignIn:").unwrap();
-    rest.trim_end_matches('"').to_owned()
-}
-
-async fn pend(db: &Db, tenant: &str, pool: &str, who: &Who) {
-    db.registry_set_pending_admin(
-        &tid(tenant),
-        &PendingAdmin {
-            provider: pool.to_owned(),
-            sub: sub_of(who),
-            email: "admin@example.test".into(),
-        },
-    )
-    .await
-    .unwrap();
-}
-
 async fn role(fx: &Fixture, who: &Who) -> Value {
     fx.call(MyProfile, who, json!({})).await.unwrap()["role"].clone()
 }
@@ -62,7 +38,7 @@ async fn role(fx: &Fixture, who: &Who) -> Value {
 async fn onboards_first_admin_is_made_admin_by_their_first_call_once() {
     let fx = Fixture::new().await;
     let dave = Who::user(POOL_A, "dave");
-    pend(fx.db(), "acme", POOL_A, &dave).await;
+    pend_admin(fx.db(), "acme", POOL_A, &dave).await;
     // Another user of the pool, and the same sub in another tenant's pool: not the admin.
     let alice = Who::alice();
     assert_eq!(role(&fx, &alice).await, Value::Null);
@@ -112,7 +88,7 @@ async fn onboards_first_admin_is_made_admin_by_their_first_call_once() {
 async fn only_my_profile_claims_the_first_admin_other_fields_never_write_for_it() {
     let fx = Fixture::new().await;
     let frank = Who::user(POOL_A, "frank");
-    pend(fx.db(), "acme", POOL_A, &frank).await;
+    pend_admin(fx.db(), "acme", POOL_A, &frank).await;
     let note = fx.create(&Who::alice(), "shared", "TENANT").await;
     // Each call from a fresh container (the claim is due on every one); the container's
     // client is the fixture's, so the fixture's counter sees its requests.
@@ -162,7 +138,7 @@ async fn a_pending_admin_who_already_has_a_member_profile_is_promoted() {
     )
     .await
     .unwrap();
-    pend(fx.db(), "acme", POOL_A, &erin).await;
+    pend_admin(fx.db(), "acme", POOL_A, &erin).await;
     let cold = cold(fx.db());
     assert_eq!(role(&cold, &erin).await, json!("ADMIN"));
     let tenant = cold.call(Tenant, &erin, json!({})).await.unwrap();
@@ -194,14 +170,14 @@ async fn an_interrupted_import_resumes_and_nothing_else_writes_into_that_tenant(
             .map(|i| retarget(i, &tid("acme"), &tid(t)).unwrap())
             .collect()
     };
-    let before = counts(db).await;
+    let before = partition_counts(db).await;
     // Into acme itself (it holds data): refused, nothing written.
     let err = db
         .import_items(&tid("acme"), to("acme"), ImportTarget::EmptyTenant)
         .await
         .unwrap_err();
     assert!(matches!(err, AppError::Conflict(_)), "{err:?}");
-    assert_eq!(counts(db).await, before);
+    assert_eq!(partition_counts(db).await, before);
 
     // "Killed" after the marker and two items: what a first run leaves behind.
     let moved = to("acme3");
@@ -246,7 +222,7 @@ async fn an_interrupted_import_resumes_and_nothing_else_writes_into_that_tenant(
     );
     let mut expected = before.clone();
     expected.insert("TENANT#acme3".into(), moved.len());
-    assert_eq!(counts(db).await, expected);
+    assert_eq!(partition_counts(db).await, expected);
 }
 
 /// The marker a run of importing `items` writes first and removes last: as if it was killed.
@@ -259,26 +235,6 @@ async fn put_marker_of(db: &Db, tenant: &str, items: &[shared::store::Item]) {
         .send()
         .await
         .unwrap();
-}
-
-/// Items per partition key (DynamoDB Local, a full scan: tests only).
-async fn counts(db: &Db) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
-    let items = db
-        .client()
-        .scan()
-        .table_name(db.table_name())
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
-    for item in items {
-        let pk = item["pk"].as_s().unwrap().clone();
-        *out.entry(pk).or_default() += 1;
-    }
-    out
 }
 
 async fn seed(fx: &Fixture) {
@@ -313,7 +269,7 @@ async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
     let fx = Fixture::new().await;
     seed(&fx).await;
     let db = fx.db();
-    let before = counts(db).await;
+    let before = partition_counts(db).await;
     let acme_items = before["TENANT#acme"];
     assert!(acme_items >= 9, "{before:?}");
     assert_eq!(
@@ -336,7 +292,7 @@ async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
     // Purge: acme's partition is empty, everything else is as it was.
     let purged = db.purge_partition(&tid("acme")).await.unwrap();
     assert_eq!(purged as usize, acme_items);
-    let after = counts(db).await;
+    let after = partition_counts(db).await;
     assert!(!after.contains_key("TENANT#acme"), "{after:?}");
     let mut expected = before.clone();
     expected.remove("TENANT#acme");
