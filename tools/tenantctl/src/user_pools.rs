@@ -574,37 +574,13 @@ impl UserPools {
     /// Deletes the pool: deletion protection off (with the pool's own settings sent again,
     /// because UpdateUserPool resets whatever it is not given), then DeleteUserPool.
     pub async fn delete(&self, pool_id: &str) -> Result<()> {
-        let p = &USER_POOL.password_policy;
         self.client
             .update_user_pool()
             .user_pool_id(pool_id)
             .deletion_protection(DeletionProtectionType::Inactive)
-            .set_auto_verified_attributes(Some(
-                USER_POOL
-                    .auto_verified_attributes
-                    .iter()
-                    .map(|a| VerifiedAttributeType::from(*a))
-                    .collect(),
-            ))
-            .admin_create_user_config(
-                AdminCreateUserConfigType::builder()
-                    .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
-                    .build(),
-            )
-            .policies(
-                UserPoolPolicyType::builder()
-                    .password_policy(
-                        PasswordPolicyType::builder()
-                            .minimum_length(p.minimum_length)
-                            .require_lowercase(p.require_lowercase)
-                            .require_uppercase(p.require_uppercase)
-                            .require_numbers(p.require_numbers)
-                            .require_symbols(p.require_symbols)
-                            .temporary_password_validity_days(p.temporary_password_validity_days)
-                            .build(),
-                    )
-                    .build(),
-            )
+            .set_auto_verified_attributes(Some(auto_verified_attributes()))
+            .admin_create_user_config(admin_create_user_config())
+            .policies(pool_policies())
             .send()
             .await
             .map_err(|e| Error::cognito("UpdateUserPool", e))?;
@@ -634,7 +610,6 @@ pub fn create_request(
     name: &str,
     options: &PoolOptions,
 ) -> idp::operation::create_user_pool::builders::CreateUserPoolFluentBuilder {
-    let p = &USER_POOL.password_policy;
     let update_settings = UserAttributeUpdateSettingsType::builder()
         .set_attributes_require_verification_before_update(Some(
             USER_POOL
@@ -655,35 +630,44 @@ pub fn create_request(
                 .map(|a| UsernameAttributeType::from(*a))
                 .collect(),
         ))
-        .set_auto_verified_attributes(Some(
-            USER_POOL
-                .auto_verified_attributes
-                .iter()
-                .map(|a| VerifiedAttributeType::from(*a))
-                .collect(),
-        ))
-        .admin_create_user_config(
-            AdminCreateUserConfigType::builder()
-                .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
-                .build(),
-        )
-        .policies(
-            UserPoolPolicyType::builder()
-                .password_policy(
-                    PasswordPolicyType::builder()
-                        .minimum_length(p.minimum_length)
-                        .require_lowercase(p.require_lowercase)
-                        .require_uppercase(p.require_uppercase)
-                        .require_numbers(p.require_numbers)
-                        .require_symbols(p.require_symbols)
-                        .temporary_password_validity_days(p.temporary_password_validity_days)
-                        .build(),
-                )
-                .build(),
-        )
+        .set_auto_verified_attributes(Some(auto_verified_attributes()))
+        .admin_create_user_config(admin_create_user_config())
+        .policies(pool_policies())
         .user_attribute_update_settings(update_settings)
         .mfa_configuration(UserPoolMfaType::Off)
         .email_configuration(email_configuration(&options.email))
+}
+
+// The settings CreateUserPool gives a pool, and UpdateUserPool must send again (it resets
+// whatever it is not given): built once here for both.
+fn auto_verified_attributes() -> Vec<VerifiedAttributeType> {
+    USER_POOL
+        .auto_verified_attributes
+        .iter()
+        .map(|a| VerifiedAttributeType::from(*a))
+        .collect()
+}
+
+fn admin_create_user_config() -> AdminCreateUserConfigType {
+    AdminCreateUserConfigType::builder()
+        .allow_admin_create_user_only(USER_POOL.allow_admin_create_user_only)
+        .build()
+}
+
+fn pool_policies() -> UserPoolPolicyType {
+    let p = &USER_POOL.password_policy;
+    UserPoolPolicyType::builder()
+        .password_policy(
+            PasswordPolicyType::builder()
+                .minimum_length(p.minimum_length)
+                .require_lowercase(p.require_lowercase)
+                .require_uppercase(p.require_uppercase)
+                .require_numbers(p.require_numbers)
+                .require_symbols(p.require_symbols)
+                .temporary_password_validity_days(p.temporary_password_validity_days)
+                .build(),
+        )
+        .build()
 }
 
 /// `EmailConfiguration` of [`EmailSender`] (= its `email_configuration()` JSON).
