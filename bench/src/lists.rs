@@ -26,8 +26,9 @@ use shared::identity::{IdentityId, ProviderKey};
 use shared::lambda::App;
 use shared::lambda::metrics::MetricsSink;
 use shared::notes::{Body, Note, NoteId, Title, Visibility};
+use shared::store::TenantRegistry;
 use shared::store::{Db, TenantStore};
-use shared::tenancy::{TenantId, TenantRegistry};
+use shared::tenancy::TenantId;
 
 type Item = HashMap<String, AttributeValue>;
 
@@ -208,13 +209,14 @@ fn note_id(seq: u64, salt: u64) -> String {
 pub async fn load(db: &Db, scenario: Scenario, index: usize) -> Loaded {
     let tenant = TenantId::parse(&scenario.tenant()).expect("bench tenant id");
     let provider = format!("cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Bench{index:04}");
-    db.registry_register(
-        &tenant,
-        "Bench",
-        &ProviderKey::parse(&provider).expect("bench provider"),
-    )
-    .await
-    .expect("register bench tenant");
+    shared::store::admin::Admin::new(db.clone())
+        .registry_register(
+            &tenant,
+            "Bench",
+            &ProviderKey::parse(&provider).expect("bench provider"),
+        )
+        .await
+        .expect("register bench tenant");
     let active = TenantRegistry::new(db.clone(), Duration::ZERO)
         .active_by_id(&tenant)
         .await

@@ -470,14 +470,18 @@ async fn main() {
         .build(),
     );
     let db = Db::new(client.clone(), table.clone());
-    db.create_table().await.expect("create table");
-    db.registry_register(
-        &TenantId::parse("acme").unwrap(),
-        "Acme Corp",
-        &ProviderKey::parse(POOL).unwrap(),
-    )
-    .await
-    .expect("register");
+    shared::store::admin::Admin::new(db.clone())
+        .create_table()
+        .await
+        .expect("create table");
+    shared::store::admin::Admin::new(db.clone())
+        .registry_register(
+            &TenantId::parse("acme").unwrap(),
+            "Acme Corp",
+            &ProviderKey::parse(POOL).unwrap(),
+        )
+        .await
+        .expect("register");
     let config =
         Config::from_lookup(|k| (k == "TABLE_NAME").then(|| table.clone())).expect("config");
     let app = App::new(config, db);

@@ -17,7 +17,10 @@ async fn a_page_costs_what_it_returns_whatever_the_tenant_holds() {
         lists::client(&endpoint, &meter),
         format!("notes-list-cost-{}", uuid::Uuid::new_v4().simple()),
     );
-    db.create_table().await.unwrap();
+    shared::store::admin::Admin::new(db.clone())
+        .create_table()
+        .await
+        .unwrap();
     let mut loaded = Vec::new();
     for notes in [1000, 2000] {
         for readable_pct in [1, 10] {

@@ -4,10 +4,11 @@
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
-use crate::identity::{IdentityId, validated_string};
+use crate::identity::IdentityId;
 use crate::profiles::Admin;
 use crate::tenancy::TenantId;
 use crate::text::shorten;
+use crate::validated::validated_string;
 
 pub const MAX_TITLE_CHARS: usize = 200;
 pub const MAX_BODY_CHARS: usize = 10_000;

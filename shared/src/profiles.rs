@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::identity::{IdentityId, validated_string};
+use crate::identity::IdentityId;
+use crate::validated::validated_string;
 
 pub const MAX_DISPLAY_NAME_CHARS: usize = 100;
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod events;
 pub mod fault_proxy;
 
 use aws_sdk_dynamodb::Client;
@@ -22,6 +23,7 @@ use shared::fixtures;
 use shared::identity::ProviderKey;
 use shared::lambda::{App, Handler};
 use shared::store::Db;
+use shared::store::admin::Admin;
 use shared::tenancy::TenantId;
 
 pub const REGION: &str = "eu-central-1";
@@ -379,7 +381,7 @@ impl Fixture {
     pub async fn with(opts: Options) -> Fixture {
         let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
         let requests = RequestCounter::default();
-        let setup = Db::new(client(), table.clone());
+        let setup = Admin::new(Db::new(client(), table.clone()));
         setup.create_table().await.expect("create table");
         let endpoint = opts.endpoint.clone().unwrap_or_else(ddb_endpoint);
         let capacity = Arc::default();
@@ -393,13 +395,14 @@ impl Fixture {
             ("globex", "Globex", POOL_B),
             ("globex", "Globex", OIDC_B),
         ] {
-            db.registry_register(
-                &TenantId::parse(tenant).unwrap(),
-                name,
-                &ProviderKey::parse(provider).unwrap(),
-            )
-            .await
-            .expect("register tenant");
+            Admin::new(db.clone())
+                .registry_register(
+                    &TenantId::parse(tenant).unwrap(),
+                    name,
+                    &ProviderKey::parse(provider).unwrap(),
+                )
+                .await
+                .expect("register tenant");
         }
         let ttl = opts.cache_ttl.as_secs().to_string();
         let config = Config::from_lookup(|k| match k {
@@ -422,6 +425,11 @@ impl Fixture {
 
     pub fn db(&self) -> &Db {
         &self.app.db
+    }
+
+    /// The operator's handle on the same table (registry writes, partitions).
+    pub fn admin(&self) -> Admin {
+        Admin::new(self.app.db.clone())
     }
 
     /// Invokes `resolver` with the event AppSync would send for its field.
@@ -479,7 +487,7 @@ pub fn assert_err(r: &Result<Value, Diagnostic>, error_type: &str) {
 
 /// What `tenantctl grant-admin` does: makes `who` an ADMIN of `tenant`.
 pub async fn grant_admin(fx: &Fixture, tenant: &str, who: &Who) {
-    let registry = shared::tenancy::TenantRegistry::new(fx.db().clone(), Duration::ZERO);
+    let registry = shared::store::TenantRegistry::new(fx.db().clone(), Duration::ZERO);
     let tenant = registry
         .active_by_id(&TenantId::parse(tenant).unwrap())
         .await
@@ -506,16 +514,17 @@ pub fn user_sub(who: &Who) -> String {
 
 /// Records `who` (of `pool`) as `tenant`'s pending first admin, as `tenantctl onboard` does.
 pub async fn pend_admin(db: &shared::store::Db, tenant: &str, pool: &str, who: &Who) {
-    db.registry_set_pending_admin(
-        &TenantId::parse(tenant).unwrap(),
-        &shared::tenancy::PendingAdmin {
-            provider: pool.to_owned(),
-            sub: user_sub(who),
-            email: "admin@example.test".into(),
-        },
-    )
-    .await
-    .unwrap();
+    Admin::new(db.clone())
+        .registry_set_pending_admin(
+            &TenantId::parse(tenant).unwrap(),
+            &shared::tenancy::PendingAdmin {
+                provider: pool.to_owned(),
+                sub: user_sub(who),
+                email: "admin@example.test".into(),
+            },
+        )
+        .await
+        .unwrap();
 }
 
 /// Items per partition key (DynamoDB Local, a full scan: tests only).

@@ -11,8 +11,9 @@ use shared::api::{GetNote, ListNotes};
 use shared::identity::ProviderKey;
 use shared::lambda::App;
 use shared::lambda::metrics::MetricsSink;
-use shared::store::BackfillReport;
-use shared::tenancy::{TenantId, TenantRegistry, TenantStatus};
+use shared::store::TenantRegistry;
+use shared::store::admin::{Admin, BackfillReport};
+use shared::tenancy::{TenantId, TenantStatus};
 
 fn acme() -> TenantId {
     TenantId::parse("acme").unwrap()
@@ -74,7 +75,7 @@ async fn a_cold_call_admits_its_caller_with_one_get_item() {
 async fn suspension_reaches_every_provider_copy_and_new_providers_copy_it() {
     let fx = Fixture::new().await;
     let globex = TenantId::parse("globex").unwrap();
-    fx.db()
+    fx.admin()
         .registry_set_status(&globex, TenantStatus::Suspended)
         .await
         .unwrap();
@@ -90,16 +91,16 @@ async fn suspension_reaches_every_provider_copy_and_new_providers_copy_it() {
     // Registering under another name is refused (a rerun with a typo must not rename a tenant);
     // renaming is its own operation.
     assert_err_app(
-        fx.db()
+        fx.admin()
             .registry_register(&globex, "Globex Corp", &ProviderKey::parse(third).unwrap())
             .await,
         "ConflictError",
     );
-    fx.db()
+    fx.admin()
         .registry_register(&globex, "Globex", &ProviderKey::parse(third).unwrap())
         .await
         .unwrap();
-    fx.db()
+    fx.admin()
         .registry_rename(&globex, "Globex Corp")
         .await
         .unwrap();
@@ -107,7 +108,7 @@ async fn suspension_reaches_every_provider_copy_and_new_providers_copy_it() {
         cold_lookup(&fx, third).await,
         (Some(TenantStatus::Suspended), 1, 1)
     );
-    fx.db()
+    fx.admin()
         .registry_set_status(&globex, TenantStatus::Active)
         .await
         .unwrap();
@@ -127,7 +128,7 @@ async fn suspension_reaches_every_provider_copy_and_new_providers_copy_it() {
     }
     // A provider of another tenant is still refused, and nothing changed.
     assert_err_app(
-        fx.db()
+        fx.admin()
             .registry_register(&acme(), "Acme", &ProviderKey::parse(third).unwrap())
             .await,
         "ConflictError",
@@ -148,7 +149,7 @@ fn assert_err_app(r: Result<(), shared::error::AppError>, kind: &str) {
 #[tokio::test]
 async fn concurrent_suspensions_and_registrations_leave_every_copy_equal_to_the_tenant() {
     let fx = Fixture::new().await;
-    let db = fx.db().clone();
+    let db = fx.admin();
     let pools: Vec<String> = (0..6)
         .map(|i| format!("cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Acme{i:05}"))
         .collect();
@@ -191,7 +192,7 @@ async fn suspension_takes_effect_within_the_cache_ttl_on_the_one_read_path() {
     .await;
     let alice = Who::alice();
     assert_eq!(kind(&fx.call(ListNotes, &alice, json!({})).await), "ok");
-    fx.db()
+    fx.admin()
         .registry_set_status(&acme(), TenantStatus::Suspended)
         .await
         .unwrap();
@@ -275,7 +276,7 @@ async fn backfill_indexes_migrates_an_older_table_and_then_writes_nothing() {
 
     let mut seen = Vec::new();
     let report = fx
-        .db()
+        .admin()
         .backfill_indexes(3, |r: &BackfillReport| seen.push(*r))
         .await
         .unwrap();
@@ -310,7 +311,7 @@ async fn backfill_indexes_migrates_an_older_table_and_then_writes_nothing() {
     }
     // Again: every key is right, nothing is written.
     fx.requests.reset();
-    let again = fx.db().backfill_indexes(1, |_| {}).await.unwrap();
+    let again = fx.admin().backfill_indexes(1, |_| {}).await.unwrap();
     assert_eq!((again.notes, again.updated, again.correct), (5, 0, 5));
     assert_eq!(fx.requests.count("UpdateItem"), 0);
     // The suspension cache still sees the registry as it is.
@@ -325,7 +326,7 @@ async fn create_table_adds_the_listing_index_to_a_table_made_before_it() {
     let table = format!("notes-old-{}", uuid::Uuid::new_v4().simple());
     // The table as the previous version made it: keys and the public index only.
     integration_tests::create_older_table(&client, &table, &[("gsi1", "gsi1pk", "gsi1sk")]).await;
-    let db = shared::store::Db::new(client.clone(), table.clone());
+    let db = Admin::new(shared::store::Db::new(client.clone(), table.clone()));
     assert!(!db.create_table().await.unwrap(), "it existed");
     let indexes: Vec<String> = client
         .describe_table()
@@ -343,7 +344,7 @@ async fn create_table_adds_the_listing_index_to_a_table_made_before_it() {
     assert!(indexes.contains(&shared::store::GSI2.to_owned()));
     // Again: nothing to add.
     assert_eq!(
-        db.ensure_indexes(&shared::store::table_spec())
+        db.ensure_indexes(&shared::store::admin::table_spec())
             .await
             .unwrap(),
         Vec::<&str>::new()

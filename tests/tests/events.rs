@@ -35,13 +35,13 @@ async fn every_sample_event_gets_its_callers_outcome() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     functions.sort();
-    // One folder per registry entry, and nothing else.
-    let mut listed: Vec<String> = shared::api::RESOLVERS
+    // One folder per row of the field table, and nothing else.
+    let mut listed: Vec<String> = shared::api::FIELDS
         .iter()
         .map(|e| e.function.to_owned())
         .collect();
     listed.sort();
-    assert_eq!(functions, listed, "functions/ and shared::api::RESOLVERS");
+    assert_eq!(functions, listed, "functions/ and shared::api::FIELDS");
     let mut checked = 0;
     for function in &functions {
         for caller in ["tenant-a", "tenant-b", "guest", "unknown-provider"] {
@@ -89,4 +89,35 @@ async fn every_sample_event_gets_its_callers_outcome() {
     for a in answers {
         assert_eq!(a["displayName"], "Alice A.");
     }
+}
+
+/// `events/` is exactly what `integration_tests::events` builds from the field table and the
+/// identity fixtures (`cargo run -p integration-tests --bin gen-events` writes it).
+#[test]
+fn the_sample_events_are_generated_from_the_field_table() {
+    let expected = integration_tests::events::sample_events();
+    let mut on_disk = std::collections::BTreeMap::new();
+    for dir in std::fs::read_dir(root().join("events")).unwrap() {
+        let dir = dir.unwrap().path();
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let file = file.unwrap().path();
+            let name = format!(
+                "{}/{}",
+                dir.file_name().unwrap().to_string_lossy(),
+                file.file_name().unwrap().to_string_lossy()
+            );
+            on_disk.insert(name, std::fs::read_to_string(&file).unwrap());
+        }
+    }
+    let stale: Vec<&String> = on_disk
+        .iter()
+        .filter(|(k, v)| expected.get(*k) != Some(*v))
+        .map(|(k, _)| k)
+        .chain(expected.keys().filter(|k| !on_disk.contains_key(*k)))
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "events/ differs from the field table and fixtures in {stale:?}: run \
+         `cargo run -p integration-tests --bin gen-events`"
+    );
 }

@@ -300,7 +300,7 @@ async fn unknown_providers_suspended_tenants_and_foreign_pools_are_refused() {
     );
 
     let acme = TenantId::parse("acme").unwrap();
-    fx.db()
+    fx.admin()
         .registry_set_status(&acme, TenantStatus::Suspended)
         .await
         .unwrap();
@@ -323,7 +323,7 @@ async fn unknown_providers_suspended_tenants_and_foreign_pools_are_refused() {
         kind(&fx.call(ListNotes, &Who::bob(), json!({})).await),
         "ok"
     );
-    fx.db()
+    fx.admin()
         .registry_set_status(&acme, TenantStatus::Active)
         .await
         .unwrap();

@@ -445,7 +445,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
         }
         other => panic!(
             "the isolation matrix has no cells for {other}: add them to `cells` (every field of \
-             shared::api::RESOLVERS needs its hostile arguments and expected outcomes)"
+             shared::api::FIELDS needs its hostile arguments and expected outcomes)"
         ),
     }
     out
@@ -539,7 +539,7 @@ fn subscription_leaks(f: F, k: Kind, args: &Value, answer: &Value) -> Vec<String
 }
 
 async fn call(fx: &Fixture, f: F, caller: Option<&Who>, args: Value) -> Result<Value, Diagnostic> {
-    let entry = shared::api::RESOLVERS
+    let entry = shared::api::FIELDS
         .iter()
         .find(|e| e.field.to_string() == f)
         .expect("a registry field");
@@ -578,11 +578,11 @@ async fn isolation_matrix() {
     let (alice, bob) = (Who::alice(), Who::bob());
     // A third tenant, suspended.
     let initech = TenantId::parse("initech").unwrap();
-    fx.db()
+    fx.admin()
         .registry_register(&initech, "Initech", &ProviderKey::parse(POOL_C).unwrap())
         .await
         .unwrap();
-    fx.db()
+    fx.admin()
         .registry_set_status(&initech, TenantStatus::Suspended)
         .await
         .unwrap();
@@ -622,7 +622,7 @@ async fn isolation_matrix() {
         ..world
     };
 
-    let fields: Vec<F> = shared::api::RESOLVERS
+    let fields: Vec<F> = shared::api::FIELDS
         .iter()
         .map(|e| &*e.field.to_string().leak())
         .collect();

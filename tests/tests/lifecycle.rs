@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use shared::api::{CreateNote, GetNote, ListNotes, Me, MyProfile, PublicNotes, SetRole, Tenant};
 use shared::error::AppError;
 use shared::identity::ProviderKey;
-use shared::store::{Db, ImportTarget, export_line, parse_export_line, retarget, source_tenant};
+use shared::store::Db;
+use shared::store::admin::{ImportTarget, export_line, parse_export_line, retarget, source_tenant};
 use shared::tenancy::TenantId;
 
 /// A fresh function container (empty caches) on the same table.
@@ -151,7 +152,7 @@ async fn a_pending_admin_who_already_has_a_member_profile_is_promoted() {
 #[tokio::test]
 async fn an_interrupted_import_resumes_and_nothing_else_writes_into_that_tenant() {
     let fx = Fixture::new().await;
-    let db = fx.db();
+    let db = &fx.admin();
     let alice = Who::alice();
     for i in 0..4 {
         fx.create(&alice, &format!("n{i}"), "TENANT").await;
@@ -227,7 +228,7 @@ async fn an_interrupted_import_resumes_and_nothing_else_writes_into_that_tenant(
 
 /// The marker a run of importing `items` writes first and removes last: as if it was killed.
 async fn put_marker_of(db: &Db, tenant: &str, items: &[shared::store::Item]) {
-    let marker = shared::store::import_marker(&tid(tenant), items).unwrap();
+    let marker = shared::store::admin::import_marker(&tid(tenant), items).unwrap();
     db.client()
         .put_item()
         .table_name(db.table_name())
@@ -268,7 +269,7 @@ async fn seed(fx: &Fixture) {
 async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
     let fx = Fixture::new().await;
     seed(&fx).await;
-    let db = fx.db();
+    let db = &fx.admin();
     let before = partition_counts(db).await;
     let acme_items = before["TENANT#acme"];
     assert!(acme_items >= 9, "{before:?}");
@@ -370,7 +371,7 @@ async fn export_purge_and_import_move_one_tenant_and_touch_no_other() {
 #[tokio::test]
 async fn removing_a_tenant_from_the_registry_removes_only_its_entries() {
     let fx = Fixture::new().await;
-    let db = fx.db();
+    let db = &fx.admin();
     db.registry_mark_exported(&tid("globex"), "/tmp/globex.jsonl", 3)
         .await
         .unwrap();

@@ -107,7 +107,7 @@ async fn every_invocation_writes_one_valid_emf_document_with_its_tenant_and_capa
     // or suspended id, or a malformed one, is `-` (no metric per attacker-chosen string).
     let globex = shared::tenancy::TenantId::parse("globex").unwrap();
     let suspended = shared::tenancy::TenantStatus::Suspended;
-    fx.db()
+    fx.admin()
         .registry_set_status(&globex, suspended)
         .await
         .unwrap();

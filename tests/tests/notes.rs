@@ -343,7 +343,7 @@ async fn the_tenant_cache_serves_warm_calls_and_expires() {
     .await;
     let alice = Who::alice();
     assert_eq!(kind(&fx.call(ListNotes, &alice, json!({})).await), "ok");
-    fx.db()
+    fx.admin()
         .registry_set_status(&TenantId::parse("acme").unwrap(), TenantStatus::Suspended)
         .await
         .unwrap();

@@ -132,7 +132,7 @@ async fn distinct_authors_cost_one_batch_get_per_100() {
         fx.requests.snapshot()
     );
     // More distinct authors than one request takes (the store, below any one batch): 2.
-    let registry = shared::tenancy::TenantRegistry::new(fx.db().clone(), std::time::Duration::ZERO);
+    let registry = shared::store::TenantRegistry::new(fx.db().clone(), std::time::Duration::ZERO);
     let acme = registry
         .active_by_id(&shared::tenancy::TenantId::parse("acme").unwrap())
         .await

@@ -9,7 +9,8 @@ use serde_json::json;
 use shared::api::{OnNoteChanged, OnPublicNoteChanged};
 use shared::identity::IdentityId;
 use shared::realtime::{SubscriptionGrant, invalidation_filter};
-use shared::store::{Db, table_spec};
+use shared::store::Db;
+use shared::store::admin::{Admin, table_spec};
 use shared::tenancy::TenantId;
 
 async fn stream_view(client: &aws_sdk_dynamodb::Client, table: &str) -> Option<String> {
@@ -44,7 +45,7 @@ async fn create_table_turns_the_stream_on_for_a_table_made_without_it() {
     let client = client_of_own_database();
     create_older_table(&client, &table, &[]).await;
     assert_eq!(stream_view(&client, &table).await, None);
-    let created = Db::new(client.clone(), table.clone())
+    let created = Admin::new(Db::new(client.clone(), table.clone()))
         .create_table()
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
-use shared::api::{Kind, NoteAuthor, RESOLVERS};
+use shared::api::{FIELDS, Kind, NoteAuthor};
 use shared::event::Field;
 use shared::lambda::BatchResolver;
 
@@ -347,7 +347,7 @@ fn function_crates() -> BTreeMap<String, Field> {
                 panic!("functions/{name}/src/main.rs serves no shared::api resolver")
             });
         let entry = shared::api::entry(&name)
-            .unwrap_or_else(|| panic!("functions/{name} is not in shared::api::RESOLVERS"));
+            .unwrap_or_else(|| panic!("functions/{name} is not in shared::api::FIELDS"));
         assert_eq!(
             entry.resolver, resolver,
             "functions/{name} serves {resolver}, the registry says {}",
@@ -682,7 +682,7 @@ fn only_the_claiming_function_may_write_and_only_inside_a_transaction() {
     let tdr: BTreeSet<String> = strings(tdr).into_iter().collect();
     assert!(tdr.contains("dynamodb:PutItem") && tdr.contains("dynamodb:UpdateItem"));
     // The claim's access type sits on exactly that function's field.
-    let claims = shared::api::RESOLVERS
+    let claims = shared::api::FIELDS
         .iter()
         .filter(|r| r.claims_first_admin)
         .map(|r| r.function)
@@ -932,7 +932,7 @@ fn widening_a_function_role_in_scoped_mode_is_caught() {
 #[test]
 fn table_matches_tenantctl_create_table() {
     let t = Template::load();
-    let spec = shared::store::table_spec();
+    let spec = shared::store::admin::table_spec();
     let table = &t.get("NotesTable")["Properties"];
     let pairs = |v: &Value, a: &str, b: &str| -> Vec<(String, String)> {
         v.as_sequence()
@@ -962,7 +962,7 @@ fn table_matches_tenantctl_create_table() {
             "AttributeType"
         )),
         sorted(own(&spec.attributes)),
-        "AttributeDefinitions differ from shared::store::table_spec()"
+        "AttributeDefinitions differ from shared::store::admin::table_spec()"
     );
     assert_eq!(
         pairs(&table["KeySchema"], "AttributeName", "KeyType"),
@@ -1054,10 +1054,10 @@ fn batch_resolvers_are_wired_for_batch_invoke() {
         let Some(krate) = resolvers.get(&field) else {
             continue;
         };
-        let entry = RESOLVERS
+        let entry = FIELDS
             .iter()
             .find(|e| e.function == krate.as_str())
-            .unwrap_or_else(|| panic!("{krate} is not in shared::api::RESOLVERS"));
+            .unwrap_or_else(|| panic!("{krate} is not in shared::api::FIELDS"));
         let code = p["CodeS3Location"].as_str().unwrap();
         if entry.kind == Kind::Batch {
             assert_eq!(
@@ -1884,11 +1884,11 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
     let schema = schema_fields();
     let in_template: BTreeSet<String> = t.functions().into_values().collect();
     let mut missing = Vec::new();
-    for e in RESOLVERS {
+    for e in FIELDS {
         let field = (e.field.type_name.to_owned(), e.field.field_name.to_owned());
         if !schema.contains(&field) {
             missing.push(format!(
-                "schema.graphql: add {} (registry entry \"{}\")",
+                "schema.graphql: add {} (field table row \"{}\")",
                 e.field, e.function
             ));
         }
@@ -1910,7 +1910,7 @@ fn every_registry_entry_has_its_schema_field_crate_and_template_function() {
             ));
         }
     }
-    let listed: BTreeSet<(String, String)> = RESOLVERS
+    let listed: BTreeSet<(String, String)> = FIELDS
         .iter()
         .map(|e| (e.field.type_name.to_owned(), e.field.field_name.to_owned()))
         .collect();

@@ -40,7 +40,10 @@ async fn main() {
     let meter = Meter::default();
     let table = format!("notes-lists-{}", uuid::Uuid::new_v4().simple());
     let db = Db::new(lists::client(&endpoint, &meter), table);
-    db.create_table().await.expect("create table");
+    shared::store::admin::Admin::new(db.clone())
+        .create_table()
+        .await
+        .expect("create table");
     let mut loaded = Vec::new();
     for &notes in &opts.sizes {
         for &readable_pct in &opts.readable {

@@ -135,7 +135,10 @@ async fn main() {
     let zipf = Zipf::new(opts.tenants, opts.s);
     let table = format!("notes-zipf-{}", uuid::Uuid::new_v4().simple());
     let setup = Db::new(lists::client(&endpoint, &Meter::default()), table.clone());
-    setup.create_table().await.expect("create table");
+    shared::store::admin::Admin::new(setup.clone())
+        .create_table()
+        .await
+        .expect("create table");
     eprintln!(
         "preloading {} notes over {} tenants (Zipf s = {})",
         opts.notes, opts.tenants, opts.s

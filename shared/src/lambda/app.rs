@@ -6,8 +6,9 @@ use super::metrics::MetricsSink;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::store::Db;
+use crate::store::TenantRegistry;
 use crate::store::capacity::{CapacityMeter, metered};
-use crate::tenancy::{ActiveTenant, TenantRegistry};
+use crate::tenancy::ActiveTenant;
 use crate::tenant_credentials::TenantCredentials;
 
 /// What a warm function keeps between invocations: configuration, the table, the tenant cache.

@@ -1,20 +1,20 @@
 //! The table's key layout: the only place key strings are built.
 //!
-//! | item            | pk                 | sk                              | gsi1pk           | gsi1sk         |
-//! |-----------------|--------------------|---------------------------------|------------------|----------------|
-//! | tenant          | `REGISTRY`         | `TENANT#<tenantId>`             |                  |                |
-//! | provider → tenant | `REGISTRY`       | `PROVIDER#<providerKey>`        |                  |                |
-//! | note            | `TENANT#<tenantId>`| `NOTE#<noteId>`                 | `PUBLIC#<tenantId>` (PUBLIC only) | `NOTE#<noteId>` |
+//! | item              | pk                   | sk                                 | gsi1pk                            | gsi1sk          | gsi2sk                          |
+//! |-------------------|----------------------|------------------------------------|-----------------------------------|-----------------|---------------------------------|
+//! | tenant            | `REGISTRY`           | `TENANT#<tenantId>`                |                                   |                 |                                 |
+//! | provider → tenant | `REGISTRY`           | `PROVIDER#<providerKey>`           |                                   |                 |                                 |
+//! | note              | `TENANT#<tenantId>`  | `NOTE#<noteId>`                    | `PUBLIC#<tenantId>` (PUBLIC only) | `NOTE#<noteId>` | `SHARED#<noteId>` or `PRIVATE#<ownerId>#<noteId>` |
+//! | idempotency token | `TENANT#<tenantId>`  | `TOKEN#<identityId>#<clientToken>` |                                   |                 |                                 |
+//! | profile           | `TENANT#<tenantId>`  | `PROFILE#<identityId>`             |                                   |                 |                                 |
+//! | tenant counters   | `TENANT#<tenantId>`  | `META`                             |                                   |                 |                                 |
+//! | import under way  | `TENANT#<tenantId>`  | `IMPORT`                           |                                   |                 |                                 |
 //!
-//! Every note also carries `gsi2sk`, its place in the listing index `gsi2` (hash key `pk`, so a
+//! Every note carries `gsi2sk`, its place in the listing index `gsi2` (hash key `pk`, so a
 //! tenant's entries share the tenant's partition key): `SHARED#<noteId>` for TENANT and PUBLIC
 //! notes, `PRIVATE#<ownerId>#<noteId>` for PRIVATE ones. What a user may read is then two key
 //! ranges — the shared range and their own private range — each in id (= creation) order, so a
 //! page reads the notes it returns and not the other users' PRIVATE notes in between.
-//! | idempotency token | `TENANT#<tenantId>` | `TOKEN#<identityId>#<clientToken>` |             |                |
-//! | profile         | `TENANT#<tenantId>`| `PROFILE#<identityId>`          |                  |                |
-//! | tenant counters | `TENANT#<tenantId>`| `META`                          |                  |                |
-//! | import under way | `TENANT#<tenantId>`| `IMPORT`                       |                  |                |
 //!
 //! Every component is parsed before it gets here (tenant ids, note ids and client tokens cannot
 //! contain `#`; identity ids and provider keys cannot either), so no input can name a key of
@@ -107,6 +107,7 @@ pub fn token_sk(owner: &IdentityId, token: &ClientToken) -> String {
 pub const META_SK: &str = "META";
 /// `tenantctl import`'s marker while it writes a tenant's partition (the digest of what it
 /// writes): a rerun of the same import resumes, any other import is refused. Never exported.
+#[cfg(feature = "operator")]
 pub const IMPORT_SK: &str = "IMPORT";
 pub const PROFILE_PREFIX: &str = "PROFILE#";
 

@@ -8,22 +8,21 @@
 //! - `tenant_store`: the [`TenantStore`] handle and what its aggregates share.
 //! - `notes`: notes and idempotency tokens; the [`PublicReader`] view.
 //! - `profiles`: profiles and the tenant's counters item.
-//! - `registry`: tenants and provider mappings. `batch`: BatchGetItem. `write`: every
+//! - `registry`: reading tenants and provider mappings; [`TenantRegistry`], the per-process
+//!   cache a function admits callers through. `batch`: BatchGetItem. `write`: every
 //!   conditional write and transaction, and their one retry policy.
-//! - `backfill`: `tenantctl backfill-indexes`, the listing-index keys of notes written before
-//!   the index existed (and registry copies, see `registry`).
-//! - `lifecycle`: a tenant's whole partition (export, purge, import) and the registry
-//!   bookkeeping of onboarding and offboarding; for tenantctl only.
+//! - [`admin`] (feature `operator`, tenantctl only): the registry's writes, a tenant's whole
+//!   partition (export, purge, import), the backfill and the table's schema.
 
-mod backfill;
+#[cfg(feature = "operator")]
+pub mod admin;
 mod batch;
 pub mod capacity;
 mod keys;
-mod lifecycle;
 mod notes;
 mod profiles;
 mod registry;
-mod schema;
+mod tenant_registry;
 mod tenant_store;
 mod write;
 
@@ -33,16 +32,10 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
 pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, GSI2, NOTE_PREFIX, TENANT_PREFIX, TTL_ATTRIBUTE};
-pub use lifecycle::{
-    BATCH_WRITE_MAX_ITEMS, ImportReport, ImportTarget, OffboardState, RegistryRemoval, export_line,
-    import_marker, parse_export_line, restore_roles, retarget, source_tenant,
-};
 pub use notes::{CreateOutcome, Page, PublicReader, Writer};
-pub use registry::RegistryEntry;
-pub use schema::{TableSpec, table_spec};
+pub use tenant_registry::TenantRegistry;
 pub use tenant_store::TenantStore;
 
 use crate::error::AppError;
@@ -81,7 +74,7 @@ impl Db {
     }
 
     /// The item with this key, if there is one. `op` names the read in errors and logs.
-    async fn get(
+    pub(crate) async fn get(
         &self,
         op: &'static str,
         key: Item,
@@ -166,12 +159,12 @@ pub(crate) fn n(v: i64) -> AttributeValue {
 
 /// A value as the table stores it, through its serde form: an enum is written as the string its
 /// serde renames give it (`PRIVATE`, `ADMIN`, `ACTIVE`), the same one its items carry.
-fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue, AppError> {
+pub(crate) fn value<T: serde::Serialize>(v: &T) -> Result<AttributeValue, AppError> {
     serde_dynamo::to_attribute_value(v).map_err(|e| AppError::internal("encoding a value", e))
 }
 
 /// The primary key of an item.
-fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
+pub(crate) fn key(pk: impl Into<String>, sk: impl Into<String>) -> Item {
     HashMap::from([(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))])
 }
 

@@ -21,8 +21,10 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use serde::Serialize;
 use shared::identity::ProviderKey;
-use shared::store::{Db, ImportTarget, TenantStore};
-use shared::tenancy::{TenantId, TenantRegistry, TenantStatus};
+use shared::store::TenantRegistry;
+use shared::store::TenantStore;
+use shared::store::admin::{Admin, ImportTarget};
+use shared::tenancy::{TenantId, TenantStatus};
 use shared::{AppError, notes, profiles};
 
 use crate::error::{Error, Result};
@@ -333,7 +335,7 @@ fn usage(logs: &[std::path::PathBuf], since: Option<&str>) -> Result<()> {
 
 /// What the lifecycle commands work with.
 pub struct Ctx {
-    pub db: Db,
+    pub db: Admin,
     pub pools: UserPools,
     pub identity: IdentityPool,
     pub region: String,
@@ -388,7 +390,7 @@ async fn context(cli: &Cli) -> Result<Ctx> {
         .region()
         .map(|r| r.to_string())
         .ok_or_else(|| Error::Usage("set AWS_REGION (or a profile's region)".into()))?;
-    let db = Db::from_env(table(cli)?).await;
+    let db = Admin::from_env(table(cli)?).await;
     Ok(Ctx {
         db,
         pools: UserPools::new(
@@ -529,7 +531,7 @@ async fn run(cli: Cli) -> Result<()> {
             force,
         } => {
             let tenant = TenantId::parse(tenant_id)?;
-            let db = Db::from_env(table(&cli)?).await;
+            let db = Admin::from_env(table(&cli)?).await;
             let n = portability::export_to_file(&db, &tenant, out, *force).await?;
             if cli.json {
                 print_json(&serde_json::json!({
@@ -546,14 +548,14 @@ async fn run(cli: Cli) -> Result<()> {
             into_existing,
         } => {
             let tenant = TenantId::parse(tenant_id)?;
-            let db = Db::from_env(table(&cli)?).await;
+            let db = Admin::from_env(table(&cli)?).await;
             let target = if *into_existing {
                 ImportTarget::ExistingData
             } else {
                 ImportTarget::EmptyTenant
             };
             let summary = portability::import_from_file(&db, &tenant, input, target).await?;
-            let registered = db.registry_get_tenant(&tenant).await?.is_some();
+            let registered = db.db().registry_get_tenant(&tenant).await?.is_some();
             if cli.json {
                 print_json(&summary)?;
             } else {
@@ -593,7 +595,7 @@ async fn run(cli: Cli) -> Result<()> {
             }))
         }
         other => {
-            let db = Db::from_env(table(&cli)?).await;
+            let db = Admin::from_env(table(&cli)?).await;
             registry_command(&db, other).await.map_err(Error::from)
         }
     }
@@ -602,7 +604,10 @@ async fn run(cli: Cli) -> Result<()> {
 /// The Identity Pool entries of these tenants' providers: each User Pool with its `web`
 /// client, each OIDC/SAML provider. Login-provider domains need their app id, which the registry
 /// does not keep: those are reported for the operator to re-run onboard with `--federated`.
-async fn additions_for(ctx: &Ctx, entries: &[shared::store::RegistryEntry]) -> Result<Additions> {
+async fn additions_for(
+    ctx: &Ctx,
+    entries: &[shared::store::admin::RegistryEntry],
+) -> Result<Additions> {
     let mut add = Additions::default();
     for entry in entries {
         for key in entry.providers.iter().map(|p| p.as_str().to_owned()) {
@@ -694,7 +699,7 @@ async fn resume(ctx: &Ctx, tenant: &TenantId) -> Result<()> {
 /// refused only by the Identity Pool itself (its quota error names the limit).
 const RESTORE_MAX_PROVIDERS: usize = 1_000;
 
-async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
+async fn registry_command(db: &Admin, command: &Command) -> Result<(), AppError> {
     match command {
         Command::BackfillIndexes { segments } => {
             let report = db
@@ -717,7 +722,7 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
             } else {
                 "already exists:"
             };
-            println!("table {verb} {}", db.table_name());
+            println!("table {verb} {}", db.db().table_name());
         }
         Command::Register {
             tenant_id,
@@ -752,10 +757,10 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
                     "--name must be 1-200 characters.".into(),
                 ));
             }
-            let before = db
-                .registry_get_tenant(&id)
-                .await?
-                .ok_or_else(|| AppError::NotFound(format!("No tenant '{id}' is registered.")))?;
+            let before =
+                db.db().registry_get_tenant(&id).await?.ok_or_else(|| {
+                    AppError::NotFound(format!("No tenant '{id}' is registered."))
+                })?;
             db.registry_rename(&id, name).await?;
             println!("renamed {id}: '{}' -> '{name}'", before.name);
         }
@@ -777,10 +782,10 @@ async fn registry_command(db: &Db, command: &Command) -> Result<(), AppError> {
             let id = TenantId::parse(tenant_id)?;
             let user = profiles::parse_identity_arg(identity_id)?;
             // Uncached: an operator acts on the registry as it is now.
-            let tenant = TenantRegistry::new(db.clone(), Duration::ZERO)
+            let tenant = TenantRegistry::new(db.db().clone(), Duration::ZERO)
                 .active_by_id(&id)
                 .await?;
-            let store = TenantStore::new(db.clone(), tenant);
+            let store = TenantStore::new(db.db().clone(), tenant);
             let profile = store.grant_admin(&user, &notes::now_timestamp()).await?;
             println!("{} is ADMIN of {id}", profile.identity_id);
         }

@@ -23,7 +23,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use shared::identity::ProviderKey;
 use shared::pool_settings::{Mfa, PoolOptions, SERVER_SIDE_TOKEN_CHECK};
-use shared::store::RegistryEntry;
+use shared::store::admin::RegistryEntry;
 use shared::tenancy::{PendingAdmin, TenantId};
 
 use crate::Ctx;

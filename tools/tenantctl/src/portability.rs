@@ -5,8 +5,8 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use shared::store::{
-    Db, ImportReport, ImportTarget, parse_export_line, restore_roles, retarget, source_tenant,
+use shared::store::admin::{
+    Admin, ImportReport, ImportTarget, parse_export_line, restore_roles, retarget, source_tenant,
 };
 use shared::tenancy::TenantId;
 
@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 /// renamed, so `path` only ever holds a complete export. An existing `path` is refused unless
 /// `overwrite`. The number of items.
 pub async fn export_to_file(
-    db: &Db,
+    db: &Admin,
     tenant: &TenantId,
     path: &Path,
     overwrite: bool,
@@ -84,7 +84,7 @@ pub struct ImportSummary {
 /// Reads an export, rewrites it for `tenant` and writes it with conditional puts (nothing that
 /// exists is overwritten; a second run writes only what the first did not).
 pub async fn import_from_file(
-    db: &Db,
+    db: &Admin,
     tenant: &TenantId,
     path: &Path,
     target: ImportTarget,

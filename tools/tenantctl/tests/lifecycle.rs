@@ -20,7 +20,8 @@ use std::process::{Child, Command, Output, Stdio};
 use aws_sdk_cognitoidentity as identity;
 use aws_sdk_cognitoidentityprovider as idp;
 use serde_json::{Value, json};
-use shared::store::{Db, parse_export_line, retarget};
+use shared::store::Db;
+use shared::store::admin::{Admin, parse_export_line, retarget};
 use shared::tenancy::TenantId;
 
 const STOPPED: i32 = 3;
@@ -244,7 +245,10 @@ impl Stack {
         for t in tenants {
             out.push((
                 t.to_string(),
-                self.db.partition_count(&tid(t)).await.unwrap(),
+                Admin::new(self.db.clone())
+                    .partition_count(&tid(t))
+                    .await
+                    .unwrap(),
             ));
         }
         out
@@ -492,7 +496,10 @@ async fn a_tenant_from_onboarding_to_offboarding_and_back() {
     assert_eq!(me["data"]["myProfile"]["role"], "ADMIN", "{me}");
     let me = s.gql(&outputs, "initech/admin", "{ tenant { memberCount } }");
     assert_eq!(me["data"]["tenant"]["memberCount"], 1, "{me}");
-    let items = s.db.partition_count(&tid("initech")).await.unwrap();
+    let items = Admin::new(s.db.clone())
+        .partition_count(&tid("initech"))
+        .await
+        .unwrap();
     assert!(items >= 4, "2 notes, the profile, the counters: {items}");
 
     // Two more onboardings at once, each made to read the pool before either writes: the one
@@ -599,7 +606,13 @@ async fn a_tenant_from_onboarding_to_offboarding_and_back() {
     }
     assert_eq!(refusal, "Unauthorized");
     // Its data is gone; its registry entries too.
-    assert_eq!(s.db.partition_count(&tid("initech")).await.unwrap(), 0);
+    assert_eq!(
+        Admin::new(s.db.clone())
+            .partition_count(&tid("initech"))
+            .await
+            .unwrap(),
+        0
+    );
     assert!(s.registry().iter().all(|t| t["tenantId"] != "initech"));
 
     // The export restores into initech2, the same notes under the new tenant's keys.
@@ -630,10 +643,10 @@ async fn a_tenant_from_onboarding_to_offboarding_and_back() {
         })
         .collect();
     assert_eq!(imported["demotedAdmins"], 1, "{imported}");
-    assert_eq!(shared::store::restore_roles(&mut moved), 1);
+    assert_eq!(shared::store::admin::restore_roles(&mut moved), 1);
     let expected: BTreeSet<String> = moved
         .iter()
-        .map(|item| shared::store::export_line(item).unwrap())
+        .map(|item| shared::store::admin::export_line(item).unwrap())
         .collect();
     assert_eq!(lines(&copy), expected);
     let restored_titles: BTreeSet<String> = lines(&copy)
@@ -836,7 +849,10 @@ async fn offboard_finishes_after_a_stop_at_every_step() {
             assert_eq!(item["pk"].as_s().unwrap(), &format!("TENANT#{tenant}"));
         }
         assert_eq!(
-            s.db.partition_count(&tid(&tenant)).await.unwrap(),
+            Admin::new(s.db.clone())
+                .partition_count(&tid(&tenant))
+                .await
+                .unwrap(),
             0,
             "step {step}"
         );
@@ -1301,7 +1317,10 @@ async fn scan(s: &Stack, tenants: &[&str]) -> Vec<(String, Vec<String>)> {
     let mut out = Vec::new();
     for t in tenants {
         let mut buf = Vec::new();
-        s.db.export_partition(&tid(t), &mut buf).await.unwrap();
+        Admin::new(s.db.clone())
+            .export_partition(&tid(t), &mut buf)
+            .await
+            .unwrap();
         let mut lines: Vec<String> = String::from_utf8(buf)
             .unwrap()
             .lines()

@@ -7,9 +7,10 @@ use aws_sdk_dynamodb::types::{
 };
 use serde::Serialize;
 
-use super::keys::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
-use super::{Db, sdk_err};
+use super::Admin;
 use crate::error::AppError;
+use crate::store::keys::{GSI1, GSI1_PK, GSI1_SK, GSI2, GSI2_SK, PK, SK, TTL_ATTRIBUTE};
+use crate::store::sdk_err;
 
 /// (index name, key schema as (name, HASH|RANGE), projection type).
 pub type IndexSpec = (
@@ -95,15 +96,16 @@ fn key_schema(keys: &[(&str, &str)]) -> Result<Vec<KeySchemaElement>, AppError> 
         .collect()
 }
 
-impl Db {
+impl Admin {
     /// Creates the table as [`table_spec`] describes it and waits until it is active.
     /// An existing table of that name is left alone.
     pub async fn create_table(&self) -> Result<bool, AppError> {
         let spec = table_spec();
         let mut req = self
+            .db
             .client
             .create_table()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .billing_mode(BillingMode::from(spec.billing_mode))
             .set_key_schema(Some(key_schema(&spec.key_schema)?))
             .stream_specification(stream_spec(spec.stream_view_type)?);
@@ -136,9 +138,10 @@ impl Db {
             Err(e) => return Err(sdk_err("CreateTable", e)),
         }
         self.wait_active().await?;
-        self.client
+        self.db
+            .client
             .update_time_to_live()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .time_to_live_specification(
                 TimeToLiveSpecification::builder()
                     .enabled(true)
@@ -156,9 +159,10 @@ impl Db {
     /// operator's decision to change, not ours.
     async fn ensure_stream(&self, view: &str) -> Result<(), AppError> {
         let out = self
+            .db
             .client
             .describe_table()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .send()
             .await
             .map_err(|e| sdk_err("DescribeTable", e))?;
@@ -169,9 +173,10 @@ impl Db {
         if enabled {
             return Ok(());
         }
-        self.client
+        self.db
+            .client
             .update_table()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .stream_specification(stream_spec(view)?)
             .send()
             .await
@@ -197,7 +202,7 @@ impl Db {
             if present.iter().any(|p| p == name) {
                 continue;
             }
-            let mut req = self.client.update_table().table_name(&self.table);
+            let mut req = self.db.client.update_table().table_name(&self.db.table);
             for (attribute, ty) in spec
                 .attributes
                 .iter()
@@ -237,9 +242,10 @@ impl Db {
     }
 
     async fn describe(&self) -> Result<aws_sdk_dynamodb::types::TableDescription, AppError> {
-        self.client
+        self.db
+            .client
             .describe_table()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .send()
             .await
             .map_err(|e| sdk_err("DescribeTable", e))?

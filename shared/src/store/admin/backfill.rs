@@ -10,11 +10,12 @@
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use serde::Serialize;
 
-use super::keys::{self, GSI2_SK, NOTE_PREFIX, PK, SK, TENANT_PREFIX};
-use super::{Db, Item, s, sdk_err, write};
+use super::Admin;
 use crate::error::AppError;
 use crate::identity::IdentityId;
 use crate::notes::{NoteId, Visibility};
+use crate::store::keys::{self, GSI2_SK, NOTE_PREFIX, PK, SK, TENANT_PREFIX};
+use crate::store::{Item, s, sdk_err, write};
 
 /// What a backfill did (cumulative while it runs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -94,7 +95,7 @@ fn inspect(item: &Item) -> Found {
         return Found::Malformed;
     };
     Found::Note {
-        key: super::key(pk, sk),
+        key: crate::store::key(pk, sk),
         want: keys::listing_range(&owner, visibility_value).sk(&id),
         owner: owner.as_str().to_owned(),
         visibility: raw_visibility.clone(),
@@ -102,7 +103,7 @@ fn inspect(item: &Item) -> Found {
     }
 }
 
-impl Db {
+impl Admin {
     /// `tenantctl backfill-indexes`: [`Self::backfill_listing_keys`], then every tenant's record
     /// copied to its provider items. Idempotent; `progress` sees the running totals.
     pub async fn backfill_indexes(
@@ -160,9 +161,10 @@ impl Db {
         let mut start: Option<Item> = None;
         loop {
             let page = self
+                .db
                 .client
                 .scan()
-                .table_name(&self.table)
+                .table_name(&self.db.table)
                 .segment(i32::try_from(segment).unwrap_or(0))
                 .total_segments(i32::try_from(segments).unwrap_or(1))
                 // Strongly consistent: a note written just before the scan reaches it is seen
@@ -228,9 +230,10 @@ impl Db {
         want: String,
     ) -> Result<Outcome, AppError> {
         let req = self
+            .db
             .client
             .update_item()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .set_key(Some(key))
             .update_expression("SET #k = :k")
             .condition_expression(
@@ -266,7 +269,7 @@ mod tests {
     use super::*;
 
     fn note(sk: &str, owner: &str, vis: &str, gsi2sk: Option<&str>) -> Item {
-        let mut item = super::super::key("TENANT#acme", sk);
+        let mut item = crate::store::key("TENANT#acme", sk);
         item.insert("ownerId".into(), s(owner));
         item.insert("visibility".into(), s(vis));
         if let Some(k) = gsi2sk {
@@ -279,11 +282,11 @@ mod tests {
     fn notes_are_told_apart_and_keyed_by_owner_and_visibility() {
         let me = "eu-central-1:a";
         assert!(matches!(
-            inspect(&super::super::key("REGISTRY", "TENANT#acme")),
+            inspect(&crate::store::key("REGISTRY", "TENANT#acme")),
             Found::NotANote
         ));
         assert!(matches!(
-            inspect(&super::super::key("TENANT#acme", "PROFILE#x")),
+            inspect(&crate::store::key("TENANT#acme", "PROFILE#x")),
             Found::NotANote
         ));
         assert!(matches!(

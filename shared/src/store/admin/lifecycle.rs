@@ -20,19 +20,18 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Select, WriteRequest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::batch::backoff;
-use super::keys::{
-    self, GSI1_PK, IMPORT_SK, META_SK, PK, PROFILE_PREFIX, PROVIDER_PREFIX, REGISTRY_PK, SK,
-    TENANT_PREFIX,
-};
-use super::{Db, Item, key, s, sdk_err, write};
+use super::Admin;
 use crate::error::AppError;
-use crate::identity::ProviderKey;
 use crate::profiles::Role;
-use crate::tenancy::{PendingAdmin, TenantId, TenantStatus};
+use crate::store::batch::backoff;
+use crate::store::keys::{
+    self, GSI1_PK, IMPORT_SK, META_SK, PK, PROFILE_PREFIX, SK, TENANT_PREFIX,
+};
+use crate::store::{Item, key, s, sdk_err, write};
+use crate::tenancy::TenantId;
 
 /// BatchWriteItem takes at most 25 requests.
 pub const BATCH_WRITE_MAX_ITEMS: usize = 25;
@@ -63,47 +62,15 @@ pub struct ImportReport {
     pub present: u64,
 }
 
-/// What removing a tenant from the registry removed.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RegistryRemoval {
-    pub tenant: bool,
-    pub providers: Vec<String>,
-}
-
-/// The state of an offboarding, as the tenant's registry item records it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OffboardState {
-    pub status: TenantStatus,
-    /// Where the partition was exported, and how many items, once the export is complete.
-    pub exported: Option<(String, u64)>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TenantItemView {
-    status: TenantStatus,
-    #[serde(default)]
-    exported_to: Option<String>,
-    #[serde(default)]
-    exported_items: Option<u64>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ProviderItemView {
-    provider_key: String,
-    tenant_id: TenantId,
-}
-
-impl Db {
+impl Admin {
     /// How many items the tenant's partition holds (a COUNT query: keys are read, not returned).
     pub async fn partition_count(&self, tenant: &TenantId) -> Result<u64, AppError> {
         let mut count = 0u64;
         let mut pages = self
+            .db
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(keys::tenant_partition(tenant)))
@@ -128,9 +95,10 @@ impl Db {
     ) -> Result<u64, AppError> {
         let partition = keys::tenant_partition(tenant);
         let mut pages = self
+            .db
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(&partition))
@@ -163,9 +131,10 @@ impl Db {
         let mut deleted = 0u64;
         loop {
             let page = self
+                .db
                 .client
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.db.table)
                 .key_condition_expression("#pk = :pk")
                 .expression_attribute_names("#pk", PK)
                 .expression_attribute_names("#sk", SK)
@@ -207,15 +176,16 @@ impl Db {
         let mut attempt = 0;
         while !pending.is_empty() {
             let out = self
+                .db
                 .client
                 .batch_write_item()
-                .request_items(&self.table, pending)
+                .request_items(&self.db.table, pending)
                 .send()
                 .await
                 .map_err(|e| sdk_err(op, e))?;
             pending = out
                 .unprocessed_items
-                .and_then(|mut u| u.remove(&self.table))
+                .and_then(|mut u| u.remove(&self.db.table))
                 .unwrap_or_default();
             if !pending.is_empty() {
                 attempt += 1;
@@ -285,9 +255,10 @@ impl Db {
                 report.present += 1;
             }
         }
-        self.client
+        self.db
+            .client
             .delete_item()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .set_key(Some(key(&partition, IMPORT_SK)))
             .send()
             .await
@@ -298,9 +269,10 @@ impl Db {
     /// Puts `item` unless an item with its key exists: true if it was written.
     async fn put_new(&self, op: &'static str, item: Item) -> Result<bool, AppError> {
         let put = self
+            .db
             .client
             .put_item()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(#pk)")
             .expression_attribute_names("#pk", PK);
@@ -310,9 +282,10 @@ impl Db {
     /// Whether the partition holds data (anything but an import marker), and the marker's digest.
     async fn import_state(&self, partition: &str) -> Result<(bool, Option<String>), AppError> {
         let page = self
+            .db
             .client
             .query()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .key_condition_expression("#pk = :pk")
             .expression_attribute_names("#pk", PK)
             .expression_attribute_values(":pk", s(partition))
@@ -334,148 +307,6 @@ impl Db {
             }
         }
         Ok((holds_data, marker))
-    }
-
-    /// Removes the tenant's registry items: every provider mapped to it (each deleted only if it
-    /// still maps to this tenant) and the tenant item. Idempotent.
-    pub async fn registry_remove_tenant(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<RegistryRemoval, AppError> {
-        let items: Vec<Item> = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", PK)
-            .expression_attribute_names("#sk", SK)
-            .expression_attribute_values(":pk", s(REGISTRY_PK))
-            .expression_attribute_values(":prefix", s(PROVIDER_PREFIX))
-            .consistent_read(true)
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await
-            .map_err(|e| sdk_err("Query registry providers", e))?;
-        let mut removal = RegistryRemoval::default();
-        for item in items {
-            let mapping: ProviderItemView = super::from_item(item)?;
-            if mapping.tenant_id != *tenant {
-                continue;
-            }
-            let provider = ProviderKey::parse(&mapping.provider_key)?;
-            let delete = self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(key(
-                    REGISTRY_PK,
-                    keys::registry_provider_sk(&provider),
-                )))
-                .condition_expression("attribute_not_exists(#pk) OR tenantId = :t")
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":t", s(tenant.as_str()));
-            if write::conditional("DeleteItem provider", delete)
-                .await?
-                .is_ok()
-            {
-                removal.providers.push(mapping.provider_key);
-            }
-        }
-        let out = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(REGISTRY_PK, keys::registry_tenant_sk(tenant))))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| sdk_err("DeleteItem tenant", e))?;
-        removal.tenant = out.attributes.is_some();
-        Ok(removal)
-    }
-
-    /// The tenant's offboarding state (strongly consistent read of its registry item); `None`
-    /// when the tenant is not (or no longer) registered.
-    pub async fn registry_offboard_state(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<Option<OffboardState>, AppError> {
-        let item = self
-            .get(
-                "GetItem tenant",
-                key(REGISTRY_PK, keys::registry_tenant_sk(tenant)),
-                true,
-            )
-            .await?;
-        let Some(item) = item else { return Ok(None) };
-        let view: TenantItemView = super::from_item(item)?;
-        Ok(Some(OffboardState {
-            status: view.status,
-            exported: view.exported_to.zip(view.exported_items),
-        }))
-    }
-
-    /// Records on the tenant's registry item that its partition was exported completely, so a
-    /// resumed offboard does not export again over a file it may already have started purging.
-    pub async fn registry_mark_exported(
-        &self,
-        tenant: &TenantId,
-        file: &str,
-        items: u64,
-    ) -> Result<(), AppError> {
-        self.registry_update_tenant(
-            "UpdateItem export marker",
-            tenant,
-            "SET exportedTo = :f, exportedItems = :n",
-            vec![
-                (":f", s(file)),
-                (":n", AttributeValue::N(items.to_string())),
-            ],
-        )
-        .await
-    }
-
-    /// Records the tenant's first admin, to be made ADMIN on their first call (see
-    /// [`PendingAdmin`]). Replaces an earlier one.
-    pub async fn registry_set_pending_admin(
-        &self,
-        tenant: &TenantId,
-        admin: &PendingAdmin,
-    ) -> Result<(), AppError> {
-        // Through registry_change: the tenant's provider items carry its record (a cold
-        // function admits a caller from the provider item alone), so the pending admin must
-        // reach them in the same transaction.
-        self.registry_change(tenant, |r| r.pending_admin = Some(admin.clone()))
-            .await
-            .map(drop)
-    }
-
-    async fn registry_update_tenant(
-        &self,
-        op: &'static str,
-        tenant: &TenantId,
-        expression: &str,
-        values: Vec<(&str, AttributeValue)>,
-    ) -> Result<(), AppError> {
-        let mut req = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(REGISTRY_PK, keys::registry_tenant_sk(tenant))))
-            .update_expression(expression)
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK);
-        for (name, value) in values {
-            req = req.expression_attribute_values(name, value);
-        }
-        match write::conditional(op, req).await? {
-            Ok(_) => Ok(()),
-            Err(_) => Err(AppError::NotFound(format!(
-                "No tenant '{tenant}' is registered."
-            ))),
-        }
     }
 }
 

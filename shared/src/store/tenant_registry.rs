@@ -1,0 +1,197 @@
+//! [`TenantRegistry`]: the registry that maps a caller's provider key to a tenant, read through
+//! a per-process cache so a warm function does not read it on every call.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use super::Db;
+use crate::error::AppError;
+use crate::identity::{ProviderKey, User};
+use crate::tenancy::{ActiveTenant, TenantId, TenantRecord};
+
+struct Cached<V> {
+    at: Instant,
+    value: V,
+}
+
+/// Reads the registry through a per-process cache, so a warm function does not read it on every
+/// call. Unknown keys are cached too (an unknown provider cannot make us read on every request).
+pub struct TenantRegistry {
+    db: Db,
+    ttl: Duration,
+    by_provider: Mutex<HashMap<ProviderKey, Cached<Option<TenantRecord>>>>,
+    by_id: Mutex<HashMap<TenantId, Cached<Option<TenantRecord>>>>,
+    /// Pending admins (tenant, sub) whose claim this process has settled: the registry keeps
+    /// naming them after the claim, and a second claim would only fail its condition again.
+    claims_settled: Mutex<HashSet<(TenantId, String)>>,
+}
+
+impl TenantRegistry {
+    pub fn new(db: Db, ttl: Duration) -> Self {
+        TenantRegistry {
+            db,
+            ttl,
+            by_provider: Mutex::default(),
+            by_id: Mutex::default(),
+            claims_settled: Mutex::default(),
+        }
+    }
+
+    /// Should this call try to make `user` the tenant's first ADMIN? Yes when they are its
+    /// pending admin and this process has not settled that claim yet.
+    pub fn first_admin_claim_due(&self, tenant: &ActiveTenant, user: &User) -> bool {
+        if !tenant.is_pending_admin(user) {
+            return false;
+        }
+        let settled = self
+            .claims_settled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        !settled.contains(&(
+            tenant.id().clone(),
+            user.user_sub.clone().unwrap_or_default(),
+        ))
+    }
+
+    /// Remembers that the claim of `user` was made or found unnecessary.
+    pub fn first_admin_claim_settled(&self, tenant: &ActiveTenant, user: &User) {
+        let mut settled = self
+            .claims_settled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        // One entry per onboarded tenant at most, in practice; bounded like the caches anyway.
+        if settled.len() >= 10_000 {
+            settled.clear();
+        }
+        settled.insert((
+            tenant.id().clone(),
+            user.user_sub.clone().unwrap_or_default(),
+        ));
+    }
+
+    /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; suspended
+    /// tenant → `Forbidden`.
+    pub async fn tenant_of(&self, user: &User) -> Result<ActiveTenant, AppError> {
+        let record = match cache_get(&self.by_provider, &user.provider, self.ttl) {
+            Some(hit) => hit,
+            None => {
+                let fresh = self.db.registry_lookup_provider(&user.provider).await?;
+                cache_put(&self.by_provider, user.provider.clone(), fresh.clone());
+                fresh
+            }
+        };
+        admit_record(record)
+    }
+
+    /// [`Self::tenant_of`] for many users at once (a BatchInvoke): each distinct provider is
+    /// resolved once, the uncached ones with one BatchGetItem per 100 keys, so a batch naming
+    /// 2,000 providers costs 20 reads, not 2,000. The answer is per provider key.
+    pub async fn tenants_of<'a>(
+        &self,
+        users: impl IntoIterator<Item = &'a User>,
+    ) -> Result<HashMap<ProviderKey, Result<ActiveTenant, AppError>>, AppError> {
+        let mut records: HashMap<ProviderKey, Option<TenantRecord>> = HashMap::new();
+        let mut missing = Vec::new();
+        for user in users {
+            if records.contains_key(&user.provider) || missing.contains(&user.provider) {
+                continue;
+            }
+            match cache_get(&self.by_provider, &user.provider, self.ttl) {
+                Some(hit) => {
+                    records.insert(user.provider.clone(), hit);
+                }
+                None => missing.push(user.provider.clone()),
+            }
+        }
+        if !missing.is_empty() {
+            for (key, fresh) in self.db.registry_lookup_providers(&missing).await? {
+                cache_put(&self.by_provider, key.clone(), fresh.clone());
+                records.insert(key, fresh);
+            }
+        }
+        Ok(records
+            .into_iter()
+            .map(|(k, r)| (k, admit_record(r)))
+            .collect())
+    }
+
+    /// The active tenant with this id, for public reads. Unknown or suspended → `NotFound`, so
+    /// a guest learns nothing about tenants that are not serving.
+    pub async fn active_by_id(&self, id: &TenantId) -> Result<ActiveTenant, AppError> {
+        let record = match cache_get(&self.by_id, id, self.ttl) {
+            Some(hit) => hit,
+            None => {
+                let fresh = self.db.registry_get_tenant(id).await?;
+                cache_put(&self.by_id, id.clone(), fresh.clone());
+                fresh
+            }
+        };
+        record
+            .and_then(ActiveTenant::admit)
+            .ok_or_else(|| AppError::NotFound(format!("No tenant '{id}' serves public notes.")))
+    }
+}
+
+impl TenantRegistry {
+    /// Whether this process's registry cache holds `id` as an active tenant — what
+    /// [`active_by_id`](Self::active_by_id) just answered, without another read. For the metrics:
+    /// only admitted tenants become a dimension value.
+    pub fn admitted_by_id(&self, id: &TenantId) -> bool {
+        cache_get(&self.by_id, id, self.ttl)
+            .flatten()
+            .and_then(ActiveTenant::admit)
+            .is_some()
+    }
+}
+
+/// A registry answer as admission sees it: unknown → `Unauthorized`, suspended → `Forbidden`.
+fn admit_record(record: Option<TenantRecord>) -> Result<ActiveTenant, AppError> {
+    let Some(record) = record else {
+        return Err(AppError::Unauthorized(
+            "Your sign-in provider is not registered with any tenant of this API.".into(),
+        ));
+    };
+    ActiveTenant::admit(record)
+        .ok_or_else(|| AppError::Forbidden("Your tenant is suspended.".into()))
+}
+
+fn cache_get<K: std::hash::Hash + Eq, V: Clone>(
+    map: &Mutex<HashMap<K, Cached<V>>>,
+    key: &K,
+    ttl: Duration,
+) -> Option<V> {
+    // A poisoned lock only means another request panicked mid-insert; the map is still valid.
+    let map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.get(key)
+        .filter(|c| c.at.elapsed() < ttl)
+        .map(|c| c.value.clone())
+}
+
+fn cache_put<K: std::hash::Hash + Eq, V>(map: &Mutex<HashMap<K, Cached<V>>>, key: K, value: V) {
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    // Bound memory under a flood of distinct unknown keys: start over rather than grow.
+    if map.len() >= 10_000 {
+        map.clear();
+    }
+    map.insert(
+        key,
+        Cached {
+            at: Instant::now(),
+            value,
+        },
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_entries_expire() {
+        let map: Mutex<HashMap<u8, Cached<u8>>> = Mutex::default();
+        cache_put(&map, 1, 7);
+        assert_eq!(cache_get(&map, &1, Duration::from_secs(60)), Some(7));
+        assert_eq!(cache_get(&map, &1, Duration::ZERO), None);
+    }
+}
