@@ -2,7 +2,7 @@
 """Writes events/<function>/<caller>.json: realistic AppSync Direct Lambda events (AWS_IAM,
 Cognito Identity Pool) for every function and four callers. Re-run after changing a field.
 
-The identity objects follow what AppSync sends (see README "Identity -> tenant"): the provider
+The identity objects follow what AppSync sends (see docs/design/identity.md): the provider
 string is a comma-separated list whose entries are wrapped in literal double quotes.
 """
 import argparse
