@@ -103,7 +103,7 @@ function literal(value, where) {
 
 /**
  * The Identity Pool's flags from template.yaml, as CreateIdentityPool inputs. Its providers are
- * not the template's: `tenantctl onboard` adds each tenant's pool (README "Tenants"), and the
+ * not the template's: `tenantctl onboard` adds each tenant's pool (docs/operations/tenants.md), and the
  * pools' own settings come from `tenantctl pool-settings` (shared/src/pool_settings.rs, which a
  * test keeps equal to the template's pools).
  */

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline checks of template.yaml: cfn-lint and `sam validate --lint` (pinned; see README "Deploy").
+# Offline checks of template.yaml: cfn-lint and `sam validate --lint` (pinned; see docs/operations/deploy.md).
 # cfn-lint applies the SAM transform itself; the template needs no ignore_checks.
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail

@@ -193,7 +193,7 @@ setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_P
 pids+=($!)
 wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; exit 1; }
 
-# The demo tenants, onboarded the way an operator onboards a tenant on AWS (README "Tenants"):
+# The demo tenants, onboarded the way an operator onboards a tenant on AWS (docs/operations/tenants.md):
 # tenantctl with the standard endpoint variables, User Pools at moto, the Identity Pool's
 # control plane at our Identity endpoint (which hands it to moto). Then their other demo users.
 export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$MOTO_URL" AWS_ENDPOINT_URL_COGNITO_IDENTITY="$IDENTITY_URL"

@@ -121,7 +121,8 @@ export function writePrincipals(dir, principals, { tenantScoped = false, roles =
     const vars = { AWS_ACCESS_KEY_ID: p.accessKeyId, AWS_SECRET_ACCESS_KEY: p.secretAccessKey };
     if (p.sessionToken) vars.AWS_SESSION_TOKEN = p.sessionToken;
     // What the template gives the function that changes its AWS calls: the tenant data role in
-    // scoped mode. (PAGE_TOKEN_SECRET_ARN is left out: locally the key is derived, see README.)
+    // scoped mode. (PAGE_TOKEN_SECRET_ARN is left out: locally the key is derived, see
+    // docs/local-stack.md "Local IAM".)
     if (p.function && tenantScoped && p.environment?.TENANT_ROLE_ARN !== undefined) vars.TENANT_ROLE_ARN = p.environment.TENANT_ROLE_ARN;
     writeFileSync(join(dir, 'env', `${p.function ?? p.name}.env`), envFile(vars), { mode: 0o600 });
   }

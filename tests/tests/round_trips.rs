@@ -1,6 +1,6 @@
 //! DynamoDB requests per field on a warm function (the registry cache primed), counted by the
-//! SDK interceptor in the fixture. The README's table "Round trips per field" is this test: a
-//! change that adds a call fails here.
+//! SDK interceptor in the fixture. The table "Round trips per field" of docs/performance.md is
+//! this test: a change that adds a call fails here.
 
 use integration_tests::*;
 use serde_json::{Value, json};

@@ -348,7 +348,7 @@ fn report(opts: &Opts, zipf: &Zipf, tenants: &[Loaded], done: &[Done], elapsed: 
     }
     let top = zipf.share(0);
     md.push_str(&format!(
-        "\nThe busiest tenant gets {:.1} % of all traffic. Against the partition limits (1,000 WCU/s and 3,000 RCU/s per partition; README \"Scale\"), counting conservatively all of a write's capacity (table and indexes) against one partition, with this mix it would reach its write ceiling at about {:.0} operations/s of its own ({:.0}/s for the whole API), and its read ceiling at about {:.0}/s of its own.\n",
+        "\nThe busiest tenant gets {:.1} % of all traffic. Against the partition limits (1,000 WCU/s and 3,000 RCU/s per partition; docs/scale.md), counting conservatively all of a write's capacity (table and indexes) against one partition, with this mix it would reach its write ceiling at about {:.0} operations/s of its own ({:.0}/s for the whole API), and its read ceiling at about {:.0}/s of its own.\n",
         100.0 * top,
         ceiling(done, 0, Op::Create, 1000.0),
         ceiling(done, 0, Op::Create, 1000.0) / top,

@@ -231,7 +231,7 @@ pub fn limit_refusal(count: usize, max: usize) -> Error {
          (--max-providers). Cognito's default quota is 50 User Pool providers per Identity Pool, \
          adjustable up to 1,000 in Service Quotas: raise it there first, then pass \
          --max-providers with the new quota. Beyond that, serve further tenants from a second \
-         Identity Pool or a Lambda authorizer (README \"Tenants\")."
+         Identity Pool or a Lambda authorizer (docs/operations/tenants.md, \"Limits\")."
     ))
 }
 

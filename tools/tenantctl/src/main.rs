@@ -65,8 +65,8 @@ enum Command {
     CreateTable,
     /// Give every note written before the listing index its key in it (gsi2sk), and every
     /// provider item its tenant's record (one-read look-ups); conditional, idempotent: a second
-    /// run writes nothing. Run it before and after deploying a version that adds them (README
-    /// "Scale").
+    /// run writes nothing. Run it before and after deploying a version that adds them
+    /// (docs/scale.md, "Migrating an existing table").
     BackfillIndexes {
         /// Parallel scan segments (1-16).
         #[arg(long, default_value_t = 4)]

@@ -19,8 +19,8 @@
 //! and reports it as removed already (steps 2-4 ran before the deletion, in every run that got
 //! there). What stays: the notes they wrote and their profile belong to the tenant, and AWS
 //! credentials the Identity Pool issued before step 3 keep signing requests until they expire
-//! (at most 1 hour): the user can still call the API and subscribe again meanwhile (README
-//! "Tenants").
+//! (at most 1 hour): the user can still call the API and subscribe again meanwhile
+//! (docs/operations/tenants.md, "Remove a user").
 
 use serde::Serialize;
 use shared::AppError;

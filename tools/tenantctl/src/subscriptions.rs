@@ -2,7 +2,7 @@
 //! mutation `invalidateTenantSubscriptions(tenantId, userSub)`, signed with the operator's own
 //! AWS credentials (the stack's `OperatorPolicy` grants it; no Identity Pool role does). AppSync
 //! then ends every subscription whose invalidation filter matches and closes its connection
-//! (README "Real time"):
+//! (docs/design/real-time.md, "Invalidation"):
 //! - by tenant: every `onNoteChanged` and `onPublicNoteChanged` subscription of the tenant;
 //! - by user (`userSub`, the User Pool `sub`): that user's `onNoteChanged` subscriptions in the
 //!   tenant only (shared/src/realtime.rs `member_invalidation_filter` says why the sub).
