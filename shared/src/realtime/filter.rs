@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 
 /// AppSync's limits on one subscription's filter: filter groups, filters a group, distinct
-/// fields (sources in README "Real time").
+/// fields (sources in docs/design/real-time.md).
 pub const MAX_GROUPS: usize = 10;
 pub const MAX_FILTERS_PER_GROUP: usize = 5;
 pub const MAX_FIELDS: usize = 5;

@@ -31,7 +31,7 @@ pub struct TableSpec {
     pub billing_mode: &'static str,
     pub ttl_attribute: &'static str,
     /// The table's stream: every write with its old and new image, for the note publisher
-    /// (real-time events; README "Real time").
+    /// (real-time events; docs/design/real-time.md).
     pub stream_view_type: &'static str,
 }
 
@@ -188,7 +188,7 @@ impl Admin {
     /// each (DynamoDB creates one index at a time), and waits until each is ACTIVE. DynamoDB
     /// builds a new index from the items that already carry its key attributes: run `tenantctl
     /// backfill-indexes` for the rest. A table deployed by CloudFormation gets its indexes from
-    /// the template instead (README "Scale"); this is for tables `tenantctl` made.
+    /// the template instead (docs/scale.md); this is for tables `tenantctl` made.
     pub async fn ensure_indexes(&self, spec: &TableSpec) -> Result<Vec<&'static str>, AppError> {
         let present: Vec<String> = self
             .describe()
