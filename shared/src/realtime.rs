@@ -1,5 +1,5 @@
 //! Real time: what a change to a note publishes, and which subscriber receives it. Both rules
-//! live here, next to each other, and a test proves them against [`can_read`]: every subscriber
+//! live here, next to each other, and a test proves them against [`can_read`](crate::notes::can_read): every subscriber
 //! receives an event for exactly the notes it may read, and never a note's new content after it
 //! lost access.
 //!

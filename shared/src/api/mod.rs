@@ -126,7 +126,7 @@ pub struct Entry {
     pub kind: Kind,
     /// The resolver's type name in this module (what the function's `main` serves).
     pub resolver: &'static str,
-    /// Whether its calls settle onboard's pending first-admin claim ([`Claimant`]): its role
+    /// Whether its calls settle onboard's pending first-admin claim ([`Claimant`](crate::lambda::Claimant)): its role
     /// must hold the claim's transactional writes (the template test checks it).
     pub claims_first_admin: bool,
 }

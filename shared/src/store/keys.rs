@@ -29,7 +29,7 @@ pub const SK: &str = "sk";
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
-/// The listing index: hash key [`PK`], range key [`GSI2_SK`] (notes only: a sparse index).
+/// The listing index: hash key `pk`, range key `gsi2sk` (notes only: a sparse index).
 pub const GSI2: &str = "gsi2";
 pub const GSI2_SK: &str = "gsi2sk";
 /// TTL attribute (epoch seconds) of items that expire, such as idempotency tokens.

@@ -4,6 +4,10 @@
 //! `AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER`, `AWS_ENDPOINT_URL_COGNITO_IDENTITY`), so the same
 //! binary works against AWS and the local stack.
 
+// The `///` comments on the CLI's arguments are clap's help text, read by people at a terminal
+// (`<region>`, `<tenant-id>` are placeholders there), not rustdoc's HTML.
+#![allow(rustdoc::invalid_html_tags)]
+
 mod error;
 mod identity_pool;
 mod offboard;

@@ -41,7 +41,7 @@ const BATCH_WRITE_ATTEMPTS: u32 = 8;
 /// The attribute every tenant item carries its tenant in.
 const TENANT_ID_ATTRIBUTE: &str = "tenantId";
 
-/// Where an import may write: see [`Db::import_items`].
+/// Where an import may write: see [`Admin::import_items`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportTarget {
     /// Only a tenant with no items, or one that this same import began and did not finish.
