@@ -194,7 +194,7 @@ fn subscriptions_are_fed_by_the_internal_mutation_with_every_field() {
     let D::Operation(OperationDefinition::Mutation(m)) = &q.definitions[0] else {
         panic!("PUBLISH_MUTATION is a mutation");
     };
-    let names = |set: &graphql_parser::query::SelectionSet<String>| -> BTreeSet<String> {
+    let names = |set: &graphql_parser::query::SelectionSet<'_, String>| -> BTreeSet<String> {
         set.items
             .iter()
             .map(|s| match s {
