@@ -1,6 +1,6 @@
 //! The settings every tenant's Cognito User Pool and app client get: one definition, used by
 //! `tenantctl onboard` to create a tenant's pool and checked against `template.yaml`'s pool
-//! resources by `tests/tests/template.rs`, so a setting changed in one place and not the other
+//! resources by `tests/tests/template/cognito.rs`, so a setting changed in one place and not the other
 //! fails CI instead of giving tenants onboarded later different sign-in rules.
 //!
 //! Plain data (no Cognito SDK here: the functions link this crate and never call Cognito). The

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::cognito::Cognito;
 use crate::error::{Error, Result};
-use crate::graphql::{HttpClient, render, request_body, signed_request};
+use crate::graphql::{client, render, request_body};
 use crate::outputs::Outputs;
 use crate::session::{Selector, Session, SessionStore, now_secs};
 
@@ -220,15 +220,8 @@ async fn query_command(
             path: path.clone(),
             message: "no credentials".into(),
         })?;
-    let request = signed_request(
-        &outputs.graphql_url,
-        &outputs.region,
-        credentials,
-        body,
-        std::time::SystemTime::now(),
-    )?;
-    let (status, answer) = HttpClient::for_url(&outputs.graphql_url)?
-        .send(request)
+    let (status, answer) = client(&outputs.graphql_url, &outputs.region, credentials)?
+        .post(body)
         .await?;
     println!("{}", render(&answer));
     if (200..300).contains(&status) {

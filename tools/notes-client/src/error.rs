@@ -40,10 +40,9 @@ pub enum Error {
     Srp(String),
     #[error("the refresh token was refused ({0}); sign in again")]
     RefreshRefused(String),
-    #[error("cannot sign the request: {0}")]
-    Signing(String),
-    #[error("POST {url}: {message}")]
-    Http { url: String, message: String },
+    /// The signed GraphQL POST (iam-graphql): a bad `graphqlUrl`, signing, no answer.
+    #[error(transparent)]
+    Graphql(#[from] iam_graphql::Error),
     #[error("GraphQL endpoint answered HTTP {status}")]
     Status { status: u16, body: String },
 }

@@ -1,23 +1,15 @@
-//! The GraphQL POST, signed with SigV4 for AppSync's AWS_IAM authorization.
+//! The GraphQL POST, signed with SigV4 for AppSync's AWS_IAM authorization by the session's
+//! Identity Pool credentials: the signer and HTTPS client are iam-graphql's; here only what the
+//! command adds (the body from its arguments, the answer for a person).
 
-use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-use aws_sigv4::sign::v4;
-use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use iam_graphql::{Credentials, IamGraphql};
 
 use crate::error::{Error, Result};
 use crate::session::AwsCredentials;
 
-/// AppSync's signing name.
-pub const SERVICE: &str = "appsync";
-
+/// A person waits at the terminal: longer than iam-graphql's default for a worker.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// `{"query": ..., "variables": ...}`; `variables` must be a JSON object when given.
@@ -37,140 +29,17 @@ pub fn request_body(query: &str, variables: Option<&str>) -> Result<Vec<u8>> {
         .map_err(|e| Error::Usage(e.to_string()))
 }
 
-/// The POST to `url` with `body`, signed at `time` for `region` with the session's credentials:
-/// `host` and `content-type` signed along with SigV4's own `x-amz-date` and
-/// `x-amz-security-token`.
-pub fn signed_request(
-    url: &str,
-    region: &str,
-    credentials: &AwsCredentials,
-    body: Vec<u8>,
-    time: SystemTime,
-) -> Result<http::Request<Vec<u8>>> {
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|e| Error::Signing(format!("graphqlUrl {url:?}: {e}")))?;
-    let host = uri
-        .authority()
-        .ok_or_else(|| Error::Signing(format!("graphqlUrl {url:?} has no host")))?
-        .as_str()
-        .to_string();
-    let mut request = http::Request::builder()
-        .method(http::Method::POST)
-        .uri(uri)
-        .header(http::header::HOST, host)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .map_err(|e| Error::Signing(e.to_string()))?;
-
-    let identity = aws_credential_types::Credentials::new(
+/// The client of `url` (the outputs file's `graphqlUrl`) in `region`, signing with the session's
+/// credentials (their session token included).
+pub fn client(url: &str, region: &str, credentials: &AwsCredentials) -> Result<IamGraphql> {
+    let credentials = Credentials::new(
         &credentials.access_key_id,
         &credentials.secret_access_key,
         Some(credentials.session_token.clone()),
         None,
         "notes-client",
-    )
-    .into();
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(region)
-        .name(SERVICE)
-        .time(time)
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|e| Error::Signing(e.to_string()))?
-        .into();
-    let headers = request
-        .headers()
-        .iter()
-        .map(|(name, value)| {
-            value
-                .to_str()
-                .map(|v| (name.as_str(), v))
-                .map_err(|e| Error::Signing(e.to_string()))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let uri = request.uri().to_string();
-    let signable = SignableRequest::new(
-        request.method().as_str(),
-        uri,
-        headers.into_iter(),
-        SignableBody::Bytes(request.body()),
-    )
-    .map_err(|e| Error::Signing(e.to_string()))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|e| Error::Signing(e.to_string()))?
-        .into_parts();
-    instructions.apply_to_request_http1x(&mut request);
-    Ok(request)
-}
-
-/// An HTTP/1.1 client, TLS through rustls (aws-lc) for `https://` URLs.
-pub struct HttpClient {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-}
-
-impl HttpClient {
-    /// Loads the system's root certificates only when `url` is `https://`.
-    pub fn for_url(url: &str) -> Result<Self> {
-        let mut roots = rustls::RootCertStore::empty();
-        if url.starts_with("https://") {
-            for cert in rustls_native_certs::load_native_certs().certs {
-                // A certificate the store cannot parse is skipped, as browsers do.
-                let _ = roots.add(cert);
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| http_error(url, &e))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .build();
-        Ok(HttpClient {
-            client: Client::builder(TokioExecutor::new()).build(connector),
-        })
-    }
-
-    /// Sends the request; the status and the whole body.
-    pub async fn send(&self, request: http::Request<Vec<u8>>) -> Result<(u16, Bytes)> {
-        let url = request.uri().to_string();
-        let request = request.map(|b| Full::new(Bytes::from(b)));
-        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
-            .await
-            .map_err(|_| Error::Http {
-                url: url.clone(),
-                message: format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()),
-            })?
-            .map_err(|e| http_error(&url, &e))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| http_error(&url, &e))?
-            .to_bytes();
-        Ok((status, body))
-    }
-}
-
-fn http_error(url: &str, err: &(dyn std::error::Error + 'static)) -> Error {
-    let mut message = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    Error::Http {
-        url: url.to_string(),
-        message,
-    }
+    );
+    Ok(IamGraphql::with_credentials(url, region.to_owned(), credentials)?.timeout(REQUEST_TIMEOUT))
 }
 
 /// The answer for a person: pretty JSON when it is JSON, the text otherwise.
@@ -184,6 +53,8 @@ pub fn render(body: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::SystemTime;
+
     use super::*;
 
     fn creds() -> AwsCredentials {
@@ -195,18 +66,15 @@ mod tests {
         }
     }
 
-    #[test]
-    fn request_is_signed_for_appsync_with_the_session_token() {
+    #[tokio::test]
+    async fn request_is_signed_for_appsync_with_the_session_token() {
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
         let body = request_body("{ me { identityId } }", None).unwrap();
-        let req = signed_request(
-            "http://127.0.0.1:4000/graphql",
-            "eu-central-1",
-            &creds(),
-            body,
-            time,
-        )
-        .unwrap();
+        let req = client("http://127.0.0.1:4000/graphql", "eu-central-1", &creds())
+            .unwrap()
+            .signed_request(body, time)
+            .await
+            .unwrap();
         let h = |name: &str| req.headers()[name].to_str().unwrap().to_string();
         assert_eq!(h("host"), "127.0.0.1:4000");
         assert_eq!(h("x-amz-date"), "20260101T000000Z");
@@ -222,28 +90,7 @@ mod tests {
             auth.contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token,"),
             "{auth}"
         );
-        assert_eq!(req.method(), http::Method::POST);
-    }
-
-    #[test]
-    fn the_signature_covers_the_body() {
-        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
-        let sig = |query: &str| {
-            let req = signed_request(
-                "https://example.appsync-api.eu-central-1.amazonaws.com/graphql",
-                "eu-central-1",
-                &creds(),
-                request_body(query, None).unwrap(),
-                time,
-            )
-            .unwrap();
-            req.headers()["authorization"].to_str().unwrap().to_string()
-        };
-        assert_ne!(
-            sig("{ me { identityId } }"),
-            sig("{ notes { items { id } } }")
-        );
-        assert_eq!(sig("{ a }"), sig("{ a }"));
+        assert_eq!(req.method().as_str(), "POST");
     }
 
     #[test]
@@ -261,9 +108,10 @@ mod tests {
 
     #[test]
     fn bad_urls_are_errors_not_panics() {
-        let t = SystemTime::now();
-        assert!(signed_request("not a url", "r", &creds(), vec![], t).is_err());
-        assert!(signed_request("/graphql", "r", &creds(), vec![], t).is_err());
+        for url in ["not a url", "/graphql"] {
+            let err = client(url, "r", &creds()).err();
+            assert!(matches!(err, Some(Error::Graphql(_))), "{url}: {err:?}");
+        }
     }
 
     #[test]

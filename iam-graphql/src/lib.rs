@@ -1,8 +1,15 @@
-//! GraphQL requests to AppSync signed with SigV4 (service `appsync`) by an IAM principal's own
-//! credentials — not Identity Pool credentials: the note publisher's role calling the internal
-//! `publishNoteChange`, an operator's `tenantctl suspend` calling `invalidateTenantSubscriptions`.
-//! Credentials come from the standard AWS chain (Lambda's environment, an operator's profile or
-//! SSO session), with or without a session token.
+//! GraphQL requests to AppSync signed with SigV4 (service `appsync`): the one signer and HTTPS
+//! client of the workspace.
+//!
+//! - An IAM principal's own credentials from the standard AWS chain ([`IamGraphql::from_sdk`]):
+//!   the note publisher's role calling the internal `publishNoteChange`, an operator's
+//!   `tenantctl suspend` calling `invalidateTenantSubscriptions` (with or without a session
+//!   token).
+//! - Credentials given by the caller ([`IamGraphql::with_credentials`]): notes-client's
+//!   Identity Pool credentials, traded for a Cognito id token.
+//!
+//! [`IamGraphql::execute`] answers a request's `data` (anything else is an [`Error`]);
+//! [`IamGraphql::post`] answers the status and body as they are, for a client that shows them.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -11,23 +18,33 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Bytes;
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::{Value, json};
 
-/// One request, signing and answer included.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+// What a caller needs to give credentials and read an answer, without depending on the crates.
+pub use aws_credential_types::Credentials;
+pub use hyper::body::Bytes;
+
+/// AppSync's signing name.
+pub const SERVICE: &str = "appsync";
+
+/// One request, signing and answer included, unless [`IamGraphql::timeout`] says otherwise: the
+/// note publisher's budget per publish counts on it.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The URL or the TLS set-up.
     #[error("{0}")]
     Config(String),
-    #[error("{0}")]
+    /// No credentials, or a request SigV4 cannot sign.
+    #[error("cannot sign the request: {0}")]
     Signing(String),
-    #[error("{url}: {message}")]
+    /// No connection, no answer within the timeout, or a broken one.
+    #[error("POST {url}: {message}")]
     Http { url: String, message: String },
     /// AppSync answered with GraphQL errors (or without data): `errorType message`, joined.
     #[error("HTTP {status}: {errors}")]
@@ -41,11 +58,12 @@ pub struct IamGraphql {
     region: String,
     credentials: SharedCredentialsProvider,
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    timeout: Duration,
 }
 
 impl IamGraphql {
     /// The region and credentials of an SDK configuration (`aws_config::load_from_env`).
-    pub fn from_sdk(sdk: &aws_config::SdkConfig, url: &str) -> Result<Self, Error> {
+    pub fn from_sdk(sdk: &aws_types::SdkConfig, url: &str) -> Result<Self, Error> {
         let region = sdk
             .region()
             .map(|r| r.to_string())
@@ -56,6 +74,18 @@ impl IamGraphql {
         Self::new(url, region, credentials)
     }
 
+    /// Signing with `credentials` as they are (no chain, no refresh): credentials the caller
+    /// obtained itself, e.g. from a Cognito Identity Pool.
+    pub fn with_credentials(
+        url: &str,
+        region: String,
+        credentials: Credentials,
+    ) -> Result<Self, Error> {
+        Self::new(url, region, SharedCredentialsProvider::new(credentials))
+    }
+
+    /// Signing with whatever `credentials` provides at each request. The system's root
+    /// certificates are loaded only for an `https://` URL.
     pub fn new(
         url: &str,
         region: String,
@@ -94,23 +124,36 @@ impl IamGraphql {
             region,
             credentials,
             client: Client::builder(TokioExecutor::new()).build(connector),
+            timeout: REQUEST_TIMEOUT,
         })
     }
 
-    /// The signed POST of `body` (`{"query", "variables"}`) at `time`.
+    /// The longest one request may take, signing to answer ([`REQUEST_TIMEOUT`] by default).
+    #[must_use]
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The endpoint.
+    pub fn url(&self) -> &http::Uri {
+        &self.url
+    }
+
+    /// The POST of `body` (JSON `{"query", "variables"}`) signed at `time`: `host` and
+    /// `content-type` signed along with SigV4's own `x-amz-date` and `x-amz-security-token`.
     pub async fn signed_request(
         &self,
-        body: &Value,
+        body: Vec<u8>,
         time: SystemTime,
     ) -> Result<http::Request<Vec<u8>>, Error> {
         let sig = |e: &dyn std::fmt::Display| Error::Signing(e.to_string());
-        let bytes = serde_json::to_vec(body).map_err(|e| sig(&e))?;
         let mut request = http::Request::builder()
             .method(http::Method::POST)
             .uri(self.url.clone())
             .header(http::header::HOST, &self.host)
             .header(http::header::CONTENT_TYPE, "application/json")
-            .body(bytes)
+            .body(body)
             .map_err(|e| sig(&e))?;
         let credentials = self
             .credentials
@@ -121,7 +164,7 @@ impl IamGraphql {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name("appsync")
+            .name(SERVICE)
             .time(time)
             .settings(SigningSettings::default())
             .build()
@@ -147,17 +190,24 @@ impl IamGraphql {
 
     /// Runs `query` and answers its `data`; GraphQL errors and refusals are [`Error::Refused`].
     pub async fn execute(&self, query: &str, variables: Value) -> Result<Value, Error> {
-        let body = json!({"query": query, "variables": variables});
-        let request = self.signed_request(&body, SystemTime::now()).await?;
+        let body = serde_json::to_vec(&json!({"query": query, "variables": variables}))
+            .map_err(|e| Error::Signing(e.to_string()))?;
+        let (status, bytes) = self.post(body).await?;
+        answer(status, &bytes)
+    }
+
+    /// POSTs `body` signed now; the status and the whole body of the answer, whatever they are.
+    pub async fn post(&self, body: Vec<u8>) -> Result<(u16, Bytes), Error> {
+        let request = self.signed_request(body, SystemTime::now()).await?;
         let url = self.url.to_string();
         let http_err = |message: String| Error::Http {
             url: url.clone(),
             message,
         };
         let request = request.map(|b| Full::new(Bytes::from(b)));
-        let response = tokio::time::timeout(REQUEST_TIMEOUT, self.client.request(request))
+        let response = tokio::time::timeout(self.timeout, self.client.request(request))
             .await
-            .map_err(|_| http_err(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs())))?
+            .map_err(|_| http_err(format!("no answer within {:?}", self.timeout)))?
             .map_err(|e| http_err(chain(&e)))?;
         let status = response.status().as_u16();
         let bytes = response
@@ -166,7 +216,7 @@ impl IamGraphql {
             .await
             .map_err(|e| http_err(chain(&e)))?
             .to_bytes();
-        answer(status, &bytes)
+        Ok((status, bytes))
     }
 }
 
@@ -211,7 +261,6 @@ pub fn answer(status: u16, body: &[u8]) -> Result<Value, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use aws_credential_types::Credentials;
 
     fn client(token: Option<&str>) -> IamGraphql {
         let creds = Credentials::new(
@@ -234,7 +283,8 @@ mod tests {
         let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
         let body = json!({"query": "mutation { x }", "variables": {}});
         for token in [Some("session"), None] {
-            let req = client(token).signed_request(&body, time).await.unwrap();
+            let bytes = serde_json::to_vec(&body).unwrap();
+            let req = client(token).signed_request(bytes, time).await.unwrap();
             let h = |n: &str| req.headers().get(n).map(|v| v.to_str().unwrap().to_owned());
             assert_eq!(
                 h("host").as_deref(),
@@ -245,6 +295,81 @@ mod tests {
             assert!(auth.starts_with("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/eu-central-1/appsync/aws4_request, "), "{auth}");
             assert_eq!(serde_json::from_slice::<Value>(req.body()).unwrap(), body);
         }
+    }
+
+    #[tokio::test]
+    async fn the_signature_covers_the_body() {
+        let time = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600);
+        let client = client(Some("session"));
+        let sig = async |query: &str| {
+            let body = serde_json::to_vec(&json!({ "query": query, "variables": {} })).unwrap();
+            let req = client.signed_request(body, time).await.unwrap();
+            req.headers()["authorization"].to_str().unwrap().to_owned()
+        };
+        assert_ne!(
+            sig("{ me { identityId } }").await,
+            sig("{ notes { items { id } } }").await
+        );
+        assert_eq!(sig("{ a }").await, sig("{ a }").await);
+    }
+
+    /// One answer from a loopback server: the request arrives signed, the status and body come
+    /// back as they are, and a server that never answers is a timeout, not a hang.
+    #[tokio::test]
+    async fn posts_the_signed_request_and_answers_status_and_body() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Headers and the small body arrive together enough for one request.
+            while !String::from_utf8_lossy(&request).contains("\"variables\"") {
+                let n = socket.read(&mut buf).await.unwrap();
+                assert!(n > 0, "closed early");
+                request.extend_from_slice(&buf[..n]);
+            }
+            let body = br#"{"data":null,"errors":[{"errorType":"Unauthorized","message":"no"}]}"#;
+            let head = format!(
+                "HTTP/1.1 401 Unauthorized\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(body).await.unwrap();
+            String::from_utf8_lossy(&request).into_owned()
+        });
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", Some("t".into()), None, "test");
+        let client = IamGraphql::with_credentials(&url, "eu-central-1".into(), creds).unwrap();
+        let (status, body) = client
+            .post(br#"{"query":"{ me }","variables":{}}"#.to_vec())
+            .await
+            .unwrap();
+        assert_eq!(status, 401);
+        assert!(body.starts_with(br#"{"data":null"#));
+        let request = server.await.unwrap().to_ascii_lowercase();
+        assert!(
+            request.starts_with("post /graphql http/1.1\r\n"),
+            "{request}"
+        );
+        assert!(
+            request.contains("authorization: aws4-hmac-sha256 credential=akidexample/"),
+            "{request}"
+        );
+        assert!(request.contains("x-amz-security-token: t\r\n"), "{request}");
+
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/graphql", silent.local_addr().unwrap());
+        let creds = Credentials::new("a", "b", None, None, "t");
+        let client = IamGraphql::with_credentials(&url, "r".into(), creds)
+            .unwrap()
+            .timeout(Duration::from_millis(200));
+        let err = client.execute("{ me }", json!({})).await.unwrap_err();
+        assert!(
+            matches!(err, Error::Http { ref message, .. } if message.starts_with("no answer within")),
+            "{err}"
+        );
+        drop(silent);
     }
 
     #[test]
