@@ -103,6 +103,10 @@ pub struct User {
     pub provider: ProviderKey,
     /// The User Pool `sub`, for User Pool sign-ins only.
     pub user_sub: Option<String>,
+    /// The Identity Pool that issued the credentials (`cognitoIdentityPoolId`). A tenant is bound
+    /// to one Identity Pool (the registry records it): admission compares the two
+    /// ([`crate::store::TenantRegistry::tenant_of`]).
+    pub identity_pool: Option<String>,
 }
 
 /// Who is calling. Guests and users are different types so that a handler which needs a user
@@ -157,7 +161,10 @@ fn non_empty_str(v: &Option<Value>) -> Option<&str> {
 
 /// Parses the event's `identity` into a caller.
 ///
-/// `expected_pool` is `IDENTITY_POOL_ID`: when set, identities from any other pool are refused.
+/// `expected_pool` is `IDENTITY_POOL_ID`, the stack's first Identity Pool, the one that serves
+/// guests: when set, a guest identity from any other pool is refused. A signed-in user may come
+/// from any of the stack's Identity Pools; the registry knows which one is their tenant's, and
+/// admission checks it (a user whose tenant predates the binding is held to `expected_pool`).
 pub fn parse_caller(
     identity: Option<&Value>,
     expected_pool: Option<&str>,
@@ -187,16 +194,16 @@ pub fn parse_caller(
     };
     let identity_id = IdentityId::parse(identity_id)?;
 
-    if let Some(expected) = expected_pool
-        && non_empty_str(&raw.cognito_identity_pool_id) != Some(expected)
-    {
-        return Err(unauthorized(
-            "The credentials were issued by an identity pool this API does not trust.",
-        ));
-    }
-
+    let identity_pool = non_empty_str(&raw.cognito_identity_pool_id);
+    let untrusted =
+        || unauthorized("The credentials were issued by an identity pool this API does not trust.");
     match non_empty_str(&raw.cognito_identity_auth_type) {
-        Some("unauthenticated") => Ok(Caller::Guest(Guest { identity_id })),
+        Some("unauthenticated") => {
+            if expected_pool.is_some() && identity_pool != expected_pool {
+                return Err(untrusted());
+            }
+            Ok(Caller::Guest(Guest { identity_id }))
+        }
         Some("authenticated") => {
             let Some(provider) = non_empty_str(&raw.cognito_identity_auth_provider) else {
                 return Err(unauthorized(
@@ -204,10 +211,15 @@ pub fn parse_caller(
                 ));
             };
             let (provider, user_sub) = parse_provider(provider)?;
+            // With a pinned first pool, an identity that names no pool at all is not one of ours.
+            if expected_pool.is_some() && identity_pool.is_none() {
+                return Err(untrusted());
+            }
             Ok(Caller::User(User {
                 identity_id,
                 provider,
                 user_sub,
+                identity_pool: identity_pool.map(str::to_owned),
             }))
         }
         _ => Err(unauthorized(
@@ -574,11 +586,26 @@ mod tests {
     fn identity_pool_pinning() {
         let v = iam(json!(POOL_A), "authenticated");
         let pool = "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d";
+        let other = "eu-central-1:00000000-0000-0000-0000-000000000000";
         assert!(parse_caller(Some(&v), Some(pool)).is_ok());
-        rejected(
-            Some(&v),
-            Some("eu-central-1:00000000-0000-0000-0000-000000000000"),
-        );
+        // A user of another of the stack's pools parses, and carries the pool it came from:
+        // admission holds it to its tenant's pool (store::TenantRegistry).
+        let mut elsewhere = v.clone();
+        elsewhere["cognitoIdentityPoolId"] = json!(other);
+        match parse_caller(Some(&elsewhere), Some(pool)) {
+            Ok(Caller::User(u)) => assert_eq!(u.identity_pool.as_deref(), Some(other)),
+            got => panic!("{got:?}"),
+        }
+        // Guests come only from the first pool.
+        let mut guest = json!({
+            "cognitoIdentityId": "eu-central-1:9e570000-0000-4000-8000-000000000009",
+            "cognitoIdentityPoolId": pool,
+            "cognitoIdentityAuthType": "unauthenticated",
+            "cognitoIdentityAuthProvider": null,
+        });
+        assert!(parse_caller(Some(&guest), Some(pool)).is_ok());
+        guest["cognitoIdentityPoolId"] = json!(other);
+        rejected(Some(&guest), Some(pool));
         let mut no_pool = v.clone();
         no_pool
             .as_object_mut()

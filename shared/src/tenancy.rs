@@ -50,6 +50,11 @@ pub struct TenantRecord {
     /// The first admin `tenantctl onboard` created, until the tenant has an ADMIN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending_admin: Option<PendingAdmin>,
+    /// The Identity Pool that lists the tenant's providers (`tenantctl onboard` places it): its
+    /// users are admitted only with credentials of that pool. `None` for a tenant registered
+    /// before the binding: it is held to the stack's first pool (`IDENTITY_POOL_ID`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity_pool_id: Option<String>,
 }
 
 /// The first admin `tenantctl onboard` created: a User Pool user, `(provider, sub)`.
@@ -77,6 +82,7 @@ pub struct ActiveTenant {
     id: TenantId,
     name: String,
     pending_admin: Option<PendingAdmin>,
+    identity_pool_id: Option<String>,
 }
 
 impl ActiveTenant {
@@ -86,6 +92,11 @@ impl ActiveTenant {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The Identity Pool the tenant is bound to, if the registry records one.
+    pub fn identity_pool_id(&self) -> Option<&str> {
+        self.identity_pool_id.as_deref()
     }
 
     /// Is `user` the first admin onboard recorded for this tenant (same User Pool, same sub)?
@@ -101,6 +112,7 @@ impl ActiveTenant {
                 id: record.tenant_id,
                 name: record.name,
                 pending_admin: record.pending_admin,
+                identity_pool_id: record.identity_pool_id,
             }),
             TenantStatus::Suspended => None,
         }
@@ -129,6 +141,7 @@ mod tests {
             name: "Acme".into(),
             status,
             pending_admin: None,
+            identity_pool_id: None,
         };
         assert!(ActiveTenant::admit(rec(TenantStatus::Active)).is_some());
         assert!(ActiveTenant::admit(rec(TenantStatus::Suspended)).is_none());
@@ -146,6 +159,7 @@ mod tests {
                 sub: "sub-1".into(),
                 email: "admin@initech.example".into(),
             }),
+            identity_pool_id: None,
         })
         .unwrap();
         let user = |provider: &str, sub: Option<&str>| User {
@@ -155,6 +169,7 @@ mod tests {
             .unwrap(),
             provider: ProviderKey::parse(provider).unwrap(),
             user_sub: sub.map(str::to_owned),
+            identity_pool: None,
         };
         assert!(tenant.is_pending_admin(&user(pool, Some("sub-1"))));
         assert!(!tenant.is_pending_admin(&user(pool, Some("sub-2"))));

@@ -32,7 +32,8 @@ impl App {
 
     /// An app whose `db` client reports into `capacity` (see [`crate::store::capacity`]).
     pub fn with_meter(config: Config, db: Db, capacity: Arc<CapacityMeter>) -> Self {
-        let registry = TenantRegistry::new(db.clone(), config.tenant_cache_ttl);
+        let registry = TenantRegistry::new(db.clone(), config.tenant_cache_ttl)
+            .with_first_pool(config.identity_pool_id.clone());
         App {
             config,
             db,

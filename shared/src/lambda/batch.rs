@@ -82,7 +82,7 @@ async fn admit_items<R: BatchResolver>(
                 continue;
             }
         };
-        let tenant = match tenants.get(&user.provider) {
+        let tenant = match tenants.get(&(user.provider.clone(), user.identity_pool.clone())) {
             Some(Ok(t)) => t.clone(),
             Some(Err(e)) => {
                 items.push(refused("access", e));

@@ -35,7 +35,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 pub use batch::BATCH_GET_MAX_KEYS;
 pub use keys::{GSI1, GSI2, NOTE_PREFIX, TENANT_PREFIX, TTL_ATTRIBUTE};
 pub use notes::{CreateOutcome, Page, PublicReader, Writer};
-pub use tenant_registry::TenantRegistry;
+pub use tenant_registry::{TenantAnswers, TenantRegistry};
 pub use tenant_store::TenantStore;
 
 use crate::error::AppError;

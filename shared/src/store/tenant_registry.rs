@@ -20,6 +20,9 @@ struct Cached<V> {
 pub struct TenantRegistry {
     db: Db,
     ttl: Duration,
+    /// The stack's first Identity Pool (`IDENTITY_POOL_ID`): the pool of a tenant whose record
+    /// names none (registered before tenants were bound to pools).
+    first_pool: Option<String>,
     by_provider: Mutex<HashMap<ProviderKey, Cached<Option<TenantRecord>>>>,
     by_id: Mutex<HashMap<TenantId, Cached<Option<TenantRecord>>>>,
     /// Pending admins (tenant, sub) whose claim this process has settled: the registry keeps
@@ -32,10 +35,17 @@ impl TenantRegistry {
         TenantRegistry {
             db,
             ttl,
+            first_pool: None,
             by_provider: Mutex::default(),
             by_id: Mutex::default(),
             claims_settled: Mutex::default(),
         }
+    }
+
+    /// Holds tenants that name no Identity Pool to `pool` (`IDENTITY_POOL_ID`).
+    pub fn with_first_pool(mut self, pool: Option<String>) -> Self {
+        self.first_pool = pool;
+        self
     }
 
     /// Should this call try to make `user` the tenant's first ADMIN? Yes when they are its
@@ -70,8 +80,8 @@ impl TenantRegistry {
         ));
     }
 
-    /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; suspended
-    /// tenant → `Forbidden`.
+    /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; credentials of
+    /// another Identity Pool than the tenant's → `Unauthorized`; suspended tenant → `Forbidden`.
     pub async fn tenant_of(&self, user: &User) -> Result<ActiveTenant, AppError> {
         let record = match cache_get(&self.by_provider, &user.provider, self.ttl) {
             Some(hit) => hit,
@@ -81,19 +91,21 @@ impl TenantRegistry {
                 fresh
             }
         };
-        admit_record(record)
+        self.admit(record, user)
     }
 
     /// [`Self::tenant_of`] for many users at once (a BatchInvoke): each distinct provider is
     /// resolved once, the uncached ones with one BatchGetItem per 100 keys, so a batch naming
-    /// 2,000 providers costs 20 reads, not 2,000. The answer is per provider key.
+    /// 2,000 providers costs 20 reads, not 2,000. The answer is per provider key and Identity
+    /// Pool (admission depends on both: see [`Self::tenant_of`]).
     pub async fn tenants_of<'a>(
         &self,
         users: impl IntoIterator<Item = &'a User>,
-    ) -> Result<HashMap<ProviderKey, Result<ActiveTenant, AppError>>, AppError> {
+    ) -> Result<TenantAnswers, AppError> {
+        let users: Vec<&User> = users.into_iter().collect();
         let mut records: HashMap<ProviderKey, Option<TenantRecord>> = HashMap::new();
         let mut missing = Vec::new();
-        for user in users {
+        for user in &users {
             if records.contains_key(&user.provider) || missing.contains(&user.provider) {
                 continue;
             }
@@ -110,10 +122,14 @@ impl TenantRegistry {
                 records.insert(key, fresh);
             }
         }
-        Ok(records
-            .into_iter()
-            .map(|(k, r)| (k, admit_record(r)))
-            .collect())
+        let mut out = TenantAnswers::new();
+        for user in users {
+            if let Some(record) = records.get(&user.provider) {
+                out.entry((user.provider.clone(), user.identity_pool.clone()))
+                    .or_insert_with(|| self.admit(record.clone(), user));
+            }
+        }
+        Ok(out)
     }
 
     /// The active tenant with this id, for public reads. Unknown or suspended → `NotFound`, so
@@ -145,15 +161,36 @@ impl TenantRegistry {
     }
 }
 
-/// A registry answer as admission sees it: unknown → `Unauthorized`, suspended → `Forbidden`.
-fn admit_record(record: Option<TenantRecord>) -> Result<ActiveTenant, AppError> {
-    let Some(record) = record else {
-        return Err(AppError::Unauthorized(
-            "Your sign-in provider is not registered with any tenant of this API.".into(),
-        ));
-    };
-    ActiveTenant::admit(record)
-        .ok_or_else(|| AppError::Forbidden("Your tenant is suspended.".into()))
+/// [`TenantRegistry::tenants_of`]'s answers, by (provider key, Identity Pool of the credentials).
+pub type TenantAnswers = HashMap<(ProviderKey, Option<String>), Result<ActiveTenant, AppError>>;
+
+impl TenantRegistry {
+    /// A registry answer as admission sees it: unknown → `Unauthorized`; credentials of another
+    /// Identity Pool than the tenant's → `Unauthorized` (a pool lists only its own tenants'
+    /// providers, so such an identity names a provider its pool does not federate: a misrouted
+    /// or forged event, or a pool in another account); suspended → `Forbidden`.
+    fn admit(&self, record: Option<TenantRecord>, user: &User) -> Result<ActiveTenant, AppError> {
+        let Some(record) = record else {
+            return Err(AppError::Unauthorized(
+                "Your sign-in provider is not registered with any tenant of this API.".into(),
+            ));
+        };
+        let bound = record
+            .identity_pool_id
+            .as_deref()
+            .or(self.first_pool.as_deref());
+        if let Some(bound) = bound
+            && user.identity_pool.as_deref() != Some(bound)
+        {
+            return Err(AppError::Unauthorized(
+                "Your credentials were issued by another Identity Pool than your tenant's; sign in \
+                 through your tenant's Identity Pool."
+                    .into(),
+            ));
+        }
+        ActiveTenant::admit(record)
+            .ok_or_else(|| AppError::Forbidden("Your tenant is suspended.".into()))
+    }
 }
 
 fn cache_get<K: std::hash::Hash + Eq, V: Clone>(

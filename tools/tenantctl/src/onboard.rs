@@ -358,11 +358,15 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             .registry_register(&req.tenant, &req.name, key)
             .await?;
     }
+    // The tenant's users are admitted only with credentials of the pool that lists them.
+    ctx.db
+        .registry_bind_identity_pool(&req.tenant, &identity_pool_id)
+        .await?;
     steps.finish(
         4,
         "registry",
         format!(
-            "{} -> {}",
+            "{} -> {} (Identity Pool {identity_pool_id})",
             keys.iter()
                 .map(ProviderKey::as_str)
                 .collect::<Vec<_>>()

@@ -152,6 +152,31 @@ impl Admin {
         self.registry_change(id, |r| r.status = status).await
     }
 
+    /// Binds the tenant to the Identity Pool that lists its providers: from then on its users
+    /// are admitted only with that pool's credentials (on the record and every provider copy, so
+    /// a cold function still admits with one read). Idempotent; a tenant bound to another pool is
+    /// a `Conflict` (moving a tenant means moving its providers between pools first).
+    pub async fn registry_bind_identity_pool(
+        &self,
+        id: &TenantId,
+        identity_pool_id: &str,
+    ) -> Result<TenantRecord, AppError> {
+        let record = self
+            .registry_change(id, |r| {
+                if r.identity_pool_id.is_none() {
+                    r.identity_pool_id = Some(identity_pool_id.to_owned());
+                }
+            })
+            .await?;
+        match record.identity_pool_id.as_deref() {
+            Some(bound) if bound == identity_pool_id => Ok(record),
+            bound => Err(AppError::Conflict(format!(
+                "Tenant '{id}' is bound to Identity Pool {}, not {identity_pool_id}.",
+                bound.unwrap_or("(none)")
+            ))),
+        }
+    }
+
     /// Applies `change` to the tenant's record, on the tenant item and on every provider item of
     /// the tenant, in one transaction conditioned on the provider list read with it (retried
     /// from a fresh read when it changed). Every change of a tenant's record goes through here,

@@ -1,0 +1,170 @@
+//! Tenants bound to Identity Pools: a tenant's users are admitted only with credentials of the
+//! pool the registry records for it, so an identity of pool A naming a provider registered in
+//! pool B is refused (`Unauthorized`), whatever the field, single or batched; guests come from the
+//! stack's first pool only; a tenant registered before the binding is held to the first pool. The
+//! cold look-up stays one read (the binding is on the provider item's copy of the record).
+
+use integration_tests::*;
+use serde_json::json;
+use shared::api::{GetNote, ListNotes, Me, NoteAuthor, PublicNotes, UpdateMyProfile};
+use shared::tenancy::TenantId;
+
+const FIRST: &str = IDENTITY_POOL;
+const SECOND: &str = "eu-central-1:2d2d2d2d-0000-4000-8000-000000000002";
+const FOREIGN: &str = "eu-west-1:0f0f0f0f-0000-4000-8000-0000000000ff";
+
+async fn fixture() -> Fixture {
+    let fx = Fixture::with(Options {
+        identity_pool: Some(FIRST),
+        ..Options::default()
+    })
+    .await;
+    // acme in the first pool, globex in the second.
+    let admin = fx.admin();
+    admin
+        .registry_bind_identity_pool(&TenantId::parse("acme").unwrap(), FIRST)
+        .await
+        .unwrap();
+    admin
+        .registry_bind_identity_pool(&TenantId::parse("globex").unwrap(), SECOND)
+        .await
+        .unwrap();
+    fx
+}
+
+#[tokio::test]
+async fn each_tenants_users_are_admitted_only_through_its_own_pool() {
+    let fx = fixture().await;
+    let alice = Who::alice(); // acme, first pool
+    let bob = Who::bob().from_pool(SECOND); // globex, second pool
+    let me = fx.call(Me, &alice, json!({})).await.unwrap();
+    assert_eq!(me["tenantId"], "acme");
+    let me = fx.call(Me, &bob, json!({})).await.unwrap();
+    assert_eq!(me["tenantId"], "globex");
+    let note = fx.create(&bob, "globex plan", "TENANT").await;
+    let got = fx
+        .call(GetNote, &bob, json!({"id": note["id"]}))
+        .await
+        .unwrap();
+    assert_eq!(got["title"], "globex plan");
+
+    // The same users with credentials of a pool that is not their tenant's: refused, typed,
+    // on every kind of field.
+    for (who, pool) in [
+        (Who::alice().from_pool(SECOND), "second"),
+        (Who::alice().from_pool(FOREIGN), "foreign"),
+        (Who::bob(), "first"),
+        (Who::bob().from_pool(FOREIGN), "foreign"),
+        (Who::dana(), "first"), // globex's OIDC provider, through the first pool
+    ] {
+        for r in [
+            fx.call(Me, &who, json!({})).await,
+            fx.call(ListNotes, &who, json!({})).await,
+            fx.call(GetNote, &who, json!({"id": note["id"]})).await,
+        ] {
+            assert_err(&r, "Unauthorized");
+            let message = format!("{r:?}");
+            assert!(
+                message.contains("another Identity Pool"),
+                "{pool}: {message}"
+            );
+        }
+    }
+    // Dana through globex's own pool is globex's.
+    let me = fx
+        .call(Me, &Who::dana().from_pool(SECOND), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(me["tenantId"], "globex");
+}
+
+#[tokio::test]
+async fn guests_come_from_the_first_pool_only() {
+    let fx = fixture().await;
+    let guest = Who::guest("gus");
+    let r = fx
+        .call(PublicNotes, &guest, json!({"tenantId": "globex"}))
+        .await;
+    assert_eq!(kind(&r), "ok", "{r:?}");
+    for pool in [SECOND, FOREIGN] {
+        let r = fx
+            .call(
+                PublicNotes,
+                &guest.clone().from_pool(pool),
+                json!({"tenantId": "globex"}),
+            )
+            .await;
+        assert_err(&r, "Unauthorized");
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_registered_before_the_binding_is_held_to_the_first_pool() {
+    let fx = Fixture::with(Options {
+        identity_pool: Some(FIRST),
+        ..Options::default()
+    })
+    .await;
+    // acme's record names no pool.
+    let me = fx.call(Me, &Who::alice(), json!({})).await.unwrap();
+    assert_eq!(me["tenantId"], "acme");
+    let r = fx
+        .call(Me, &Who::alice().from_pool(SECOND), json!({}))
+        .await;
+    assert_err(&r, "Unauthorized");
+    // A rebinding to another pool is refused: its providers would have to move first.
+    let admin = fx.admin();
+    let acme = TenantId::parse("acme").unwrap();
+    admin
+        .registry_bind_identity_pool(&acme, FIRST)
+        .await
+        .unwrap();
+    admin
+        .registry_bind_identity_pool(&acme, FIRST)
+        .await
+        .unwrap();
+    let moved = admin.registry_bind_identity_pool(&acme, SECOND).await;
+    assert!(
+        matches!(moved, Err(shared::AppError::Conflict(_))),
+        "{moved:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_batch_refuses_only_the_items_of_another_pool() {
+    let fx = fixture().await;
+    let bob = Who::bob().from_pool(SECOND);
+    let note = fx.create(&bob, "by bob", "TENANT").await;
+    fx.call(
+        UpdateMyProfile,
+        &bob,
+        json!({"input": {"displayName": "Bob B."}}),
+    )
+    .await
+    .unwrap();
+    let item = |who: &Who| {
+        let mut e = event("Note", "author", who, json!({}));
+        e["source"] = note.clone();
+        e
+    };
+    let batch = json!([item(&bob), item(&Who::bob()), item(&bob)]);
+    let got = fx.call_raw(NoteAuthor, batch).await.unwrap();
+    let answers = got.as_array().unwrap();
+    assert_eq!(answers.len(), 3);
+    // The item from the first pool is refused (null), without failing its neighbours.
+    assert_eq!(answers[0]["displayName"], "Bob B.", "{answers:?}");
+    assert!(answers[1].is_null(), "{answers:?}");
+    assert_eq!(answers[2]["displayName"], "Bob B.", "{answers:?}");
+}
+
+#[tokio::test]
+async fn the_cold_look_up_of_a_bound_tenant_is_one_read() {
+    let fx = fixture().await;
+    fx.requests.reset();
+    let me = fx
+        .call(Me, &Who::bob().from_pool(SECOND), json!({}))
+        .await
+        .unwrap();
+    assert_eq!(me["tenantId"], "globex");
+    assert_eq!(fx.requests.total(), 1, "{:?}", fx.requests.snapshot());
+}
