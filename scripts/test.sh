@@ -21,12 +21,12 @@ cargo test --workspace --locked "$@" -- --skip isolation_matrix
 # The isolation matrix prints its size and how many cells held: run it uncaptured.
 cargo test --locked -p integration-tests --test isolation_matrix -- --nocapture
 
-# The AppSync resolver handler (APPSYNC_JS) and the local endpoint, against stand-ins.
-
-# The local User Pool's SRP (local/moto_server.py) against pycognito's client, in-process.
 python3 -c 'import moto, pycognito' 2>/dev/null ||
   python3 -m pip install --quiet --disable-pip-version-check -r local/requirements.txt
-# After the install above: scripts/help.test.mjs runs local/e2e/aws_check.py -h (pycognito).
+# The AppSync resolver handler (APPSYNC_JS) and the local endpoint, against stand-ins; after the
+# install above: scripts/help.test.mjs runs local/e2e/aws_check.py -h (pycognito).
 (cd local && npm ci --silent --no-audit --no-fund)
 node --test resolvers/ local/ scripts/
+
+# The local User Pool's SRP (local/moto_server.py) against pycognito's client, in-process.
 python3 -m unittest local/test_moto_srp.py
