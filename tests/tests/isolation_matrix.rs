@@ -1,6 +1,7 @@
 //! The isolation matrix: every field × every kind of caller × hostile arguments, each cell with
 //! its expected outcome, and on top a leak check: no answer to any caller may contain a marker
-//! of data that caller may not see. Prints `isolation: N cells, N held`.
+//! of data that caller may not see. Prints `isolation: N cells, N held`. The two tenants live in
+//! different Identity Pools, and identities that cross them are callers of their own.
 
 use integration_tests::*;
 use lambda_runtime::Diagnostic;
@@ -20,13 +21,17 @@ enum Kind {
     UnknownProvider,
     SuspendedTenant,
     ForeignPool,
+    /// Bob's provider (globex, bound to the second pool) with credentials of the first pool.
+    CrossPool,
+    /// Alice (acme, bound to the first pool) with credentials of the stack's second pool.
+    OtherTenantsPool,
     PlainIam,
     ApiKey,
     MissingIdentity,
     UserPoolJwt,
 }
 
-const KINDS: [Kind; 12] = [
+const KINDS: [Kind; 14] = [
     Kind::Alice,
     Kind::Carol,
     Kind::Dave,
@@ -35,21 +40,33 @@ const KINDS: [Kind; 12] = [
     Kind::UnknownProvider,
     Kind::SuspendedTenant,
     Kind::ForeignPool,
+    Kind::CrossPool,
+    Kind::OtherTenantsPool,
     Kind::PlainIam,
     Kind::ApiKey,
     Kind::MissingIdentity,
     Kind::UserPoolJwt,
 ];
 
+/// The stack's second Identity Pool: globex is bound to it, acme to the first.
+const SECOND_POOL: &str = "eu-central-1:2d2d2d2d-0000-4000-8000-000000000002";
+
+/// Bob of globex, signed in through globex's pool.
+fn bob() -> Who {
+    Who::bob().from_pool(SECOND_POOL)
+}
+
 fn who(k: Kind) -> Option<Who> {
     Some(match k {
         Kind::Alice => Who::alice(),
         Kind::Carol => Who::carol(),
         Kind::Dave => Who::user(POOL_A, "dave"),
-        Kind::Bob => Who::bob(),
+        Kind::Bob => bob(),
         Kind::Guest => Who::guest("guest"),
         Kind::UnknownProvider => Who::user(POOL_UNKNOWN, "eve"),
         Kind::SuspendedTenant => Who::user(POOL_C, "ivan"),
+        Kind::CrossPool => Who::bob().from_pool(IDENTITY_POOL),
+        Kind::OtherTenantsPool => Who::alice().from_pool(SECOND_POOL),
         Kind::ForeignPool => {
             Who::alice().from_pool("eu-central-1:00000000-0000-4000-8000-0000000000ff")
         }
@@ -102,14 +119,17 @@ fn gate(f: F, k: Kind) -> Option<&'static str> {
         // Batch items of refused callers are answered null, never an error for the whole page.
         _ if f == "Note.author" => Some("null"),
         Kind::ForeignPool
+        | Kind::OtherTenantsPool
         | Kind::PlainIam
         | Kind::ApiKey
         | Kind::MissingIdentity
         | Kind::UserPoolJwt => Some("Unauthorized"),
         Kind::Guest if open => None,
         Kind::Guest => Some("Unauthorized"),
-        Kind::UnknownProvider if open && f != "Query.me" => None,
-        Kind::UnknownProvider => Some("Unauthorized"),
+        // A provider the first pool does not list, through the first pool: public data only
+        // (Cognito would not mint such an identity; a misrouted event is still held to this).
+        Kind::UnknownProvider | Kind::CrossPool if open && f != "Query.me" => None,
+        Kind::UnknownProvider | Kind::CrossPool => Some("Unauthorized"),
         Kind::SuspendedTenant if open && f != "Query.me" => None,
         Kind::SuspendedTenant => Some("Forbidden"),
     }
@@ -422,7 +442,7 @@ fn cells(f: F, w: &World) -> Vec<(String, Value, Box<dyn Fn(Kind) -> &'static st
             out.push(("no arguments".into(), json!({}), Box::new(|_| "ok")));
             out.push((
                 "forged filter and tenantId".into(),
-                json!({"filter": "{\"tenantId\":{\"ne\":\"x\"}}", "tenantId": "globex", "ownerId": Who::bob().identity_id()}),
+                json!({"filter": "{\"tenantId\":{\"ne\":\"x\"}}", "tenantId": "globex", "ownerId": bob().identity_id()}),
                 Box::new(|_| "ok"),
             ));
         }
@@ -486,7 +506,7 @@ fn subscription_leaks(f: F, k: Kind, args: &Value, answer: &Value) -> Vec<String
     let mut owners = vec![
         ("acme", Who::alice().identity_id().to_owned()),
         ("acme", Who::carol().identity_id().to_owned()),
-        ("globex", Who::bob().identity_id().to_owned()),
+        ("globex", bob().identity_id().to_owned()),
     ];
     if let Some(v) = &viewer {
         owners.push(("acme", v.clone()));
@@ -575,7 +595,14 @@ async fn isolation_matrix() {
         ..Options::default()
     })
     .await;
-    let (alice, bob) = (Who::alice(), Who::bob());
+    let (alice, bob) = (Who::alice(), bob());
+    // Tenants in different Identity Pools: acme in the stack's first, globex in a second.
+    for (tenant, pool) in [("acme", IDENTITY_POOL), ("globex", SECOND_POOL)] {
+        fx.admin()
+            .registry_bind_identity_pool(&TenantId::parse(tenant).unwrap(), pool)
+            .await
+            .unwrap();
+    }
     // A third tenant, suspended.
     let initech = TenantId::parse("initech").unwrap();
     fx.admin()

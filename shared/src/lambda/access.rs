@@ -18,9 +18,15 @@ pub trait Access: Sized + Send {
     fn tenant(&self) -> Option<&ActiveTenant>;
 }
 
-/// Anyone with Identity Pool credentials, guests included.
+/// Anyone with Identity Pool credentials of this stack, guests included. A signed-in user's
+/// credentials are this stack's when they come from its first pool (`IDENTITY_POOL_ID`, checked
+/// when the identity is parsed) or from the pool the user's tenant is bound to; a user identity of
+/// any other pool is refused here, on a public field too (one cached registry read).
 impl Access for Caller {
-    async fn admit(_: &App, caller: Caller) -> Result<Self, AppError> {
+    async fn admit(app: &App, caller: Caller) -> Result<Self, AppError> {
+        if let Caller::User(user) = &caller {
+            app.registry.vouch_for_pool(user).await?;
+        }
         Ok(caller)
     }
 

@@ -83,15 +83,43 @@ impl TenantRegistry {
     /// The active tenant of a signed-in user. Unknown provider → `Unauthorized`; credentials of
     /// another Identity Pool than the tenant's → `Unauthorized`; suspended tenant → `Forbidden`.
     pub async fn tenant_of(&self, user: &User) -> Result<ActiveTenant, AppError> {
-        let record = match cache_get(&self.by_provider, &user.provider, self.ttl) {
-            Some(hit) => hit,
-            None => {
-                let fresh = self.db.registry_lookup_provider(&user.provider).await?;
-                cache_put(&self.by_provider, user.provider.clone(), fresh.clone());
-                fresh
-            }
-        };
+        let record = self.record_of(&user.provider).await?;
         self.admit(record, user)
+    }
+
+    /// Whether `user`'s credentials come from one of this stack's Identity Pools: the first pool
+    /// (no read), or the pool the registry binds their provider's tenant to (the cached look-up
+    /// [`Self::tenant_of`] makes). Unknown provider from another pool, or the wrong pool →
+    /// `Unauthorized`. Whether the tenant is active is not asked: that is for fields that need one.
+    pub async fn vouch_for_pool(&self, user: &User) -> Result<(), AppError> {
+        let Some(first) = self.first_pool.as_deref() else {
+            // No pinned pool: nothing to vouch against (a development set-up).
+            return Ok(());
+        };
+        // The first pool lists only the providers of the tenants bound to it (tenantctl lists a
+        // tenant's providers in its own pool alone), so Cognito mints no first-pool identity that
+        // names another pool's provider: no read needed.
+        if user.identity_pool.as_deref() == Some(first) {
+            return Ok(());
+        }
+        let record = self.record_of(&user.provider).await?;
+        let bound = record.as_ref().and_then(|r| r.identity_pool_id.as_deref());
+        if bound.is_some() && bound == user.identity_pool.as_deref() {
+            return Ok(());
+        }
+        Err(AppError::Unauthorized(
+            "The credentials were issued by an identity pool this API does not trust.".into(),
+        ))
+    }
+
+    /// The registry's record of `provider`, through the cache.
+    async fn record_of(&self, provider: &ProviderKey) -> Result<Option<TenantRecord>, AppError> {
+        if let Some(hit) = cache_get(&self.by_provider, provider, self.ttl) {
+            return Ok(hit);
+        }
+        let fresh = self.db.registry_lookup_provider(provider).await?;
+        cache_put(&self.by_provider, provider.clone(), fresh.clone());
+        Ok(fresh)
     }
 
     /// [`Self::tenant_of`] for many users at once (a BatchInvoke): each distinct provider is
