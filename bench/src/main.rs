@@ -798,9 +798,14 @@ async fn main() {
         md.push('\n');
     }
 
-    md.push_str("## Footprint\n\n| function | x86_64 stripped binary | arm64 bootstrap | arm64 bootstrap.zip (deploy artifact) |\n|---|---|---|---|\n");
+    let mut footprint = String::from(
+        "## Footprint\n\n| function | x86_64 stripped binary | arm64 bootstrap | arm64 bootstrap.zip (deploy artifact) |\n|---|---|---|---|\n",
+    );
+    let mut arm64_built = true;
     for f in ["get-note", "list-notes", "create-note"] {
-        md.push_str(&format!(
+        let zip = file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"));
+        arm64_built &= zip.is_some();
+        footprint.push_str(&format!(
             "| {f} | {} | {} | {} |\n",
             mib(file_size(&opts.bins.join(f))),
             mib(
@@ -809,8 +814,22 @@ async fn main() {
                     zipped_size(&opts.lambda_dir.join(f).join("bootstrap.zip"), "bootstrap")
                 })
             ),
-            mib(file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"))),
+            mib(zip),
         ));
+    }
+    // Without the arm64 artifacts (bench run by hand, not by scripts/bench.sh), the last full
+    // run's table stands.
+    let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
+    let kept_footprint = old.find("## Footprint").and_then(|b| {
+        let rest = &old[b..];
+        let end = rest
+            .find("\n<!--")
+            .or_else(|| rest[3..].find("\n## ").map(|e| e + 3));
+        end.map(|e| rest[..e].trim_end().to_owned() + "\n")
+    });
+    match kept_footprint {
+        Some(kept) if !arm64_built => md.push_str(&kept),
+        _ => md.push_str(&footprint),
     }
     println!("{md}");
     if let Some(dir) = opts.out.parent() {
@@ -818,7 +837,6 @@ async fn main() {
     }
     // The list-cost and simulation sections (`scripts/bench.sh lists`, `simulate-zipf`) are
     // other runs', and the warm path's profile is read by hand: keep them.
-    let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
     let section = |name: &str| {
         let (begin, end) = (
             format!("<!-- {name}:begin -->"),
