@@ -16,6 +16,15 @@
 # 100 tenants with Zipf-distributed traffic replayed through the resolvers against DynamoDB
 # Local: per-tenant latency and capacity, and where the busiest tenant meets a partition's
 # limits (bench/src/bin/simulate-zipf.rs; the "Simulation" section of bench/results.md).
+#
+#   scripts/bench.sh profile [CALLS]      (default 300)
+# Where a warm get-note's instructions go: get-note and its raw function (bench/src/raw.rs)
+# under valgrind's callgrind, CALLS warm calls each after 20 uncounted, through the same
+# loopback runtime API. Builds both with their symbols in a profile of their own
+# (target/profiling/: release plus symbols; a full build the first time), writes
+# target/callgrind.*.out and prints the top functions of each
+# (callgrind_annotate --inclusive=yes). The "Warm path: profile" section of bench/results.md
+# is written from it by hand.
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +54,28 @@ if [ "${1:-}" = lists ] || [ "${1:-}" = zipf ]; then
     say "Zipf simulation"
     target/release/simulate-zipf --out "$ROOT/bench/results.md" "$@"
   fi
+  exit 0
+fi
+if [ "${1:-}" = profile ]; then
+  calls="${2:-300}"
+  say "release build with symbols (get-note, raw-get-item, bench)"
+  # The same packages as the default mode's build, so the same features.
+  cargo build --locked --config 'profile.profiling.inherits="release"' \
+    --config 'profile.profiling.strip=false' --profile profiling \
+    -p bench -p get-note -p list-notes -p create-note \
+    --bin get-note --bin raw-get-item --bin bench 2>&1 | tail -1
+  work="$(mktemp -d)"
+  export DDB_STATE_DIR="$work/ddb"
+  trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
+  scripts/dynamodb-local.sh start
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+  export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  rm -f target/callgrind.*.out*
+  target/profiling/bench --bins "$ROOT/target/profiling" --profile "$calls"
+  for f in target/callgrind.*.out*; do
+    say "$f (instructions over $calls warm calls)"
+    callgrind_annotate --inclusive=yes "$f" 2>/dev/null | head -60
+  done
   exit 0
 fi
 FUNCS=(get-note list-notes create-note)

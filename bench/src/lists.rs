@@ -10,15 +10,10 @@
 //! (CI: small tenants, the targets asserted).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::interceptors::{
-    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
-};
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use serde_json::{Value, json};
 use shared::config::Config;
@@ -27,6 +22,7 @@ use shared::lambda::App;
 use shared::lambda::metrics::MetricsSink;
 use shared::notes::{Body, Note, NoteId, Title, Visibility};
 use shared::store::TenantRegistry;
+use shared::store::capacity::Observer;
 use shared::store::{Db, TenantStore};
 use shared::tenancy::TenantId;
 
@@ -40,7 +36,7 @@ const BASELINE_ROUNDS: usize = 8;
 const LOAD_CONCURRENCY: usize = 4;
 
 /// Requests, items evaluated and capacity, as DynamoDB answered them (read from the raw
-/// responses, like the tests' capacity witness: independent of the functions' own meter).
+/// responses by the capacity interceptor's [`Observer`]: independent of the functions' meter).
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct Counts {
     pub requests: u64,
@@ -59,53 +55,18 @@ impl std::ops::Sub for Counts {
     }
 }
 
-/// The interceptor that fills [`Counts`].
+/// Fills [`Counts`]: a view of the functions' capacity interceptor with an [`Observer`].
 #[derive(Debug, Default, Clone)]
-pub struct Meter(Arc<Mutex<Counts>>);
+pub struct Meter(Observer);
 
 impl Meter {
     pub fn now(&self) -> Counts {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Intercept for Meter {
-    fn name(&self) -> &'static str {
-        "ListCostMeter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).requests += 1;
-        Ok(())
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &AfterDeserializationInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(body) = context.response().body().bytes() else {
-            return Ok(());
-        };
-        let Ok(json) = serde_json::from_slice::<Value>(body) else {
-            return Ok(());
-        };
-        let units = |c: &Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
-        let rcu = match &json["ConsumedCapacity"] {
-            Value::Array(all) => all.iter().map(units).sum(),
-            one @ Value::Object(_) => units(one),
-            _ => 0.0,
-        };
-        let mut c = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        c.rcu += rcu;
-        c.scanned += json["ScannedCount"].as_u64().unwrap_or(0);
-        Ok(())
+        let seen = self.0.now();
+        Counts {
+            requests: seen.total() as u64,
+            scanned: seen.scanned,
+            rcu: seen.reported,
+        }
     }
 }
 
@@ -114,14 +75,13 @@ impl Intercept for Meter {
 /// for `ReturnConsumedCapacity`).
 pub fn client(endpoint: &str, meter: &Meter) -> Client {
     let builder = shared::store::with_budget(aws_sdk_dynamodb::Config::builder());
-    let conf = shared::store::capacity::metered(builder, &Arc::default())
+    let conf = shared::store::capacity::observed(builder, &Arc::default(), &meter.0)
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             "local", "local", None, None, "bench",
         ))
         .endpoint_url(endpoint)
-        .interceptor(meter.clone())
         .build();
     Client::from_conf(conf)
 }

@@ -7,11 +7,13 @@
 
 mod runtime_api;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use bench::proxy::CountingProxy;
 use runtime_api::{Outcome, RuntimeApi};
 use serde_json::{Value, json};
 use shared::config::Config;
@@ -21,6 +23,8 @@ use shared::store::Db;
 use shared::tenancy::TenantId;
 
 const POOL: &str = "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_AcmePool1";
+/// Where the warm path's profile section (kept from the last results file) goes.
+const PROFILE_PLACE: &str = "<!-- warm-profile:here -->";
 const IDENTITY_ID: &str = "eu-central-1:a11ce000-0000-4000-8000-00000000000a";
 
 /// Cold start, warm latency against the DynamoDB floor, peers and footprint, through a
@@ -48,6 +52,11 @@ struct Opts {
     /// Where `cargo lambda build` put the arm64 zips (for sizes).
     #[arg(long, default_value = "target/lambda")]
     lambda_dir: PathBuf,
+    /// Instead of the benchmark: get-note and its raw function under valgrind's callgrind, this
+    /// many warm calls each (after 20 uncounted), profiles in `target/callgrind.<label>.out`.
+    /// The binaries need their symbols (`scripts/bench.sh profile` builds them so).
+    #[arg(long)]
+    profile: Option<usize>,
 }
 
 /// A command line given as one argument. A newtype: clap reads an `Option<Vec<String>>` field as
@@ -88,7 +97,7 @@ fn event(type_name: &str, field: &str, args: Value) -> Value {
 struct Subject {
     label: String,
     command: Vec<String>,
-    events: Box<dyn Fn(usize) -> Value>,
+    events: Rc<dyn Fn(usize) -> Value>,
 }
 
 #[derive(Default, Clone)]
@@ -119,7 +128,8 @@ impl Stats {
     }
 }
 
-fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
+/// A function's environment; `ddb` replaces `AWS_ENDPOINT_URL_DYNAMODB` (the counting proxy).
+fn function_env(api: &str, table: &str, name: &str, ddb: Option<&str>) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [
         ("AWS_LAMBDA_RUNTIME_API", api),
         ("AWS_LAMBDA_FUNCTION_NAME", name),
@@ -133,6 +143,9 @@ fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
     .collect();
+    if let Some(ddb) = ddb {
+        env.push(("AWS_ENDPOINT_URL_DYNAMODB".to_owned(), ddb.to_owned()));
+    }
     for k in [
         "AWS_ENDPOINT_URL_DYNAMODB",
         "AWS_REGION",
@@ -141,7 +154,9 @@ fn function_env(api: &str, table: &str, name: &str) -> Vec<(String, String)> {
         "PATH",
         "HOME",
     ] {
-        if let Ok(v) = std::env::var(k) {
+        if let Ok(v) = std::env::var(k)
+            && !env.iter().any(|(have, _)| have == k)
+        {
             env.push((k.to_owned(), v));
         }
     }
@@ -232,7 +247,7 @@ async fn cold_interleaved(a: &Subject, b: &Subject, table: &str, n: usize) -> (C
 
 async fn cold_once(subject: &Subject, table: &str, i: usize, c: &mut Cold) {
     let api = RuntimeApi::start().await.expect("runtime api");
-    let env = function_env(&api.endpoint(), table, &subject.label);
+    let env = function_env(&api.endpoint(), table, &subject.label, None);
     let started = Instant::now();
     let mut child = spawn(&subject.command, &env);
     let polled = api
@@ -249,120 +264,181 @@ async fn cold_once(subject: &Subject, table: &str, i: usize, c: &mut Cold) {
 struct Warm {
     lat: Stats,
     rss_kib: Option<u64>,
+    /// CPU time of the process over the warm calls ÷ calls, µs.
+    cpu_us: f64,
 }
 
-async fn warm(subject: &Subject, table: &str, n: usize) -> Warm {
-    let api = RuntimeApi::start().await.expect("runtime api");
-    let env = function_env(&api.endpoint(), table, &subject.label);
-    let mut child = spawn(&subject.command, &env);
-    api.first_poll(Duration::from_secs(30))
-        .await
-        .expect("warm process never polled");
-    for i in 0..50 {
-        let (o, _, _) = api.invoke((subject.events)(i)).await.expect("warm-up");
-        check(&o, &subject.label);
+/// The CPU time a process has used, all its threads, in ns (the scheduler's own account, not
+/// the 10 ms ticks of `/proc/<pid>/stat`).
+fn cpu_ns(pid: u32) -> Option<u64> {
+    let mut total = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        total += stat.split_whitespace().next()?.parse::<u64>().ok()?;
     }
-    let mut lat = Stats::default();
-    for i in 0..n {
-        let (o, at, sent) = api
-            .invoke((subject.events)(1000 + i))
+    Some(total)
+}
+
+/// A function process, started and polling its own runtime API.
+struct Running<'a> {
+    subject: &'a Subject,
+    api: RuntimeApi,
+    child: tokio::process::Child,
+}
+
+impl Running<'_> {
+    async fn start<'a>(subject: &'a Subject, table: &str, ddb: Option<&str>) -> Running<'a> {
+        let api = RuntimeApi::start().await.expect("runtime api");
+        let env = function_env(&api.endpoint(), table, &subject.label, ddb);
+        let child = spawn(&subject.command, &env);
+        api.first_poll(Duration::from_secs(30))
             .await
-            .expect("invoke");
-        check(&o, &subject.label);
-        lat.push(at - sent);
+            .unwrap_or_else(|| panic!("{} never polled", subject.label));
+        Running {
+            subject,
+            api,
+            child,
+        }
     }
-    let rss_kib = child.id().and_then(peak_rss_kib);
-    let _ = child.kill().await;
-    Warm { lat, rss_kib }
+
+    /// One invocation with event `i`: how long the answer took.
+    async fn call(&self, i: usize) -> Duration {
+        let (o, at, sent) = self
+            .api
+            .invoke((self.subject.events)(i))
+            .await
+            .unwrap_or_else(|| panic!("{}: no answer", self.subject.label));
+        check(&o, &self.subject.label);
+        at - sent
+    }
+
+    fn cpu_ns(&self) -> Option<u64> {
+        self.child.id().and_then(cpu_ns)
+    }
 }
 
-/// The raw SDK call(s) a field needs, issued directly: the floor no resolver can beat.
-async fn floor(
-    client: &aws_sdk_dynamodb::Client,
-    table: &str,
-    field: &str,
-    note_id: &str,
-    n: usize,
-) -> Stats {
-    let mut s = Stats::default();
-    let pk = AttributeValue::S("TENANT#acme".into());
-    for i in 0..(n + 50) {
-        let t = Instant::now();
-        match field {
-            "get-note" => {
-                client
-                    .get_item()
-                    .table_name(table)
-                    .key("pk", pk.clone())
-                    .key("sk", AttributeValue::S(format!("NOTE#{note_id}")))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .expect("GetItem");
-            }
-            "list-notes" => {
-                // What the field reads: the tenant's shared range of the listing index, then the
-                // caller's own PRIVATE range down to where that page ended (two Queries in turn).
-                let range = |low: String, high: String| {
-                    client
-                        .query()
-                        .table_name(table)
-                        .index_name(shared::store::GSI2)
-                        .key_condition_expression("#p = :p AND #s BETWEEN :low AND :high")
-                        .expression_attribute_names("#p", "pk")
-                        .expression_attribute_names("#s", "gsi2sk")
-                        .expression_attribute_values(":p", pk.clone())
-                        .expression_attribute_values(":low", AttributeValue::S(low))
-                        .expression_attribute_values(":high", AttributeValue::S(high))
-                        .scan_index_forward(false)
-                        .limit(20)
-                        .send()
-                };
-                let shared = range("SHARED#".into(), "SHARED#~".into())
-                    .await
-                    .expect("Query");
-                let last = shared
-                    .items()
-                    .last()
-                    .and_then(|i| i.get("id"))
-                    .and_then(|v| v.as_s().ok())
-                    .cloned()
-                    .unwrap_or_default();
-                range(
-                    format!("PRIVATE#{IDENTITY_ID}#{last}"),
-                    format!("PRIVATE#{IDENTITY_ID}#~"),
-                )
-                .await
-                .expect("Query");
-            }
-            _ => {
-                let id = uuid::Uuid::new_v4().to_string();
-                let now = "2026-11-24T00:00:00.000Z";
-                client
-                    .put_item()
-                    .table_name(table)
-                    .item("pk", pk.clone())
-                    .item("sk", AttributeValue::S(format!("NOTE#floor-{id}")))
-                    .item("id", AttributeValue::S(id.clone()))
-                    .item("tenantId", AttributeValue::S("acme".into()))
-                    .item("ownerId", AttributeValue::S(IDENTITY_ID.into()))
-                    .item("title", AttributeValue::S("floor".into()))
-                    .item("body", AttributeValue::S("bench".into()))
-                    .item("visibility", AttributeValue::S("PRIVATE".into()))
-                    .item("version", AttributeValue::N("1".into()))
-                    .item("createdAt", AttributeValue::S(now.into()))
-                    .item("updatedAt", AttributeValue::S(now.into()))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .send()
-                    .await
-                    .expect("PutItem");
-            }
-        }
-        if i >= 50 {
-            s.push(t.elapsed());
+/// Warm calls of several functions taken in turn (each process on its own runtime API, all
+/// against the same DynamoDB Local), so load on the machine and DynamoDB Local's state affect
+/// them alike: 50 warm-up calls each, then `n` measured. Who goes first rotates every round.
+async fn warm_interleaved(subjects: &[&Subject], table: &str, n: usize) -> Vec<Warm> {
+    let mut running = Vec::new();
+    for s in subjects {
+        running.push(Running::start(s, table, None).await);
+    }
+    for i in 0..50 {
+        for r in &running {
+            r.call(i).await;
         }
     }
-    s
+    let cpu0: Vec<Option<u64>> = running.iter().map(Running::cpu_ns).collect();
+    let mut lat = vec![Stats::default(); running.len()];
+    for i in 0..n {
+        for k in 0..running.len() {
+            let j = (i + k) % running.len();
+            lat[j].push(running[j].call(1000 + i).await);
+        }
+    }
+    let mut out = Vec::new();
+    for ((mut r, lat), cpu0) in running.into_iter().zip(lat).zip(cpu0) {
+        let cpu_us = match (cpu0, r.cpu_ns()) {
+            (Some(a), Some(b)) => (b - a) as f64 / 1000.0 / n as f64,
+            _ => f64::NAN,
+        };
+        let rss_kib = r.child.id().and_then(peak_rss_kib);
+        let _ = r.child.kill().await;
+        out.push(Warm {
+            lat,
+            rss_kib,
+            cpu_us,
+        });
+    }
+    out
+}
+
+/// The DynamoDB requests a function sends per warm call, counted by `proxy` in front of
+/// DynamoDB Local: 20 warm-up calls (the cold tenant look-up is not a warm call's), then `n`.
+async fn requests_per_call(
+    subject: &Subject,
+    table: &str,
+    proxy: &CountingProxy,
+    n: usize,
+) -> BTreeMap<String, f64> {
+    let r = Running::start(subject, table, Some(&proxy.endpoint)).await;
+    for i in 0..20 {
+        r.call(i).await;
+    }
+    proxy.take();
+    for i in 0..n {
+        r.call(500 + i).await;
+    }
+    let counts = proxy.take();
+    let mut r = r;
+    let _ = r.child.kill().await;
+    counts
+        .into_iter()
+        .map(|(op, c)| (op, c as f64 / n as f64))
+        .collect()
+}
+
+fn requests_text(per_call: &BTreeMap<String, f64>) -> String {
+    if per_call.is_empty() {
+        return "none".into();
+    }
+    per_call
+        .iter()
+        .map(|(op, c)| format!("{c:.2} {op}"))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
+/// Runs `subject` under callgrind with collection zeroed after 20 warm-up calls and dumped
+/// after `n` more: instructions per warm call, by function, in `target/callgrind.<label>.out`.
+async fn profile(subject: &Subject, table: &str, n: usize) {
+    let safe: String = subject
+        .label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let out = format!("target/callgrind.{safe}.out");
+    let mut command = vec![
+        "valgrind".to_owned(),
+        "--tool=callgrind".to_owned(),
+        format!("--callgrind-out-file={out}"),
+    ];
+    command.extend(subject.command.iter().cloned());
+    let wrapped = Subject {
+        label: subject.label.clone(),
+        command,
+        events: subject.events.clone(),
+    };
+    let mut r = Running::start(&wrapped, table, None).await;
+    for i in 0..20 {
+        r.call(i).await;
+    }
+    let pid = r.child.id().expect("valgrind pid").to_string();
+    let control = |arg: &str| {
+        let ok = std::process::Command::new("callgrind_control")
+            .args([arg, &pid])
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "callgrind_control {arg} {pid} failed");
+    };
+    control("--zero");
+    for i in 0..n {
+        r.call(100 + i).await;
+    }
+    control("--dump");
+    let _ = r.child.kill().await;
+    eprintln!("{}: {n} warm calls profiled into {out}*", subject.label);
+}
+
+/// `/proc/loadavg`'s one-minute figure.
+fn load_1m() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn file_size(p: &Path) -> Option<u64> {
@@ -494,66 +570,65 @@ async fn main() {
     }
 
     let bin = |name: &str| vec![opts.bins.join(name).to_string_lossy().into_owned()];
+    let subject = |label: &str, name: &str, events: Rc<dyn Fn(usize) -> Value>| Subject {
+        label: label.into(),
+        command: bin(name),
+        events,
+    };
     let get_event = {
         let id = note_id.clone();
         move |_: usize| event("Query", "note", json!({"id": id}))
     };
-    let mut subjects: Vec<(String, Subject)> = vec![
+    let list_event = |_: usize| event("Query", "notes", json!({"limit": 20}));
+    let create_event = |i: usize| {
+        event(
+            "Mutation",
+            "createNote",
+            json!({"input": {"title": format!("bench {i}"), "body": "bench", "visibility": "PRIVATE"}}),
+        )
+    };
+    // Each field with its raw function (`bench::raw`: only the field's DynamoDB requests).
+    // list-notes before create-note: the notes create-note adds would change what it reads.
+    let fields: Vec<(Subject, Subject)> = vec![
         (
-            "get-note".into(),
-            Subject {
-                label: "get-note".into(),
-                command: bin("get-note"),
-                events: Box::new(get_event.clone()),
-            },
+            subject("get-note", "get-note", Rc::new(get_event.clone())),
+            subject("raw get-note", "raw-get-item", Rc::new(get_event.clone())),
         ),
         (
-            "list-notes".into(),
-            Subject {
-                label: "list-notes".into(),
-                command: bin("list-notes"),
-                events: Box::new(|_| event("Query", "notes", json!({"limit": 20}))),
-            },
+            subject("list-notes", "list-notes", Rc::new(list_event)),
+            subject("raw list-notes", "raw-list-notes", Rc::new(list_event)),
         ),
         (
-            "create-note".into(),
-            Subject {
-                label: "create-note".into(),
-                command: bin("create-note"),
-                events: Box::new(|i| {
-                    event(
-                        "Mutation",
-                        "createNote",
-                        json!({"input": {"title": format!("bench {i}"), "body": "bench", "visibility": "PRIVATE"}}),
-                    )
-                }),
-            },
+            subject("create-note", "create-note", Rc::new(create_event)),
+            subject("raw create-note", "raw-create-note", Rc::new(create_event)),
         ),
     ];
-    let raw_get = Subject {
-        label: "raw GetItem function".into(),
-        command: bin("raw-get-item"),
-        events: Box::new(get_event.clone()),
-    };
-    let echo = Subject {
-        label: "echo".into(),
-        command: bin("echo"),
-        events: Box::new(|_| event("Query", "note", json!({"id": "x"}))),
-    };
+    let echo = subject(
+        "echo",
+        "echo",
+        Rc::new(|_| event("Query", "note", json!({"id": "x"}))),
+    );
     let mut peers: Vec<Subject> = Vec::new();
     if let Some(Words(cmd)) = &opts.node {
         peers.push(Subject {
             label: "get-note (Node.js 20, SDK v3)".into(),
             command: cmd.clone(),
-            events: Box::new(get_event.clone()),
+            events: Rc::new(get_event.clone()),
         });
     }
     if let Some(Words(cmd)) = &opts.python {
         peers.push(Subject {
             label: "get-note (Python 3.11, boto3)".into(),
             command: cmd.clone(),
-            events: Box::new(get_event.clone()),
+            events: Rc::new(get_event.clone()),
         });
+    }
+
+    if let Some(calls) = opts.profile {
+        profile(&fields[0].0, &table, calls).await;
+        profile(&fields[0].1, &table, calls).await;
+        let _ = client.delete_table().table_name(&table).send().await;
+        return;
     }
 
     let mut md = String::new();
@@ -564,64 +639,78 @@ async fn main() {
         opts.cold, opts.warm
     ));
 
-    eprintln!("echo: warm");
-    let echo_warm = warm(&echo, &table, opts.warm).await;
-    md.push_str("## Rust resolvers\n\n| function | init min / median / p95 | first invoke min / median / p95 | warm p50 / p99 / max | floor p50 / p99 | p50 ÷ (floor + echo) | p99 ÷ (floor + echo) | in-process resolver p50 / p99 | peak RSS |\n|---|---|---|---|---|---|---|---|---|\n");
-    let mut rust_get: Option<(Cold, Warm)> = None;
-    // get-note's cold starts side by side with its floor: a function that does only the GetItem.
-    // DynamoDB Local first warms up (its JVM answers the first few thousand requests several times
-    // slower, which a cold start's extra read would pay at that rate, unlike DynamoDB's steady
-    // state): 3,000 GetItems, then the two functions in turn.
+    // DynamoDB Local first warms up (its JVM answers the first few thousand requests several
+    // times slower, which a cold start's extra read would pay at that rate, unlike DynamoDB's
+    // steady state): 3,000 GetItems, then the functions.
     eprintln!("DynamoDB Local: warm-up (3000 GetItems)");
-    floor(&client, &table, "get-note", &note_id, 3000).await;
-    eprintln!("get-note and the raw GetItem function: cold, interleaved");
-    let (get_cold, raw_cold) = cold_interleaved(&subjects[0].1, &raw_get, &table, opts.cold).await;
-    let mut get_cold = Some(get_cold);
-    for (field, subject) in subjects.drain(..) {
-        eprintln!("{field}: cold");
-        let c = match get_cold.take().filter(|_| field == "get-note") {
-            Some(c) => c,
-            None => cold(&subject, &table, opts.cold).await,
-        };
-        eprintln!("{field}: warm");
-        let w = warm(&subject, &table, opts.warm).await;
-        eprintln!("{field}: floor");
-        let fl = floor(&client, &table, &field, &note_id, opts.warm).await;
-        // The same resolver called in this process, without any runtime: our code's own cost.
-        let mut inproc = Stats::default();
-        for i in 0..(opts.warm + 50) {
-            // JSON text in, as the runtime hands it over: decoding is part of our cost.
-            let e = serde_json::value::to_raw_value(&(subject.events)(5000 + i))
-                .expect("bench events serialize");
-            let t = Instant::now();
-            let r = match field.as_str() {
-                "get-note" => shared::lambda::call_json(&app, &shared::api::GetNote, &e).await,
-                "list-notes" => shared::lambda::call_json(&app, &shared::api::ListNotes, &e).await,
-                _ => shared::lambda::call_json(&app, &shared::api::CreateNote, &e).await,
-            };
-            assert!(r.is_ok(), "{field} in-process: {r:?}");
-            if i >= 50 {
-                inproc.push(t.elapsed());
-            }
+    for _ in 0..3000 {
+        bench::raw::get_note(&app.db, &note_id)
+            .await
+            .expect("warm-up GetItem");
+    }
+    // get-note's cold starts side by side with its raw function's: only the GetItem.
+    eprintln!("get-note and its raw function: cold, interleaved");
+    let (get_cold, raw_cold) =
+        cold_interleaved(&fields[0].0, &fields[0].1, &table, opts.cold).await;
+    let mut colds = vec![get_cold];
+    for (real, _) in &fields[1..] {
+        eprintln!("{}: cold", real.label);
+        colds.push(cold(real, &table, opts.cold).await);
+    }
+
+    // Warm: each field and its raw function in turn (get-note's group also holds the echo).
+    let proxy =
+        CountingProxy::start(&std::env::var("AWS_ENDPOINT_URL_DYNAMODB").unwrap_or_default())
+            .await
+            .expect("counting proxy");
+    let load_before = load_1m();
+    let mut warms: Vec<(Warm, Warm, String)> = Vec::new();
+    let mut echo_warm = None;
+    for (real, raw) in &fields {
+        eprintln!("{} and its raw function: requests per call", real.label);
+        let (a, b) = (
+            requests_per_call(real, &table, &proxy, 100).await,
+            requests_per_call(raw, &table, &proxy, 100).await,
+        );
+        assert_eq!(
+            a, b,
+            "{} and its raw function must send the same requests",
+            real.label
+        );
+        eprintln!("{} and its raw function: warm, interleaved", real.label);
+        let mut group = vec![real, raw];
+        if real.label == "get-note" {
+            group.push(&echo);
         }
-        let r50 = w.lat.pct(50.0) / (fl.pct(50.0) + echo_warm.lat.pct(50.0));
-        let r99 = w.lat.pct(99.0) / (fl.pct(99.0) + echo_warm.lat.pct(99.0));
+        let mut w = warm_interleaved(&group, &table, opts.warm)
+            .await
+            .into_iter();
+        let (wr, wraw) = (w.next().expect("warm"), w.next().expect("warm"));
+        echo_warm = echo_warm.or(w.next());
+        warms.push((wr, wraw, requests_text(&a)));
+    }
+    let load_after = load_1m();
+
+    md.push_str("## Rust resolvers\n\n| function | init min / median / p95 | first invoke min / median / p95 | warm p50 / p99 / max | peak RSS |\n|---|---|---|---|---|\n");
+    for (((real, _), c), (w, _, _)) in fields.iter().zip(&colds).zip(&warms) {
         md.push_str(&format!(
-            "| {field} | {} / {} / {} | {} / {} / {} | {} / {} / {} | {} / {} | {:.2} | {:.2} | {} / {} | {} |\n",
-            f1(c.init.min()), f1(c.init.pct(50.0)), f1(c.init.pct(95.0)),
-            f1(c.first.min()), f1(c.first.pct(50.0)), f1(c.first.pct(95.0)),
-            f1(w.lat.pct(50.0)), f1(w.lat.pct(99.0)), f1(w.lat.max()),
-            f1(fl.pct(50.0)), f1(fl.pct(99.0)), r50, r99,
-            f1(inproc.pct(50.0)), f1(inproc.pct(99.0)),
+            "| {} | {} / {} / {} | {} / {} / {} | {} / {} / {} | {} |\n",
+            real.label,
+            f1(c.init.min()),
+            f1(c.init.pct(50.0)),
+            f1(c.init.pct(95.0)),
+            f1(c.first.min()),
+            f1(c.first.pct(50.0)),
+            f1(c.first.pct(95.0)),
+            f1(w.lat.pct(50.0)),
+            f1(w.lat.pct(99.0)),
+            f1(w.lat.max()),
             mib(w.rss_kib.map(|k| k * 1024)),
         ));
-        if field == "get-note" {
-            rust_get = Some((c, w));
-        }
     }
     // The floor of a cold get-note: one GetItem and nothing else, same client configuration.
     md.push_str(&format!(
-        "| raw GetItem function (floor of a cold get-note) | {} / {} / {} | {} / {} / {} | | | | | | |\n",
+        "| raw get-note (floor of a cold get-note) | {} / {} / {} | {} / {} / {} | | |\n\n",
         f1(raw_cold.init.min()),
         f1(raw_cold.init.pct(50.0)),
         f1(raw_cold.init.pct(95.0)),
@@ -630,21 +719,50 @@ async fn main() {
         f1(raw_cold.first.pct(95.0)),
     ));
     md.push_str(&format!(
-        "| echo (no-op) | | | {} / {} / {} | | | | | {} |\n\n",
-        f1(echo_warm.lat.pct(50.0)),
-        f1(echo_warm.lat.pct(99.0)),
-        f1(echo_warm.lat.max()),
-        mib(echo_warm.rss_kib.map(|k| k * 1024))
+        "Cold get-note's first invoke ÷ the raw function's, at the median: **{:.2}** (target ≤ 1.3; the tenant look-up is one GetItem of the provider item).\n\n",
+        colds[0].first.pct(50.0) / raw_cold.first.pct(50.0)
     ));
 
-    if let Some((rc, _)) = &rust_get {
+    md.push_str(&format!(
+        "## Warm path: each field against its raw function\n\n\
+         Each field's function and its raw function (`bench/src/raw.rs`: only the field's DynamoDB requests, with the functions' client configuration, capacity meter and current-thread runtime, through `lambda_runtime`) served in turn — one call of each per round, who goes first rotating — each on its own loopback runtime API, against the same DynamoDB Local: 50 warm-up calls, then {} each. CPU: the process's CPU time over the measured calls (all threads, `/proc/<pid>/task/*/schedstat`) ÷ calls, µs. Requests per call: counted by a proxy in front of DynamoDB Local in a separate run of each (100 calls after 20 warm-up), the same for both (the bench fails otherwise). Load average (1 min) {load_before} before and {load_after} after: the machine (2 cores) also ran other builds, which the interleaving spreads over both sides alike.\n\n\
+         | field | function p50 / p99 | raw p50 / p99 | p50 ÷ raw | p99 ÷ raw | CPU µs per call: function / raw | DynamoDB requests per call (both) |\n|---|---|---|---|---|---|---|\n",
+        opts.warm
+    ));
+    for ((real, _), (w, raw, requests)) in fields.iter().zip(&warms) {
         md.push_str(&format!(
-            "Cold get-note's first invoke ÷ the raw GetItem function's, at the median: **{:.2}** (target ≤ 1.3; the tenant look-up is one GetItem of the provider item).\n\n",
-            rc.first.pct(50.0) / raw_cold.first.pct(50.0)
+            "| {} | {} / {} | {} / {} | {:.2} | {:.2} | {:.0} / {:.0} | {requests} |\n",
+            real.label,
+            f1(w.lat.pct(50.0)),
+            f1(w.lat.pct(99.0)),
+            f1(raw.lat.pct(50.0)),
+            f1(raw.lat.pct(99.0)),
+            w.lat.pct(50.0) / raw.lat.pct(50.0),
+            w.lat.pct(99.0) / raw.lat.pct(99.0),
+            w.cpu_us,
+            raw.cpu_us,
         ));
     }
+    if let Some(e) = &echo_warm {
+        md.push_str(&format!(
+            "| echo (no-op: the runtime API round trip) | {} / {} | | | | {:.0} | none |\n",
+            f1(e.lat.pct(50.0)),
+            f1(e.lat.pct(99.0)),
+            e.cpu_us,
+        ));
+    }
+    let (gw, graw, _) = &warms[0];
+    md.push_str(&format!(
+        "\nget-note's warm p50 ÷ its raw function's: **{:.2}** (target ≤ 1.10); CPU per call {:.0} µs against {:.0} µs.\n\n",
+        gw.lat.pct(50.0) / graw.lat.pct(50.0),
+        gw.cpu_us,
+        graw.cpu_us
+    ));
+    // The profile's findings are not rerun here: their section is kept (below).
+    md.push_str(PROFILE_PLACE);
+    md.push_str("\n\n");
 
-    if let Some((rc, rw)) = &rust_get {
+    if let (Some(rc), (rw, _, _)) = (colds.first(), &warms[0]) {
         md.push_str("## Peers: the same get-note\n\n| implementation | init median | first invoke median | warm p50 / p99 | peak RSS | Rust is faster by (init / first / p50 / p99) | Rust RSS is smaller by |\n|---|---|---|---|---|---|---|\n");
         md.push_str(&format!(
             "| Rust (this project) | {} | {} | {} / {} | {} | | |\n",
@@ -658,7 +776,10 @@ async fn main() {
             eprintln!("{}: cold", p.label);
             let c = cold(p, &table, opts.cold).await;
             eprintln!("{}: warm", p.label);
-            let w = warm(p, &table, opts.warm).await;
+            let w = warm_interleaved(&[p], &table, opts.warm)
+                .await
+                .pop()
+                .expect("warm");
             let ratio = |a: f64, b: f64| format!("{:.1}×", a / b);
             md.push_str(&format!(
                 "| {} | {} | {} | {} / {} | {} | {} / {} / {} / {} | {} |\n",
@@ -681,9 +802,14 @@ async fn main() {
         md.push('\n');
     }
 
-    md.push_str("## Footprint\n\n| function | x86_64 stripped binary | arm64 bootstrap | arm64 bootstrap.zip (deploy artifact) |\n|---|---|---|---|\n");
+    let mut footprint = String::from(
+        "## Footprint\n\n| function | x86_64 stripped binary | arm64 bootstrap | arm64 bootstrap.zip (deploy artifact) |\n|---|---|---|---|\n",
+    );
+    let mut arm64_built = true;
     for f in ["get-note", "list-notes", "create-note"] {
-        md.push_str(&format!(
+        let zip = file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"));
+        arm64_built &= zip.is_some();
+        footprint.push_str(&format!(
             "| {f} | {} | {} | {} |\n",
             mib(file_size(&opts.bins.join(f))),
             mib(
@@ -692,27 +818,50 @@ async fn main() {
                     zipped_size(&opts.lambda_dir.join(f).join("bootstrap.zip"), "bootstrap")
                 })
             ),
-            mib(file_size(&opts.lambda_dir.join(f).join("bootstrap.zip"))),
+            mib(zip),
         ));
+    }
+    // Without the arm64 artifacts (bench run by hand, not by scripts/bench.sh), the last full
+    // run's table stands.
+    let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
+    let kept_footprint = old.find("## Footprint").and_then(|b| {
+        let rest = &old[b..];
+        let end = rest
+            .find("\n<!--")
+            .or_else(|| rest[3..].find("\n## ").map(|e| e + 3));
+        end.map(|e| rest[..e].trim_end().to_owned() + "\n")
+    });
+    match kept_footprint {
+        Some(kept) if !arm64_built => md.push_str(&kept),
+        _ => md.push_str(&footprint),
     }
     println!("{md}");
     if let Some(dir) = opts.out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
     // The list-cost and simulation sections (`scripts/bench.sh lists`, `simulate-zipf`) are
-    // other runs': keep them.
-    let old = std::fs::read_to_string(&opts.out).unwrap_or_default();
-    let mut md = md.trim_end().to_owned();
-    for name in ["bench-lists", "simulate-zipf"] {
+    // other runs', and the warm path's profile is read by hand: keep them.
+    let section = |name: &str| {
         let (begin, end) = (
             format!("<!-- {name}:begin -->"),
             format!("<!-- {name}:end -->"),
         );
-        if let (Some(b), Some(e)) = (old.find(&begin), old.find(&end))
-            && b < e
-        {
+        match (old.find(&begin), old.find(&end)) {
+            (Some(b), Some(e)) if b < e => Some(old[b..e + end.len()].to_owned()),
+            _ => None,
+        }
+    };
+    let mut md = md
+        .replace(
+            &format!("{PROFILE_PLACE}\n\n"),
+            &section("warm-profile").map_or(String::new(), |p| p + "\n\n"),
+        )
+        .trim_end()
+        .to_owned();
+    for name in ["bench-lists", "simulate-zipf"] {
+        if let Some(kept) = section(name) {
             md.push_str("\n\n");
-            md.push_str(&old[b..e + end.len()]);
+            md.push_str(&kept);
         }
     }
     md.push('\n');

@@ -5,17 +5,13 @@
 //! talk to it with the real `aws-sdk-dynamodb` client.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub mod events;
 pub mod fault_proxy;
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 use shared::config::Config;
@@ -24,6 +20,7 @@ use shared::identity::ProviderKey;
 use shared::lambda::{App, Handler};
 use shared::store::Db;
 use shared::store::admin::Admin;
+use shared::store::capacity::Observer;
 use shared::tenancy::TenantId;
 
 pub const REGION: &str = "eu-central-1";
@@ -145,88 +142,38 @@ impl Fixture {
     }
 }
 
-/// Counts the HTTP requests a client sends, per DynamoDB operation (retries included), through
-/// the SDK's interceptor hook: how the tests pin the round trips a field costs.
+/// Counts the HTTP requests a client sends, per DynamoDB operation (retries included): how the
+/// tests pin the round trips a field costs. A view of the capacity interceptor's [`Observer`].
 #[derive(Debug, Default, Clone)]
-pub struct RequestCounter(Arc<Mutex<BTreeMap<String, usize>>>);
+pub struct RequestCounter(pub Observer);
 
 impl RequestCounter {
     pub fn count(&self, operation: &str) -> usize {
-        self.0.lock().unwrap().get(operation).copied().unwrap_or(0)
+        self.0.now().requests.get(operation).copied().unwrap_or(0)
     }
 
     pub fn total(&self) -> usize {
-        self.0.lock().unwrap().values().sum()
+        self.0.now().total()
     }
 
     pub fn snapshot(&self) -> BTreeMap<String, usize> {
-        self.0.lock().unwrap().clone()
+        self.0.now().requests
     }
 
     pub fn reset(&self) {
-        self.0.lock().unwrap().clear();
-    }
-}
-
-impl Intercept for RequestCounter {
-    fn name(&self) -> &'static str {
-        "RequestCounter"
-    }
-
-    fn read_before_transmit(
-        &self,
-        _: &BeforeTransmitInterceptorContextRef<'_>,
-        _: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let op = cfg
-            .load::<Metadata>()
-            .map(|m| m.name().to_owned())
-            .unwrap_or_default();
-        *self.0.lock().unwrap().entry(op).or_default() += 1;
-        Ok(())
+        self.0.reset_requests()
     }
 }
 
 /// What DynamoDB Local itself reported as consumed capacity, read from the raw HTTP answers —
 /// an independent witness for the functions' capacity meter (which reads the parsed outputs).
 #[derive(Debug, Clone, Default)]
-pub struct CapacityWitness(Arc<Mutex<f64>>);
+pub struct CapacityWitness(pub Observer);
 
 impl CapacityWitness {
     /// The units reported since the last call, and start again from zero.
     pub fn take(&self) -> f64 {
-        std::mem::take(&mut *self.0.lock().unwrap())
-    }
-}
-
-impl Intercept for CapacityWitness {
-    fn name(&self) -> &'static str {
-        "CapacityWitness"
-    }
-
-    fn read_after_deserialization(
-        &self,
-        context: &aws_sdk_dynamodb::config::interceptors::AfterDeserializationInterceptorContextRef<
-            '_,
-        >,
-        _: &RuntimeComponents,
-        _: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        let Some(body) = context.response().body().bytes() else {
-            return Ok(());
-        };
-        let Ok(json) = serde_json::from_slice::<Value>(body) else {
-            return Ok(());
-        };
-        let units = |c: &Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
-        let reported = match &json["ConsumedCapacity"] {
-            Value::Array(all) => all.iter().map(units).sum(),
-            one @ Value::Object(_) => units(one),
-            _ => 0.0,
-        };
-        *self.0.lock().unwrap() += reported;
-        Ok(())
+        self.0.take_reported()
     }
 }
 
@@ -256,7 +203,7 @@ pub fn client_metered(
     counter: RequestCounter,
     meter: &Arc<shared::store::capacity::CapacityMeter>,
 ) -> Client {
-    client_witnessed(endpoint, counter, meter, CapacityWitness::default())
+    client_keyed(endpoint, &counter.0, meter, "local")
 }
 
 /// A client of a DynamoDB Local database of its own. DynamoDB Local (without `-sharedDb`)
@@ -266,13 +213,7 @@ pub fn client_metered(
 /// hour). Tests that add an index to an existing table use this.
 pub fn client_of_own_database() -> Client {
     let key = format!("db{}", uuid::Uuid::new_v4().simple());
-    client_keyed(
-        &ddb_endpoint(),
-        RequestCounter::default(),
-        &Arc::default(),
-        CapacityWitness::default(),
-        &key,
-    )
+    client_keyed(&ddb_endpoint(), &Observer::default(), &Arc::default(), &key)
 }
 
 /// A table as an older version of `tenantctl create-table` made it: the keys and `indexes`
@@ -326,32 +267,22 @@ pub async fn create_older_table(client: &Client, table: &str, indexes: &[(&str, 
     req.send().await.unwrap();
 }
 
-fn client_witnessed(
-    endpoint: &str,
-    counter: RequestCounter,
-    meter: &Arc<shared::store::capacity::CapacityMeter>,
-    witness: CapacityWitness,
-) -> Client {
-    client_keyed(endpoint, counter, meter, witness, "local")
-}
-
+/// The functions' client (timeouts, retries, capacity meter) whose requests and answers
+/// `observer` records.
 fn client_keyed(
     endpoint: &str,
-    counter: RequestCounter,
+    observer: &Observer,
     meter: &Arc<shared::store::capacity::CapacityMeter>,
-    witness: CapacityWitness,
     access_key: &str,
 ) -> Client {
     let builder = shared::store::with_budget(aws_sdk_dynamodb::Config::builder());
-    let conf = shared::store::capacity::metered(builder, meter)
-        .interceptor(witness)
+    let conf = shared::store::capacity::observed(builder, meter, observer)
         .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
         .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
             access_key, "local", None, None, "tests",
         ))
         .endpoint_url(endpoint)
-        .interceptor(counter)
         .build();
     Client::from_conf(conf)
 }
@@ -380,14 +311,13 @@ impl Fixture {
 
     pub async fn with(opts: Options) -> Fixture {
         let table = format!("notes-test-{}", uuid::Uuid::new_v4().simple());
-        let requests = RequestCounter::default();
+        let observer = Observer::default();
         let setup = Admin::new(Db::new(client(), table.clone()));
         setup.create_table().await.expect("create table");
         let endpoint = opts.endpoint.clone().unwrap_or_else(ddb_endpoint);
         let capacity = Arc::default();
-        let witness = CapacityWitness::default();
         let db = Db::new(
-            client_witnessed(&endpoint, requests.clone(), &capacity, witness.clone()),
+            client_keyed(&endpoint, &observer, &capacity, "local"),
             table.clone(),
         );
         for (tenant, name, provider) in [
@@ -412,14 +342,14 @@ impl Fixture {
             _ => None,
         })
         .expect("config");
-        requests.reset();
+        observer.reset_requests();
         Fixture {
-            capacity_reported: witness,
+            requests: RequestCounter(observer.clone()),
+            capacity_reported: CapacityWitness(observer),
             app: App {
                 metrics: shared::lambda::metrics::MetricsSink::Memory(Arc::default()),
                 ..App::with_meter(config, db, capacity)
             },
-            requests,
         }
     }
 

@@ -42,40 +42,89 @@ impl<'a> InvocationRecord<'a> {
     /// The EMF document: the record's members at the root (dimensions, metrics and plain
     /// properties), and `_aws` telling CloudWatch which members are metrics.
     pub fn emf(&self, timestamp_ms: u64) -> serde_json::Value {
-        json!({
-            "_aws": {
-                "Timestamp": timestamp_ms,
-                "CloudWatchMetrics": [
-                    {
-                        "Namespace": NAMESPACE,
-                        "Dimensions": [["tenant", "field"]],
-                        "Metrics": [
-                            {"Name": "Latency", "Unit": "Milliseconds"},
-                            {"Name": "ConsumedCapacity", "Unit": "Count"},
-                            {"Name": "Invocations", "Unit": "Count"},
-                            {"Name": "Errors", "Unit": "Count"}
-                        ]
-                    },
-                    {
-                        // Outcome counts: how many of each error type, per tenant and field.
-                        "Namespace": NAMESPACE,
-                        "Dimensions": [["tenant", "field", "outcome"]],
-                        "Metrics": [{"Name": "Invocations", "Unit": "Count"}]
-                    }
+        serde_json::to_value(self.document(timestamp_ms)).unwrap_or_default()
+    }
+
+    /// [`Self::emf`] as the one line it is written as: serialized straight from the record,
+    /// with the directives (the same on every line) written once per process — no document
+    /// tree is built per invocation.
+    pub fn emf_line(&self, timestamp_ms: u64) -> String {
+        // Borrowed strings and finite-or-not numbers (a NaN becomes null) cannot fail to
+        // serialize; an empty line would only lose this invocation's metrics.
+        serde_json::to_string(&self.document(timestamp_ms)).unwrap_or_default()
+    }
+
+    fn document(&self, timestamp_ms: u64) -> Emf<'_> {
+        Emf {
+            aws: Aws {
+                timestamp: timestamp_ms,
+                directives: &DIRECTIVES,
+            },
+            message: "invocation",
+            request_id: self.request_id,
+            tenant: self.tenant,
+            field: &self.field,
+            caller: self.caller,
+            outcome: self.outcome,
+            latency: self.latency_ms,
+            consumed_capacity: self.consumed_capacity,
+            invocations: 1,
+            errors: u8::from(self.outcome != "ok"),
+        }
+    }
+}
+
+/// Which members of the line are metrics, by which dimensions: the same on every line.
+static DIRECTIVES: std::sync::LazyLock<Box<serde_json::value::RawValue>> =
+    std::sync::LazyLock::new(|| {
+        let directives = json!([
+            {
+                "Namespace": NAMESPACE,
+                "Dimensions": [["tenant", "field"]],
+                "Metrics": [
+                    {"Name": "Latency", "Unit": "Milliseconds"},
+                    {"Name": "ConsumedCapacity", "Unit": "Count"},
+                    {"Name": "Invocations", "Unit": "Count"},
+                    {"Name": "Errors", "Unit": "Count"}
                 ]
             },
-            "message": "invocation",
-            "request_id": self.request_id,
-            "tenant": self.tenant,
-            "field": self.field,
-            "caller": self.caller,
-            "outcome": self.outcome,
-            "Latency": self.latency_ms,
-            "ConsumedCapacity": self.consumed_capacity,
-            "Invocations": 1,
-            "Errors": u8::from(self.outcome != "ok"),
-        })
-    }
+            {
+                // Outcome counts: how many of each error type, per tenant and field.
+                "Namespace": NAMESPACE,
+                "Dimensions": [["tenant", "field", "outcome"]],
+                "Metrics": [{"Name": "Invocations", "Unit": "Count"}]
+            }
+        ]);
+        serde_json::value::to_raw_value(&directives).unwrap_or_default()
+    });
+
+/// The EMF document of one invocation, as written.
+#[derive(Serialize)]
+struct Emf<'a> {
+    #[serde(rename = "_aws")]
+    aws: Aws,
+    message: &'static str,
+    request_id: &'a str,
+    tenant: &'a str,
+    field: &'a str,
+    caller: &'a str,
+    outcome: &'a str,
+    #[serde(rename = "Latency")]
+    latency: f64,
+    #[serde(rename = "ConsumedCapacity")]
+    consumed_capacity: f64,
+    #[serde(rename = "Invocations")]
+    invocations: u8,
+    #[serde(rename = "Errors")]
+    errors: u8,
+}
+
+#[derive(Serialize)]
+struct Aws {
+    #[serde(rename = "Timestamp")]
+    timestamp: u64,
+    #[serde(rename = "CloudWatchMetrics")]
+    directives: &'static serde_json::value::RawValue,
 }
 
 /// Milliseconds since the epoch, for `_aws.Timestamp`.
@@ -99,12 +148,13 @@ impl MetricsSink {
     /// Writes the record's EMF document as one line. A failed write is ignored: losing a log
     /// line must never fail the invocation.
     pub fn emit(&self, record: &InvocationRecord<'_>) {
-        let line = record.emf(now_ms()).to_string();
+        let mut line = record.emf_line(now_ms());
         match self {
             MetricsSink::Stdout => {
                 use std::io::Write;
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
+                // One write of the whole line: stdout is line-buffered, so the newline flushes.
+                line.push('\n');
+                let _ = std::io::stdout().lock().write_all(line.as_bytes());
             }
             MetricsSink::Memory(lines) => {
                 lines.lock().unwrap_or_else(|p| p.into_inner()).push(line)
@@ -135,6 +185,17 @@ mod tests {
             }
         }
         assert_eq!(doc["Errors"], 1);
+        let line = r.emf_line(1_700_000_000_000);
+        assert!(!line.contains('\n'));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&line).unwrap(),
+            doc
+        );
+        assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000u64);
+        assert_eq!(
+            (doc["tenant"].as_str(), doc["field"].as_str()),
+            (Some("acme"), Some("Query.note"))
+        );
     }
 }
 

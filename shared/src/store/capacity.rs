@@ -4,12 +4,19 @@
 //! `ReturnConsumedCapacity: TOTAL` and adds every answer's `ConsumedCapacity` to a meter, so no
 //! call site can forget either. The meter is per process: a Lambda instance runs one invocation
 //! at a time, and the glue takes the figure at the end of each one.
+//!
+//! The same interceptor is the tests' and the benchmark's witness when given an [`Observer`]
+//! ([`observed`]): it then also counts the requests sent, per operation, and reads what
+//! DynamoDB reported (`ConsumedCapacity`, `ScannedCount`) from the raw HTTP answers —
+//! independently of the parsed outputs the meter reads. Functions never pass one.
 
-use std::sync::Arc;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_sdk_dynamodb::config::interceptors::{
     AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextMut,
+    BeforeTransmitInterceptorContextRef,
 };
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
@@ -43,11 +50,96 @@ pub fn metered(
     builder: aws_sdk_dynamodb::config::Builder,
     meter: &Arc<CapacityMeter>,
 ) -> aws_sdk_dynamodb::config::Builder {
-    builder.interceptor(MeterCapacity(meter.clone()))
+    builder.interceptor(MeterCapacity {
+        meter: meter.clone(),
+        observer: None,
+    })
+}
+
+/// [`metered`], and every request and answer also recorded in `observer` (tests, benchmark).
+pub fn observed(
+    builder: aws_sdk_dynamodb::config::Builder,
+    meter: &Arc<CapacityMeter>,
+    observer: &Observer,
+) -> aws_sdk_dynamodb::config::Builder {
+    builder.interceptor(MeterCapacity {
+        meter: meter.clone(),
+        observer: Some(observer.clone()),
+    })
+}
+
+/// What an [`Observer`] saw: requests sent (per operation, retries included), and what the raw
+/// answers reported.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Observed {
+    pub requests: BTreeMap<String, usize>,
+    /// `ScannedCount`s summed (Query and Scan): the items DynamoDB evaluated.
+    pub scanned: u64,
+    /// `ConsumedCapacity` units as the HTTP answers carried them.
+    pub reported: f64,
+}
+
+impl Observed {
+    /// Requests of every operation.
+    pub fn total(&self) -> usize {
+        self.requests.values().sum()
+    }
+}
+
+/// A shared record of what a client sent and was answered (see [`observed`]).
+#[derive(Debug, Default, Clone)]
+pub struct Observer(Arc<Mutex<Observed>>);
+
+impl Observer {
+    fn with<T>(&self, f: impl FnOnce(&mut Observed) -> T) -> T {
+        // A test that panicked while holding the lock leaves the counts usable.
+        f(&mut self.0.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Everything seen so far.
+    pub fn now(&self) -> Observed {
+        self.with(|o| o.clone())
+    }
+
+    /// Forgets the requests counted so far (not the capacity: see [`Self::take_reported`]).
+    pub fn reset_requests(&self) {
+        self.with(|o| o.requests.clear());
+    }
+
+    /// The capacity reported since the last call, and start again from zero.
+    pub fn take_reported(&self) -> f64 {
+        self.with(|o| std::mem::take(&mut o.reported))
+    }
+
+    fn request(&self, operation: &str) {
+        self.with(|o| *o.requests.entry(operation.to_owned()).or_default() += 1);
+    }
+
+    /// Reads an answer's raw JSON body: its own parse, not the SDK's, so the witness does not
+    /// share a mistake with the meter.
+    fn answer(&self, body: &[u8]) {
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(body) else {
+            return;
+        };
+        let units = |c: &serde_json::Value| c["CapacityUnits"].as_f64().unwrap_or(0.0);
+        let reported = match &json["ConsumedCapacity"] {
+            serde_json::Value::Array(all) => all.iter().map(units).sum(),
+            one @ serde_json::Value::Object(_) => units(one),
+            _ => 0.0,
+        };
+        let scanned = json["ScannedCount"].as_u64().unwrap_or(0);
+        self.with(|o| {
+            o.reported += reported;
+            o.scanned += scanned;
+        });
+    }
 }
 
 #[derive(Debug)]
-struct MeterCapacity(Arc<CapacityMeter>);
+struct MeterCapacity {
+    meter: Arc<CapacityMeter>,
+    observer: Option<Observer>,
+}
 
 fn units(c: &ConsumedCapacity) -> f64 {
     c.capacity_units.unwrap_or(0.0)
@@ -107,6 +199,21 @@ impl Intercept for MeterCapacity {
         Ok(())
     }
 
+    fn read_before_transmit(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(observer) = &self.observer {
+            let operation = cfg
+                .load::<aws_smithy_runtime_api::client::orchestrator::Metadata>()
+                .map_or("", |m| m.name());
+            observer.request(operation);
+        }
+        Ok(())
+    }
+
     fn read_after_deserialization(
         &self,
         context: &AfterDeserializationInterceptorContextRef<'_>,
@@ -114,7 +221,12 @@ impl Intercept for MeterCapacity {
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Ok(output) = context.output_or_error() {
-            self.0.add(consumed(output));
+            self.meter.add(consumed(output));
+        }
+        if let Some(observer) = &self.observer
+            && let Some(body) = context.response().body().bytes()
+        {
+            observer.answer(body);
         }
         Ok(())
     }
@@ -133,5 +245,23 @@ mod tests {
         m.add(-1.0);
         assert_eq!(m.take(), 2.0);
         assert_eq!(m.take(), 0.0);
+    }
+
+    #[test]
+    fn the_observer_reads_single_and_listed_capacity_and_scanned_counts() {
+        let o = Observer::default();
+        o.request("Query");
+        o.request("Query");
+        o.request("BatchGetItem");
+        o.answer(br#"{"ConsumedCapacity":{"CapacityUnits":1.5},"ScannedCount":7}"#);
+        o.answer(br#"{"ConsumedCapacity":[{"CapacityUnits":0.5},{"CapacityUnits":1}]}"#);
+        o.answer(b"not json");
+        let seen = o.now();
+        assert_eq!((seen.total(), seen.requests["Query"]), (3, 2));
+        assert_eq!((seen.scanned, seen.reported), (7, 3.0));
+        o.reset_requests();
+        assert_eq!(o.now().total(), 0);
+        assert_eq!((o.take_reported(), o.take_reported()), (3.0, 0.0));
+        assert_eq!(o.now().scanned, 7);
     }
 }
