@@ -32,6 +32,17 @@ cd "$ROOT"
 
 say() { printf '\033[1m%s\033[0m\n' "$*" >&2; }
 
+# A DynamoDB Local of the run's own, stopped on exit; the environment that points the SDK at it.
+start_ddb() {
+  work="$(mktemp -d)"
+  export DDB_STATE_DIR="$work/ddb"
+  trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
+  scripts/dynamodb-local.sh start
+  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
+  export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+}
+
+
 if [ "${1:-}" = lists ] || [ "${1:-}" = zipf ]; then
   mode="$1"
   shift
@@ -39,12 +50,7 @@ if [ "${1:-}" = lists ] || [ "${1:-}" = zipf ]; then
   [ "$mode" = zipf ] && bin=simulate-zipf
   say "release build ($bin)"
   cargo build --release --locked -p bench --bin "$bin" 2>&1 | tail -1
-  work="$(mktemp -d)"
-  export DDB_STATE_DIR="$work/ddb"
-  trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
-  scripts/dynamodb-local.sh start
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
-  export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  start_ddb
   cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs || echo unknown)"
   if [ "$mode" = lists ]; then
     say "list costs"
@@ -64,12 +70,7 @@ if [ "${1:-}" = profile ]; then
     --config 'profile.profiling.strip=false' --profile profiling \
     -p bench -p get-note -p list-notes -p create-note \
     --bin get-note --bin raw-get-item --bin bench 2>&1 | tail -1
-  work="$(mktemp -d)"
-  export DDB_STATE_DIR="$work/ddb"
-  trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
-  scripts/dynamodb-local.sh start
-  export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
-  export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+  start_ddb
   rm -f target/callgrind.*.out*
   target/profiling/bench --bins "$ROOT/target/profiling" --profile "$calls"
   for f in target/callgrind.*.out*; do
