@@ -100,12 +100,7 @@ say "peers: Node.js (AWS SDK v3) and Python (boto3)"
 if [ ! -x .local/bench-venv/bin/python ]; then python3 -m venv .local/bench-venv; fi
 .local/bench-venv/bin/python -m pip install --quiet --disable-pip-version-check boto3==1.44.8
 
-work="$(mktemp -d)"
-export DDB_STATE_DIR="$work/ddb"
-trap 'scripts/dynamodb-local.sh stop; rm -rf "$work"' EXIT
-scripts/dynamodb-local.sh start
-export AWS_ENDPOINT_URL_DYNAMODB="http://127.0.0.1:$(cat "$DDB_STATE_DIR/ddb.port")"
-export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
+start_ddb
 
 say "benchmark"
 target/release/bench --bins "$ROOT/target/release" --lambda-dir "$ROOT/target/lambda" \
