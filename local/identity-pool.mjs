@@ -10,15 +10,25 @@
 // pool, the id token's RS256 signature must verify against the issuing User Pool's JWKS (moto's),
 // `iss` must be the provider, `token_use` id, `aud` the client id the pool lists for that
 // provider, and `exp` not passed; anything else is NotAuthorizedException, HTTP 400.
+//
+// The pools' roles are ours too (moto has no Get/SetIdentityPoolRoles): the first pool's come
+// from template.yaml's IdentityPoolRoles, as CloudFormation attaches them; a pool tenantctl
+// creates gets its roles with SetIdentityPoolRoles. The roles live in moto's IAM (created here
+// from the template, as CloudFormation would), and their trust is read from there on every
+// credential request, so tenantctl's UpdateAssumeRolePolicy (a pool added to the trust) takes
+// effect at once — and a pool it did not add is refused, as STS refuses it.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { CognitoIdentityClient, DescribeIdentityPoolCommand, ListIdentityPoolsCommand } from '@aws-sdk/client-cognito-identity';
+import { CreateRoleCommand, GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { Refusal, verifySigV4 } from './sigv4.mjs';
 import { evaluate } from './iam/evaluate.mjs';
 import { runSimulation } from '@cloud-copilot/iam-simulate';
 
 const TARGET_PREFIX = 'AWSCognitoIdentityService.';
+// Cognito Identity actions IAM authorizes on "*" only.
+const NO_RESOURCE_TYPE = new Set(['CreateIdentityPool', 'SetIdentityPoolRoles', 'ListIdentityPools', 'GetId', 'GetCredentialsForIdentity', 'GetOpenIdToken', 'UnlinkIdentity']);
 const CREDENTIALS_TTL_SECONDS = 3600;
 
 /** Cognito Identity's error answers: HTTP 400 with `{"__type","message"}`, as awsJson1.1 does. */
@@ -151,14 +161,42 @@ async function readBody(req) {
  *   motoUrl: moto_server (Identity Pool configuration, User Pool JWKS)
  *   store: the CredentialStore the GraphQL endpoint verifies signatures against
  */
-export function createIdentityService({ motoUrl, store, principals = null, roles = null, iamLog = () => {}, region = 'eu-central-1', now = () => Date.now() }) {
+export function createIdentityService({ motoUrl, store, principals = null, roles = null, firstPoolId = null, iamLog = () => {}, region = 'eu-central-1', now = () => Date.now() }) {
   // The control-plane calls are signed like any SDK's; moto accepts any key.
-  const control = new CognitoIdentityClient({
-    region,
-    endpoint: motoUrl,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    maxAttempts: 1,
-  });
+  const motoClient = { region, endpoint: motoUrl, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, maxAttempts: 1 };
+  const control = new CognitoIdentityClient(motoClient);
+  const iam = new IAMClient({ ...motoClient, region: 'us-east-1' });
+  // poolId -> { authenticated, unauthenticated } role ARNs (GetIdentityPoolRoles' `Roles`).
+  const poolRoles = new Map();
+  if (roles && firstPoolId) {
+    poolRoles.set(firstPoolId, Object.fromEntries(Object.entries(roles).filter(([, r]) => r).map(([k, r]) => [k, r.roleArn])));
+  }
+  // The template's roles in moto's IAM, once (what `sam deploy` creates).
+  let rolesInIam = null;
+  const ensureRoles = () => {
+    rolesInIam ??= (async () => {
+      for (const r of Object.values(roles ?? {}).filter(Boolean)) {
+        const path = r.roleArn.slice(r.roleArn.indexOf(':role/') + 5, r.roleArn.length - r.roleName.length);
+        try {
+          await iam.send(new CreateRoleCommand({ RoleName: r.roleName, Path: path, AssumeRolePolicyDocument: JSON.stringify(r.trust) }));
+        } catch (e) {
+          if (e.name !== 'EntityAlreadyExistsException' && e.name !== 'EntityAlreadyExists') throw e;
+        }
+      }
+    })().catch((e) => {
+      rolesInIam = null;
+      throw e;
+    });
+    return rolesInIam;
+  };
+  /** The role `arn` names, with its trust as IAM holds it now; null if there is no such role. */
+  async function roleNow(arn) {
+    const role = (principals?.roles ?? []).find((r) => r.roleArn === arn);
+    if (!role) return null;
+    await ensureRoles();
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: role.roleName }));
+    return { ...role, trust: JSON.parse(decodeURIComponent(Role.AssumeRolePolicyDocument)) };
+  }
   const jwks = new Map(); // poolId -> jose remote JWKS (fetched from moto, cached)
   const guests = new Map(); // guest identity id -> identity pool id (Cognito keeps these; so do we, in memory)
   const users = new Set(); // authenticated identity ids handed out since start (for the right refusal)
@@ -239,10 +277,14 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
     } catch {
       throw notAuthorized(MSG.notIdToken);
     }
-    const { IdentityPools = [] } = await control.send(new ListIdentityPoolsCommand({ MaxResults: 60 }));
-    const match = IdentityPools.find((p) => identityIdFor(p.IdentityPoolId, provider, sub) === identityId);
-    if (!match) throw notAuthorized(MSG.loginsDontMatch);
-    return match.IdentityPoolId;
+    let next;
+    do {
+      const page = await control.send(new ListIdentityPoolsCommand({ MaxResults: 60, NextToken: next }));
+      const match = (page.IdentityPools ?? []).find((p) => identityIdFor(p.IdentityPoolId, provider, sub) === identityId);
+      if (match) return match.IdentityPoolId;
+      next = page.NextToken;
+    } while (next);
+    throw notAuthorized(MSG.loginsDontMatch);
   }
 
   async function getCredentialsForIdentity(input) {
@@ -267,7 +309,8 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
     // The role the pool hands out must trust Cognito for this identity (template.yaml's UserRole /
     // GuestRole trust: aud, amr), as STS checks when Cognito assumes it.
     if (roles) {
-      const role = roles[who.provider ? 'authenticated' : 'unauthenticated'];
+      const arn = poolRoles.get(who.identityPoolId)?.[who.provider ? 'authenticated' : 'unauthenticated'];
+      const role = arn ? await roleNow(arn) : null;
       const trust = role ? await roleTrustAllows(role, who) : { allowed: false, context: {} };
       if (!trust.allowed) {
         iamLog({ service: 'cognito-identity', decision: 'denied', principal: 'cognito-identity.amazonaws.com', action: 'sts:AssumeRoleWithWebIdentity', resource: role?.roleArn ?? null, context: trust.context, missing: { policy: role ? `${role.roleName} trust policy` : 'no role attached', why: 'the trust policy does not allow this identity (aud / amr)' } });
@@ -284,6 +327,23 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
         Expiration: rec.expiresAt / 1000, // awsJson timestamps are epoch seconds
       },
     };
+  }
+
+  async function getIdentityPoolRoles(input) {
+    if (typeof input.IdentityPoolId !== 'string') throw new CognitoError('InvalidParameterException', 'IdentityPoolId is required.');
+    await describePool(input.IdentityPoolId);
+    return { IdentityPoolId: input.IdentityPoolId, Roles: poolRoles.get(input.IdentityPoolId) ?? {} };
+  }
+
+  async function setIdentityPoolRoles(input) {
+    if (typeof input.IdentityPoolId !== 'string') throw new CognitoError('InvalidParameterException', 'IdentityPoolId is required.');
+    const given = input.Roles ?? {};
+    if (typeof given !== 'object' || Object.keys(given).some((k) => k !== 'authenticated' && k !== 'unauthenticated') || Object.values(given).some((v) => typeof v !== 'string' || !v.startsWith('arn:'))) {
+      throw new CognitoError('InvalidParameterException', 'Roles must map authenticated / unauthenticated to role ARNs.');
+    }
+    await describePool(input.IdentityPoolId);
+    poolRoles.set(input.IdentityPoolId, { ...given });
+    return {};
   }
 
   function send(res, status, headers, body) {
@@ -331,7 +391,8 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
     const { principal } = record;
     const request = {
       action: `cognito-identity:${op}`,
-      resource: typeof input.IdentityPoolId === 'string' ? `arn:aws:cognito-identity:${region}:${principal.accountId}:identitypool/${input.IdentityPoolId}` : '*',
+      // Actions without a resource type are authorized on "*" (the service reference's rule).
+      resource: typeof input.IdentityPoolId === 'string' && !NO_RESOURCE_TYPE.has(op) ? `arn:aws:cognito-identity:${region}:${principal.accountId}:identitypool/${input.IdentityPoolId}` : '*',
     };
     const decision = await evaluate(principal, request);
     if (decision.allowed) return null;
@@ -344,17 +405,17 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
     const body = await readBody(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : null;
-    if (req.method !== 'POST' || (op !== 'GetId' && op !== 'GetCredentialsForIdentity')) {
-      // The control plane (DescribeIdentityPool, UpdateIdentityPool, ...): with principals
-      // (local/iam), the caller's signature and its own policies decide before moto sees it.
-      if (principals && req.method === 'POST' && op) {
-        const refusal = await authorizeControl(req, body, op);
-        if (refusal) {
-          return send(res, 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': refusal.type }, JSON.stringify({ __type: refusal.type, message: refusal.message }));
-        }
+    const ours = ['GetId', 'GetCredentialsForIdentity', 'GetIdentityPoolRoles', 'SetIdentityPoolRoles'];
+    // The control plane (DescribeIdentityPool, UpdateIdentityPool, the pools' roles, ...): with
+    // principals (local/iam), the caller's signature and its own policies decide first.
+    const isControl = req.method === 'POST' && op && !(op === 'GetId' || op === 'GetCredentialsForIdentity');
+    if (principals && isControl) {
+      const refusal = await authorizeControl(req, body, op);
+      if (refusal) {
+        return send(res, 400, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': refusal.type }, JSON.stringify({ __type: refusal.type, message: refusal.message }));
       }
-      return proxy(req, res, body);
     }
+    if (req.method !== 'POST' || !ours.includes(op)) return proxy(req, res, body);
     try {
       let input;
       try {
@@ -362,7 +423,10 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
       } catch {
         throw new CognitoError('SerializationException', 'Unable to parse the request body as JSON.');
       }
-      const out = op === 'GetId' ? await getId(input) : await getCredentialsForIdentity(input);
+      const out = op === 'GetId' ? await getId(input)
+        : op === 'GetCredentialsForIdentity' ? await getCredentialsForIdentity(input)
+          : op === 'GetIdentityPoolRoles' ? await getIdentityPoolRoles(input)
+            : await setIdentityPoolRoles(input);
       send(res, 200, { 'content-type': 'application/x-amz-json-1.1' }, JSON.stringify(out));
     } catch (e) {
       const err = e instanceof CognitoError ? e : new CognitoError('InternalErrorException', `local Identity Pool: ${e.message}`, 500);

@@ -60,6 +60,7 @@ function parseArgs(argv) {
     else if (a === '--lambda') opts.lambda = argv[++i];
     else if (a === '--moto') opts.moto = argv[++i];
     else if (a === '--identity-port') opts.identityPort = Number(argv[++i]);
+    else if (a === '--identity-pool-id') opts.identityPoolId = argv[++i];
     else if (a === '--trust-identity-header') opts.trustIdentityHeader = true;
     else if (a === '--tls-cert') opts.tlsCert = argv[++i];
     else if (a === '--tls-key') opts.tlsKey = argv[++i];
@@ -498,7 +499,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     // With local IAM: the Identity Pool's roles (UserRole / GuestRole) and their trust policies.
     const roleOf = (kind) => principals?.roles.find((r) => r.logicalId === ROLES[kind].resource);
     const roles = principals ? { authenticated: roleOf('authenticated'), unauthenticated: roleOf('unauthenticated') } : null;
-    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, roles, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
+    const identity = createIdentityService({ motoUrl: opts.moto, store: credentials, principals, roles, firstPoolId: opts.identityPoolId ?? null, iamLog: (line) => iamLog(JSON.stringify({ time: new Date().toISOString(), ...line })) });
     const idServer = http.createServer((req, res) => identity.handle(req, res));
     servers.push(idServer);
     idServer.listen(opts.identityPort, opts.host, () => {

@@ -186,9 +186,11 @@ if [ "$LOCAL" = 1 ]; then
   # Every AWS endpoint variable at the local stack (the Identity Pool's control plane included).
   AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$(get cognitoIdpEndpoint)"
   AWS_ENDPOINT_URL_COGNITO_IDENTITY="$(get cognitoIdentityEndpoint)"
+  # moto serves the User Pools and IAM (the roles' trust onboard renders).
+  AWS_ENDPOINT_URL_IAM="$AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER"
   IDENTITY_POOL_ID="$(get identityPoolId)" GRAPHQL_URL="$(get graphqlUrl)" REALTIME_URL="$(get realtimeUrl)"
   AWS_REGION="$(get region)"
-  export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_ENDPOINT_URL_COGNITO_IDENTITY IDENTITY_POOL_ID GRAPHQL_URL AWS_REGION
+  export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER AWS_ENDPOINT_URL_COGNITO_IDENTITY AWS_ENDPOINT_URL_IAM IDENTITY_POOL_ID GRAPHQL_URL AWS_REGION
   export TENANT_CACHE_TTL_SECONDS="${TENANT_CACHE_TTL_SECONDS:-5}"
 else
   if [ -n "$REGION" ]; then export AWS_REGION="$REGION" AWS_DEFAULT_REGION="$REGION"; fi

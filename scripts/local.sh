@@ -186,7 +186,7 @@ wait_tcp "$LAMBDA_PORT" || { cat "$FUNCTION_LOG" >&2; exit 1; }
 # The GraphQL endpoint, its real-time endpoint (ws:// and wss:// on the same port), the Identity
 # Pool's data plane, and the table's stream feeding the note publisher (local/streams.mjs).
 setsid node local/server.mjs --port "$PORT" --lambda "http://127.0.0.1:$LAMBDA_PORT" \
-  --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" \
+  --moto "$MOTO_URL" --identity-port "$IDENTITY_PORT" --identity-pool-id "$IDENTITY_POOL_ID" \
   --tls-cert "$work/tls/cert.pem" --tls-key "$work/tls/key.pem" \
   --dynamodb "$DDB_BACKEND" --table "$TABLE_NAME" \
   --principals "$LOCAL_IAM_DIR/principals.json" --iam-log "$IAM_DENIED_LOG" >"$work/server.log" 2>&1 &
@@ -197,6 +197,8 @@ wait_tcp "$PORT" && wait_tcp "$IDENTITY_PORT" || { cat "$work/server.log" >&2; e
 # tenantctl with the standard endpoint variables, User Pools at moto, the Identity Pool's
 # control plane at our Identity endpoint (which hands it to moto). Then their other demo users.
 export AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER="$MOTO_URL" AWS_ENDPOINT_URL_COGNITO_IDENTITY="$IDENTITY_URL"
+# The roles' trust (a pool onboard adds when every pool is full) lives in moto's IAM.
+export AWS_ENDPOINT_URL_IAM="$MOTO_URL"
 # Nothing else changes this Identity Pool while the stack starts: a short settle is enough.
 export TENANTCTL_SETTLE_MS="${TENANTCTL_SETTLE_MS:-300}"
 node local/cognito-setup.mjs demo-tenants >"$work/tenants.tsv"

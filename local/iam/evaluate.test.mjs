@@ -131,8 +131,16 @@ test('the operator (TenantOperatorPolicy + OperatorPolicy): what tenantctl calls
   const ip = (id) => `arn:aws:cognito-identity:eu-central-1:123456789012:identitypool/${id}`;
   await expect(op, 'cognito-identity:UpdateIdentityPool', ip('eu-central-1:pool-1'), {}, true);
   await expect(op, 'cognito-identity:DescribeIdentityPool', ip('eu-central-1:pool-1'), {}, true);
-  await expect(op, 'cognito-identity:UpdateIdentityPool', ip('eu-central-1:other'), {}, false);
+  // Several pools: onboard creates the next one and gives it the stack's UserRole.
+  for (const action of ['UpdateIdentityPool', 'DescribeIdentityPool', 'GetIdentityPoolRoles']) {
+    await expect(op, `cognito-identity:${action}`, ip('eu-central-1:pool-2'), {}, true);
+  }
+  // No resource type: "*" (what the role may be is iam:PassRole's, UserRole only).
+  await expect(op, 'cognito-identity:CreateIdentityPool', '*', {}, true);
+  await expect(op, 'cognito-identity:SetIdentityPoolRoles', '*', {}, true);
   await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-1'), {}, false);
+  await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-2'), {}, false);
+  await expect(op, 'cognito-identity:UpdateIdentityPool', 'arn:aws:cognito-identity:eu-central-1:999999999999:identitypool/eu-central-1:x', {}, false);
   for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable']) {
     if (action === 'dynamodb:TransactWriteItems') continue; // authorized per element (PutItem, UpdateItem, ...)
     await expect(op, action, T, lk('TENANT#acme'), true);

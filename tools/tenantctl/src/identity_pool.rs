@@ -253,6 +253,20 @@ impl IdentityPool {
         &self.id
     }
 
+    /// The same control plane for another pool of the stack.
+    pub fn for_pool(&self, id: &str) -> Self {
+        IdentityPool {
+            client: self.client.clone(),
+            id: id.to_owned(),
+            settle: self.settle,
+        }
+    }
+
+    /// The SDK client (creating a pool, its roles).
+    pub fn client(&self) -> &identity::Client {
+        &self.client
+    }
+
     pub async fn describe(&self) -> Result<PoolConfig> {
         let out = self
             .client

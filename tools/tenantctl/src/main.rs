@@ -12,6 +12,7 @@ mod error;
 mod identity_pool;
 mod offboard;
 mod onboard;
+mod placement;
 mod portability;
 mod remove_user;
 mod steps;
@@ -131,9 +132,16 @@ enum Command {
         /// Generate the admin's temporary password and print it (no invitation email).
         #[arg(long)]
         generate_temporary_password: bool,
-        /// Refuse to add a User Pool provider beyond this many in the Identity Pool: Cognito's
-        /// default quota (adjustable up to 1,000 in Service Quotas).
-        #[arg(long, default_value_t = 50)]
+        /// Tenants (User Pool providers) per Identity Pool: a pool with this many is full, and
+        /// onboard puts the tenant in the next one, creating it when every pool is full.
+        /// Cognito's default quota is 50 (adjustable up to 1,000 in Service Quotas: raise it
+        /// there first).
+        #[arg(
+            long = "identity-pool-capacity",
+            alias = "max-providers",
+            env = "TENANTCTL_IDENTITY_POOL_CAPACITY",
+            default_value_t = 50
+        )]
         max_providers: usize,
         /// The name of a pool onboard creates [default: notes-<tenant-id>].
         #[arg(long)]
@@ -226,7 +234,13 @@ enum Command {
     /// registry refuses those, and their providers must be there when they are resumed. Keeps
     /// every other provider.
     SyncIdentityPool {
-        #[arg(long, default_value_t = 50)]
+        /// Tenants per Identity Pool (see onboard's --identity-pool-capacity).
+        #[arg(
+            long = "identity-pool-capacity",
+            alias = "max-providers",
+            env = "TENANTCTL_IDENTITY_POOL_CAPACITY",
+            default_value_t = 50
+        )]
         max_providers: usize,
     },
     /// Print the settings onboard gives a tenant's User Pool and app client, as Cognito API
@@ -341,7 +355,11 @@ fn usage(logs: &[std::path::PathBuf], since: Option<&str>) -> Result<()> {
 pub struct Ctx {
     pub db: Admin,
     pub pools: UserPools,
+    /// The stack's first Identity Pool (`IDENTITY_POOL_ID`): the guests' pool, the settings and
+    /// roles every further pool copies.
     pub identity: IdentityPool,
+    /// The authenticated role's trust lists every pool (`placement`).
+    pub iam: aws_sdk_iam::Client,
     pub region: String,
 }
 
@@ -406,6 +424,7 @@ async fn context(cli: &Cli) -> Result<Ctx> {
             identity_pool_id,
             Duration::from_millis(cli.settle_ms),
         ),
+        iam: aws_sdk_iam::Client::new(&sdk),
         region,
     })
 }
@@ -647,13 +666,61 @@ async fn additions_for(
 /// provider missing from the Identity Pool when the tenant is resumed would lock its users out.
 async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
     let entries = ctx.db.registry_list().await?;
-    let add = additions_for(ctx, &entries).await?;
-    let config = ctx.identity.add(&add, max_providers).await?;
-    println!(
-        "identity pool {} lists {} User Pool providers (at most {max_providers})",
-        ctx.identity.id(),
-        config.user_pool_count()
-    );
+    let first = ctx.identity.id().to_owned();
+    // Every pool: those the registry counts, and any a tenant is bound to (the first for a
+    // tenant from before the binding).
+    let mut pools: Vec<String> = ctx
+        .db
+        .pools_list()
+        .await?
+        .into_iter()
+        .map(|p| p.identity_pool_id)
+        .collect();
+    if !pools.contains(&first) {
+        pools.insert(0, first.clone());
+    }
+    for e in &entries {
+        if let Some(id) = &e.tenant.identity_pool_id
+            && !pools.contains(id)
+        {
+            pools.push(id.clone());
+        }
+    }
+    let capacity = u32::try_from(max_providers).unwrap_or(u32::MAX);
+    for id in &pools {
+        let tenants: Vec<_> = entries
+            .iter()
+            .filter(|e| e.tenant.identity_pool_id.as_deref().unwrap_or(&first) == id)
+            .cloned()
+            .collect();
+        let add = additions_for(ctx, &tenants).await?;
+        let identity = ctx.identity.for_pool(id);
+        let config = identity.add(&add, RESTORE_MAX_PROVIDERS).await?;
+        // The registry's count follows the pool's list (the capacity check of the next
+        // onboarding reads the count).
+        let listed = u32::try_from(config.user_pool_count()).unwrap_or(u32::MAX);
+        ctx.db.pools_recount(id, listed, capacity).await?;
+        println!(
+            "identity pool {id} lists {} User Pool providers ({} tenants; capacity {max_providers})",
+            config.user_pool_count(),
+            tenants.len()
+        );
+    }
+    // The authenticated role trusts every pool the registry records.
+    if ctx.db.pools_known().await? && pools.len() > 1 {
+        let roles = ctx
+            .identity
+            .client()
+            .get_identity_pool_roles()
+            .identity_pool_id(&first)
+            .send()
+            .await
+            .map_err(|e| Error::cognito("GetIdentityPoolRoles", e))?;
+        if let Some(arn) = roles.roles().and_then(|r| r.get("authenticated")) {
+            let n = placement::render_role_trust(ctx, arn).await?;
+            println!("role {arn} trusts the {n} Identity Pools the registry records");
+        }
+    }
     Ok(())
 }
 
@@ -662,32 +729,34 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
 /// missing, then the tenant is ACTIVE again. Restoring first means a failed restore leaves the
 /// tenant suspended, for the operator to run resume again.
 async fn resume(ctx: &Ctx, tenant: &TenantId) -> Result<()> {
-    let entry = ctx
-        .db
-        .registry_list()
-        .await?
-        .into_iter()
-        .find(|e| e.tenant.tenant_id == *tenant)
-        .ok_or_else(|| {
-            Error::App(AppError::NotFound(format!(
-                "No tenant '{tenant}' is registered."
-            )))
-        })?;
+    let entry = ctx.db.registry_entry(tenant).await?.ok_or_else(|| {
+        Error::App(AppError::NotFound(format!(
+            "No tenant '{tenant}' is registered."
+        )))
+    })?;
+    // The tenant's own pool (a tenant from before the binding: the first).
+    let identity = ctx.identity.for_pool(
+        entry
+            .tenant
+            .identity_pool_id
+            .as_deref()
+            .unwrap_or(ctx.identity.id()),
+    );
     let add = additions_for(ctx, std::slice::from_ref(&entry)).await?;
-    let listed = ctx.identity.describe().await?;
+    let listed = identity.describe().await?;
     if listed.holds_all(&add) {
         println!(
             "identity pool {} lists {tenant}'s {} provider(s)",
-            ctx.identity.id(),
+            identity.id(),
             add.user_pools.len() + add.federated.len()
         );
     } else {
         // Restoring a provider the tenant had does not count against a new tenant's room, but the
         // Identity Pool's quota still applies: Cognito's default.
-        let after = ctx.identity.add(&add, RESTORE_MAX_PROVIDERS).await?;
+        let after = identity.add(&add, RESTORE_MAX_PROVIDERS).await?;
         println!(
             "identity pool {}: restored {tenant}'s missing providers ({} User Pool providers listed)",
-            ctx.identity.id(),
+            identity.id(),
             after.user_pool_count()
         );
     }

@@ -71,17 +71,26 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(7)?;
     let tenant = &req.tenant;
     let state = ctx.db.registry_offboard_state(tenant).await?;
-    let registered: Vec<String> = ctx
-        .db
-        .registry_list()
-        .await?
-        .into_iter()
-        .find(|e| e.tenant.tenant_id == *tenant)
+    let entry = ctx.db.registry_entry(tenant).await?;
+    let registered: Vec<String> = entry
+        .as_ref()
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
+    // The tenant's Identity Pool: the registry's binding, else its placement (a rerun past the
+    // registry step), else the first pool for a tenant registered before pools were counted;
+    // none known at all (a rerun after both are gone): its User Pool is found by its tenant tag.
+    let placement = ctx.db.pools_placement(tenant).await?;
+    let known = entry
+        .as_ref()
+        .and_then(|e| e.tenant.identity_pool_id.clone())
+        .or(placement)
+        .or_else(|| entry.as_ref().map(|_| ctx.identity.id().to_owned()));
+    let identity = ctx
+        .identity
+        .for_pool(known.as_deref().unwrap_or(ctx.identity.id()));
     let (pool, lookup) = ctx
         .pools
-        .find(tenant, ctx.identity.id(), &registered)
+        .find(tenant, known.as_deref(), &registered)
         .await?;
     let remaining = ctx.db.partition_count(tenant).await?;
     if state.is_none() && pool.is_none() && remaining == 0 {
@@ -151,25 +160,33 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             names.push(name);
         }
     }
-    let before = ctx.identity.describe().await?;
+    let before = identity.describe().await?;
     let listed: Vec<String> = names
         .iter()
         .filter(|n| !before.holds_none(std::slice::from_ref(*n)))
         .cloned()
         .collect();
-    let after = ctx.identity.remove(&names).await?;
+    let after = identity.remove(&names).await?;
+    // Its slot is free again: the next onboarding fills this pool before any newer one (a pool
+    // that empties stays).
+    let freed = ctx.db.pools_release(tenant).await?;
     steps.finish(
         3,
         "identity pool",
-        if listed.is_empty() {
-            format!("lists none of {names:?}")
-        } else {
-            format!(
-                "removed {} ({} User Pool providers left)",
-                listed.join(", "),
-                after.user_pool_count()
-            )
-        },
+        format!(
+            "{}{}",
+            if listed.is_empty() {
+                format!("{} lists none of {names:?}", identity.id())
+            } else {
+                format!(
+                    "removed {} from {} ({} User Pool providers left)",
+                    listed.join(", "),
+                    identity.id(),
+                    after.user_pool_count()
+                )
+            },
+            freed.map_or(String::new(), |id| format!("; its slot in {id} is free"))
+        ),
     )?;
     report.removed_providers = listed;
 

@@ -29,6 +29,7 @@ use shared::tenancy::{PendingAdmin, TenantId};
 use crate::Ctx;
 use crate::error::{Error, Result};
 use crate::identity_pool::{Additions, Federated, UserPoolProvider, limit_refusal};
+use crate::placement;
 use crate::steps::{StepReport, Steps};
 use crate::user_pools::{Invitation, Lookup, generate_temporary_password};
 
@@ -173,6 +174,12 @@ pub struct Report {
     pub federated: Vec<String>,
     pub admin: AdminReport,
     pub identity_pool: ProviderCount,
+    /// How the tenant got its Identity Pool: `bound` (the registry's), `placed` (by this run),
+    /// `placed before` (a rerun).
+    pub identity_pool_placement: &'static str,
+    /// The Identity Pool this run created because every pool was full.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_identity_pool: Option<String>,
     pub steps: Vec<StepReport>,
 }
 
@@ -200,28 +207,65 @@ pub struct ProviderCount {
 
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(6)?;
-    let identity_pool_id = ctx.identity.id().to_owned();
 
     // Before anything is made: a tenant onboarded before may only be onboarded again by the same
     // operation (a rerun finishing an interrupted one), never renamed or handed to another
-    // admin by a typo. Then: is there room for another User Pool provider? The pool is found
-    // through the registry once step 4 of a run registered it; before that by its tags.
-    let entry = ctx
-        .db
-        .registry_list()
-        .await?
-        .into_iter()
-        .find(|e| e.tenant.tenant_id == req.tenant);
+    // admin by a typo. One read of the tenant's registry item, however many tenants there are.
+    let entry = ctx.db.registry_entry(&req.tenant).await?;
     if let Some(entry) = &entry {
         check_same_operation(entry, req)?;
     }
     let registered: Vec<String> = entry
+        .as_ref()
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
-    let (found, lookup) = ctx
-        .pools
-        .find_all(&req.tenant, &identity_pool_id, &registered)
-        .await?;
+
+    // Which Identity Pool: the one the registry binds the tenant to; else the one it was placed
+    // in (a rerun); a tenant registered before pools were counted is in the first; a new tenant
+    // goes into the oldest pool with room, a new pool when every one is full.
+    let bound = match entry.as_ref() {
+        Some(e) => match &e.tenant.identity_pool_id {
+            Some(id) => Some(id.clone()),
+            None => Some(
+                ctx.db
+                    .pools_placement(&req.tenant)
+                    .await?
+                    .unwrap_or_else(|| ctx.identity.id().to_owned()),
+            ),
+        },
+        None => None,
+    };
+    let capacity = u32::try_from(req.max_providers).unwrap_or(u32::MAX);
+    let placed = placement::place(ctx, &req.tenant, bound.as_deref(), capacity).await?;
+    let identity = &placed.pool;
+    let identity_pool_id = identity.id().to_owned();
+    // Placed by this run: no earlier run got as far as creating a User Pool for the tenant, so
+    // there is nothing to search for (the tag search describes every pool of the account).
+    let fresh = placed.how == "placed" && registered.is_empty();
+    eprintln!(
+        "identity pool {identity_pool_id}: {}{}",
+        placed.how,
+        placed
+            .created
+            .as_ref()
+            .map_or(String::new(), |id| format!(" (created {id} for it)"))
+    );
+
+    // Is there room for another User Pool provider? The pool is found through the registry once
+    // step 4 of a run registered it; before that (a rerun) by its tags.
+    let (found, lookup) = if fresh {
+        (
+            Vec::new(),
+            Lookup {
+                via: "placement",
+                cognito_calls: 0,
+            },
+        )
+    } else {
+        ctx.pools
+            .find_all(&req.tenant, Some(&identity_pool_id), &registered)
+            .await?
+    };
     // Two pools for the tenant: a run killed while CreateUserPool was in flight, rerun at once.
     let existing = match found.len() {
         0 => None,
@@ -234,7 +278,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             Some(keep)
         }
     };
-    let config = ctx.identity.describe().await?;
+    let config = identity.describe().await?;
     let already_listed = existing.as_ref().is_some_and(|p| {
         let name = ctx.pools.provider_name(&p.id);
         config.user_pools.iter().any(|u| u.provider_name == name)
@@ -288,11 +332,15 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
                 .await?;
             // Tag-and-find after the create too: another run that also found none (one killed
             // with its create in flight, or started at the same time) may have made one as well.
-            // Every such run keeps the same pool and deletes the other, empty one.
-            let (all, _) = ctx
-                .pools
-                .find_all(&req.tenant, &identity_pool_id, &[])
-                .await?;
+            // Every such run keeps the same pool and deletes the other, empty one. Not for a
+            // tenant this run placed: a concurrent run of it is not fresh, and searches.
+            let (all, _) = if fresh {
+                (Vec::new(), lookup)
+            } else {
+                ctx.pools
+                    .find_all(&req.tenant, Some(&identity_pool_id), &[])
+                    .await?
+            };
             let p = if all.len() > 1 {
                 ctx.pools
                     .converge(&req.tenant, &identity_pool_id, all, &registered)
@@ -337,7 +385,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         }],
         federated: req.federated.clone(),
     };
-    let config = ctx.identity.add(&additions, req.max_providers).await?;
+    let config = identity.add(&additions, req.max_providers).await?;
     steps.finish(
         3,
         "identity pool",
@@ -439,6 +487,8 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             user_pool_providers: config.user_pool_count(),
             max_providers: req.max_providers,
         },
+        identity_pool_placement: placed.how,
+        created_identity_pool: placed.created.clone(),
         steps: steps.done,
     })
 }

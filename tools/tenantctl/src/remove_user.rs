@@ -58,12 +58,11 @@ pub struct Report {
 pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(5)?;
     let tenant = &req.tenant;
-    let registered: Vec<String> = ctx
-        .db
-        .registry_list()
-        .await?
-        .into_iter()
-        .find(|e| e.tenant.tenant_id == *tenant)
+    let entry = ctx.db.registry_entry(tenant).await?;
+    let bound = entry
+        .as_ref()
+        .and_then(|e| e.tenant.identity_pool_id.clone());
+    let registered: Vec<String> = entry
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
 
@@ -72,7 +71,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut found = Vec::new();
     let mut pools = UserPools::pool_ids(&registered);
     if pools.is_empty()
-        && let (Some(p), _) = ctx.pools.find(tenant, ctx.identity.id(), &[]).await?
+        && let (Some(p), _) = ctx.pools.find(tenant, bound.as_deref(), &[]).await?
     {
         pools.push(p.id);
     }

@@ -103,14 +103,14 @@ impl UserPools {
     pub async fn find(
         &self,
         tenant: &TenantId,
-        identity_pool: &str,
+        identity_pool: Option<&str>,
         registered: &[String],
     ) -> Result<(Option<TenantPool>, Lookup)> {
         let (mut found, lookup) = self.find_all(tenant, identity_pool, registered).await?;
         match found.len() {
             0 => Ok((None, lookup)),
             1 => Ok((found.pop(), lookup)),
-            _ => Err(duplicates(tenant, identity_pool, &found)),
+            _ => Err(duplicates(tenant, identity_pool.unwrap_or("*"), &found)),
         }
     }
 
@@ -118,7 +118,7 @@ impl UserPools {
     pub async fn find_all(
         &self,
         tenant: &TenantId,
-        identity_pool: &str,
+        identity_pool: Option<&str>,
         registered: &[String],
     ) -> Result<(Vec<TenantPool>, Lookup)> {
         let mut lookup = Lookup {
@@ -214,7 +214,7 @@ impl UserPools {
         &self,
         id: &str,
         tenant: &TenantId,
-        identity_pool: &str,
+        identity_pool: Option<&str>,
     ) -> Result<Option<TenantPool>> {
         let described = match self
             .client
@@ -238,8 +238,10 @@ impl UserPools {
         };
         let tags = pool.user_pool_tags();
         let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
+        // No Identity Pool named (a tenant whose pool the registry no longer records): the
+        // tenant's tag alone.
         Ok((tag(TENANT_TAG) == Some(tenant.as_str())
-            && tag(IDENTITY_POOL_TAG) == Some(identity_pool))
+            && identity_pool.is_none_or(|ip| tag(IDENTITY_POOL_TAG) == Some(ip)))
         .then(|| TenantPool {
             id: id.to_owned(),
             name: pool.name().unwrap_or_default().to_owned(),
@@ -251,7 +253,7 @@ impl UserPools {
     async fn find_by_tags(
         &self,
         tenant: &TenantId,
-        identity_pool: &str,
+        identity_pool: Option<&str>,
         calls: &mut u32,
     ) -> Result<Vec<TenantPool>> {
         let mut found = Vec::new();

@@ -109,6 +109,11 @@ impl Stack {
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY",
             self.outputs["cognitoIdentityEndpoint"].as_str().unwrap(),
         )
+        // The roles' trust, in moto's IAM.
+        .env(
+            "AWS_ENDPOINT_URL_IAM",
+            self.outputs["cognitoIdpEndpoint"].as_str().unwrap(),
+        )
         .env("TENANTCTL_SETTLE_MS", "300")
         // Where suspend, offboard and remove-user end subscriptions: this stack's endpoint.
         .env("GRAPHQL_URL", self.outputs["graphqlUrl"].as_str().unwrap())

@@ -8,16 +8,19 @@
 //! - `registry`: every write of the tenant registry (registering a provider, a change of a
 //!   tenant's record, the onboarding and offboarding bookkeeping) and `tenantctl list`.
 //! - `lifecycle`: a tenant's whole partition at once (export, purge, import).
+//! - `identity_pools`: which Identity Pool each tenant lives in, and which pools have room.
 //! - `backfill`: `tenantctl backfill-indexes`.
 //! - `schema`: the table's definition (`tenantctl create-table`; the template test compares it
 //!   with `template.yaml`).
 
 mod backfill;
+mod identity_pools;
 mod lifecycle;
 mod registry;
 mod schema;
 
 pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
+pub use identity_pools::{IDENTITY_POOLS_PK, Placement, PoolLease, PoolRecord};
 pub use lifecycle::{
     BATCH_WRITE_MAX_ITEMS, ImportReport, ImportTarget, export_line, import_marker,
     parse_export_line, restore_roles, retarget, source_tenant,

@@ -19,6 +19,11 @@ use crate::tenancy::{PendingAdmin, TenantId, TenantRecord, TenantStatus};
 /// The tenant item's version of its provider list: increased by every registration, the
 /// condition of every change of the tenant's record (see the module's documentation).
 const REGISTRY_VERSION: &str = "registryVersion";
+/// The tenant item's list of its provider keys, written by every change of its record with the
+/// version: a change then finds the provider copies to update with the one read of the tenant
+/// item, not a query of every provider of every tenant (onboarding stays constant work as the
+/// registry grows). A tenant item from before the list has none: the query stands in once.
+const PROVIDER_KEYS: &str = "providerKeys";
 /// Providers one transaction can carry with the tenant item and a new provider (DynamoDB's
 /// limit is 100 actions a transaction).
 pub const MAX_PROVIDERS_PER_TENANT: usize = 98;
@@ -48,6 +53,14 @@ pub struct OffboardState {
     pub exported: Option<(String, u64)>,
 }
 
+/// A tenant item as a change reads it.
+struct Current {
+    record: TenantRecord,
+    version: i64,
+    /// `None` on a tenant item from before the list.
+    providers: Option<Vec<ProviderKey>>,
+}
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct TenantItemView {
@@ -74,10 +87,11 @@ impl Admin {
     ) -> Result<(), AppError> {
         const OP: &str = "TransactWriteItems register";
         let mut tries = Tries::default();
+        let mut trust_list = true;
         while tries.next().await {
             let current = self.registry_read_tenant(id).await?;
             let record = match &current {
-                Some((record, _)) if record.name != name => {
+                Some(Current { record, .. }) if record.name != name => {
                     return Err(AppError::Conflict(format!(
                         "Tenant '{id}' is registered as '{}', not '{}': to rename it, use \
                          `tenantctl rename --tenant-id {id} --name NEW`.",
@@ -85,7 +99,7 @@ impl Admin {
                         crate::text::shorten(name, 100)
                     )));
                 }
-                Some((record, _)) => record.clone(),
+                Some(Current { record, .. }) => record.clone(),
                 None => from_item(Item::from([
                     ("tenantId".to_owned(), s(id.as_str())),
                     ("name".to_owned(), s(name)),
@@ -96,12 +110,15 @@ impl Admin {
                 ]))?,
             };
             let others: Vec<ProviderKey> = self
-                .registry_providers_of(id)
+                .registry_providers_of(id, current.as_ref(), trust_list)
                 .await?
                 .into_iter()
                 .filter(|p| p != provider)
                 .collect();
-            let mut tx = self.record_everywhere(id, current.as_ref(), &record, &others, true)?;
+            let mut all = others.clone();
+            all.push(provider.clone());
+            let mut tx =
+                self.record_everywhere(id, current.as_ref(), &record, &others, &all, true)?;
             let mut mapping = to_item(&ProviderItem {
                 pk: REGISTRY_PK.into(),
                 sk: keys::registry_provider_sk(provider),
@@ -125,8 +142,9 @@ impl Admin {
                         "Provider {provider} is already registered to another tenant."
                     )));
                 }
-                // The tenant's record or providers changed since the read: read them again.
-                Sent::Refused(_) | Sent::Contended => {}
+                // The tenant's record or providers changed since the read: read them again (the
+                // providers by the query, in case the item's list is what went stale).
+                Sent::Refused(_) | Sent::Contended => trust_list = false,
             }
         }
         Err(registry_busy(id))
@@ -188,31 +206,32 @@ impl Admin {
     ) -> Result<TenantRecord, AppError> {
         const OP: &str = "TransactWriteItems tenant record";
         let mut tries = Tries::default();
+        let mut trust_list = true;
         while tries.next().await {
             let Some(current) = self.registry_read_tenant(id).await? else {
                 return Err(AppError::NotFound(format!(
                     "No tenant '{id}' is registered."
                 )));
             };
-            let mut record = current.0.clone();
+            let mut record = current.record.clone();
             change(&mut record);
-            let providers = self.registry_providers_of(id).await?;
-            let tx = self.record_everywhere(id, Some(&current), &record, &providers, false)?;
+            let providers = self
+                .registry_providers_of(id, Some(&current), trust_list)
+                .await?;
+            let tx =
+                self.record_everywhere(id, Some(&current), &record, &providers, &providers, false)?;
             match write::send(OP, tx).await? {
                 Sent::Written(_) => return Ok(record),
                 // A registration or an offboarding moved the providers: read them again.
-                Sent::Refused(_) | Sent::Contended => {}
+                Sent::Refused(_) | Sent::Contended => trust_list = false,
             }
         }
         Err(registry_busy(id))
     }
 
-    /// The tenant's record and its `registryVersion` (0 before the first versioned change), read
-    /// strongly consistent: a change is made from the record as it is.
-    async fn registry_read_tenant(
-        &self,
-        id: &TenantId,
-    ) -> Result<Option<(TenantRecord, i64)>, AppError> {
+    /// The tenant's record, its `registryVersion` (0 before the first versioned change) and its
+    /// list of provider keys, read strongly consistent: a change is made from the record as it is.
+    async fn registry_read_tenant(&self, id: &TenantId) -> Result<Option<Current>, AppError> {
         let key = registry_key(keys::registry_tenant_sk(id));
         let Some(item) = self.db.get("GetItem tenant", key, true).await? else {
             return Ok(None);
@@ -222,18 +241,43 @@ impl Admin {
             .and_then(|v| v.as_n().ok())
             .and_then(|v| v.parse().ok())
             .unwrap_or(0);
-        Ok(Some((from_item(item)?, version)))
+        // A list that does not parse is treated as absent: the query finds the providers.
+        let providers = item.get(PROVIDER_KEYS).and_then(|v| {
+            v.as_l()
+                .ok()?
+                .iter()
+                .map(|k| ProviderKey::parse(k.as_s().ok()?).ok())
+                .collect::<Option<Vec<_>>>()
+        });
+        Ok(Some(Current {
+            record: from_item(item)?,
+            version,
+            providers,
+        }))
     }
 
-    /// The provider keys mapped to the tenant (a strongly consistent read of the registry's
-    /// provider items, for an operator's change: never on a request path).
-    async fn registry_providers_of(&self, id: &TenantId) -> Result<Vec<ProviderKey>, AppError> {
-        let providers: Vec<ProviderKey> = self
-            .provider_items_of(id)
-            .await?
-            .into_iter()
-            .map(|p| p.provider_key)
-            .collect();
+    /// The tenant's provider keys, as an operator's change needs them (never on a request path):
+    /// the tenant item's list when `trust_list` and it has one — one read however many tenants
+    /// the registry holds —, else a strongly consistent query of the registry's provider items.
+    async fn registry_providers_of(
+        &self,
+        id: &TenantId,
+        current: Option<&Current>,
+        trust_list: bool,
+    ) -> Result<Vec<ProviderKey>, AppError> {
+        let listed = current
+            .and_then(|c| c.providers.clone())
+            .filter(|_| trust_list);
+        let providers: Vec<ProviderKey> = match listed {
+            Some(listed) => listed,
+            None if current.is_none() => Vec::new(),
+            None => self
+                .provider_items_of(id)
+                .await?
+                .into_iter()
+                .map(|p| p.provider_key)
+                .collect(),
+        };
         if providers.len() > MAX_PROVIDERS_PER_TENANT {
             return Err(AppError::Validation(format!(
                 "Tenant '{id}' has {} providers; a tenant's record is kept on all of them in one \
@@ -270,20 +314,22 @@ impl Admin {
     }
 
     /// The transaction that writes `record` to the tenant item (created if `current` is `None`,
-    /// else conditioned on its version; its version increased when `new_provider`) and to every
-    /// provider item in `providers` (each conditioned on still mapping to the tenant).
+    /// else conditioned on its version; its version increased when `new_provider`; its provider
+    /// list set to `all_providers`) and to every provider item in `providers` (each conditioned
+    /// on still mapping to the tenant).
     fn record_everywhere(
         &self,
         id: &TenantId,
-        current: Option<&(TenantRecord, i64)>,
+        current: Option<&Current>,
         record: &TenantRecord,
         providers: &[ProviderKey],
+        all_providers: &[ProviderKey],
         new_provider: bool,
     ) -> Result<aws_sdk_dynamodb::operation::transact_write_items::builders::TransactWriteItemsFluentBuilder, AppError>{
         let fields = to_item(record)?;
         // Fields the old record had and the new one does not (an optional field cleared).
         let cleared: Vec<String> = match current {
-            Some((old, _)) => to_item(old)?
+            Some(Current { record: old, .. }) => to_item(old)?
                 .into_keys()
                 .filter(|k| !fields.contains_key(k))
                 .collect(),
@@ -324,29 +370,30 @@ impl Admin {
                 .map_err(|e| AppError::internal("registry update", e))
         };
         let tenant_key = registry_key(keys::registry_tenant_sk(id));
-        let next = current.map_or(0, |(_, v)| *v) + i64::from(new_provider);
-        let version_set = format!("{REGISTRY_VERSION} = :next");
-        let tenant = match current {
+        let next = current.map_or(0, |c| c.version) + i64::from(new_provider);
+        let version_set = format!("{REGISTRY_VERSION} = :next, {PROVIDER_KEYS} = :keys");
+        let listed = AttributeValue::L(all_providers.iter().map(|p| s(p.as_str())).collect());
+        let tenant = match current.map(|c| c.version) {
             None => update(
                 tenant_key,
                 "attribute_not_exists(pk)",
-                &[(":next", n(next))],
+                &[(":next", n(next)), (":keys", listed)],
                 Some(&version_set),
             )?,
             // A tenant item from before versions has none; once written, version 0 is a number.
-            Some((_, 0)) => update(
+            Some(0) => update(
                 tenant_key,
                 &format!(
                     "attribute_exists(pk) AND (attribute_not_exists({REGISTRY_VERSION}) \
                      OR {REGISTRY_VERSION} = :v)"
                 ),
-                &[(":next", n(next)), (":v", n(0))],
+                &[(":next", n(next)), (":v", n(0)), (":keys", listed)],
                 Some(&version_set),
             )?,
-            Some((_, v)) => update(
+            Some(v) => update(
                 tenant_key,
                 &format!("{REGISTRY_VERSION} = :v"),
-                &[(":next", n(next)), (":v", n(*v))],
+                &[(":next", n(next)), (":v", n(v)), (":keys", listed)],
                 Some(&version_set),
             )?,
         };
@@ -360,6 +407,20 @@ impl Admin {
             )?);
         }
         Ok(tx)
+    }
+
+    /// One tenant with its providers: the tenant item (and, for one from before its provider
+    /// list, the query of provider items). What onboard, offboard, resume and remove-user read,
+    /// so their work does not grow with the registry.
+    pub async fn registry_entry(&self, id: &TenantId) -> Result<Option<RegistryEntry>, AppError> {
+        let Some(current) = self.registry_read_tenant(id).await? else {
+            return Ok(None);
+        };
+        let providers = self.registry_providers_of(id, Some(&current), true).await?;
+        Ok(Some(RegistryEntry {
+            tenant: current.record,
+            providers,
+        }))
     }
 
     /// Every tenant with its providers.
@@ -406,14 +467,24 @@ impl Admin {
     }
 
     /// Removes the tenant's registry items: every provider mapped to it (each deleted only if it
-    /// still maps to this tenant) and the tenant item. Idempotent.
+    /// still maps to this tenant) and the tenant item. Idempotent: the tenant item goes last, so
+    /// a rerun finds the providers through its list again.
     pub async fn registry_remove_tenant(
         &self,
         tenant: &TenantId,
     ) -> Result<RegistryRemoval, AppError> {
         let mut removal = RegistryRemoval::default();
-        for provider in self.provider_items_of(tenant).await? {
-            let provider = provider.provider_key;
+        let current = self.registry_read_tenant(tenant).await?;
+        let providers = match current.as_ref().and_then(|c| c.providers.clone()) {
+            Some(listed) => listed,
+            None => self
+                .provider_items_of(tenant)
+                .await?
+                .into_iter()
+                .map(|p| p.provider_key)
+                .collect(),
+        };
+        for provider in providers {
             let delete = self
                 .db
                 .client
