@@ -18,8 +18,11 @@
 // FILE has the shape of .local/outputs.json (scripts/local.sh moves it there once everything is
 // up; scripts/outputs.sh writes the same shape from a deployed stack):
 //   { region, graphqlUrl, identityPoolId, allowGuests, cognitoIdpEndpoint (moto),
-//     cognitoIdentityEndpoint (ours), tenants: [{ tenantId, userPoolId, userPoolClientId, users }],
-//     outsider: { userPoolId, userPoolClientId, users } }   (outsider: for refusal tests only)
+//     cognitoIdentityEndpoint (ours), tenants: [{ tenantId, userPoolId, userPoolClientId,
+//     identityPoolId, users }], outsider: { userPoolId, userPoolClientId, users } }
+//   (outsider: for refusal tests only). Each tenant's identityPoolId is the Identity Pool its
+//   users get credentials from (its onboard report's); the top-level identityPoolId is the
+//   stack's first pool, which serves guests and any tenant entry without its own.
 //
 // moto's random ids are seeded first, and every later call comes in the same order on every
 // start, so the same calls give the same pool, client, user and Identity Pool ids each time: a
@@ -126,6 +129,7 @@ export async function users(motoUrl, reports) {
       tenantId: t.tenantId,
       userPoolId: report.userPoolId,
       userPoolClientId: report.userPoolClientId,
+      identityPoolId: report.identityPoolId,
       users: [...t.users, t.admin].map(demoUser),
     });
   }

@@ -194,7 +194,10 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
       log(`\n# ${step.title}`);
       if (step.signIn) {
         const [tenantId, name] = [tenants[step.signIn[0]], step.signIn[1]];
-        const user = outputs.tenants?.find((t) => t.tenantId === tenantId)?.users?.find((u) => u.name === name);
+        const entry = outputs.tenants?.find((t) => t.tenantId === tenantId);
+        const user = entry?.users?.find((u) => u.name === name);
+        // The tenant's own Identity Pool (tenants live in several), else the top-level one.
+        const identityPool = entry?.identityPoolId ?? outputs.identityPoolId;
         if (!user?.password) {
           log(`$ notes-client sign-in --tenant ${tenantId} --username ${name}`);
           fail(step.title, `no demo user ${tenantId}/${name} with a password in ${outputsPath}`);
@@ -206,6 +209,7 @@ export function runTour(outputsPath, { client = join(ROOT, 'target/debug/notes-c
         log((res.stdout + res.stderr).trimEnd());
         if (res.status !== 0) fail(step.title, `exit ${res.status}`);
         else if (!/identity: +\S+:/.test(res.stdout)) fail(step.title, 'no identity id in the answer');
+        else if (!res.stdout.includes(`(Identity Pool ${identityPool})`)) fail(step.title, `not signed in through ${tenantId}'s Identity Pool ${identityPool}`);
         else passed += 1;
         continue;
       }

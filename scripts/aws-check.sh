@@ -230,10 +230,13 @@ for t in "$TA" "$TB"; do
   "$TENANTCTL" --json onboard --tenant-id "$t" --name "aws-check $t" --admin-email "admin@$t.example" \
     --generate-temporary-password >"$work/onboard-$t.json" 2>"$work/onboard-$t.err" \
     || { cat "$work/onboard-$t.err" >&2; say "onboarding $t failed"; exit 1; }
-  pool="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["userPoolId"], r["userPoolClientId"])' "$work/onboard-$t.json")"
-  record "tenant $t: User Pool ${pool% *} (app client ${pool#* }), its Identity Pool provider, registry entries, admin admin@$t.example"
+  # The Identity Pool onboard put the tenant in (tenants live in several; older reports: the first).
+  read -r user_pool client identity_pool < <(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["userPoolId"], r["userPoolClientId"], r.get("identityPoolId") or sys.argv[2])' "$work/onboard-$t.json" "$IDENTITY_POOL_ID")
+  record "tenant $t: User Pool $user_pool (app client $client), its provider at Identity Pool $identity_pool, registry entries, admin admin@$t.example"
 done
 OUT="$work/outputs.json"
+# OUT: the stack's keys (the top-level identityPoolId, the guests' pool, stays IDENTITY_POOL_ID)
+# and both tenants, each with the identityPoolId of its onboard report: their users sign in there.
 say "creating the users (AdminCreateUser + AdminSetUserPassword --permanent)"
 "${HELPER[@]}" users --base "$BASE" --out "$OUT" --ledger "$work/ledger.jsonl" ${REALTIME_URL:+--realtime-url "$REALTIME_URL"} \
   "$work/onboard-$TA.json" "$work/onboard-$TB.json"

@@ -8,14 +8,17 @@
 # Stack Outputs read:
 #   Region, GraphQLUrl, IdentityPoolId, AllowGuests ("true"/"false")
 #   Tenant<X>UserPoolId, Tenant<X>UserPoolWebClientId, Tenant<X>TenantId   for each tenant pool X
+#   Tenant<X>IdentityPoolId   (optional) the Identity Pool tenant X's users get credentials from
 # A pool without a Tenant<X>TenantId output needs `--tenant <X>=<tenant id>` (the id it was
-# registered under with tenantctl). The file has no endpoints (clients use AWS's) and no users
-# (their passwords are not the stack's to know).
+# registered under with tenantctl). Tenants live in several Identity Pools: each tenant entry gets
+# its own identityPoolId (Tenant<X>IdentityPoolId, else the stack's IdentityPoolId); the top-level
+# identityPoolId is the stack's first pool, the one guests use. The file has no endpoints (clients
+# use AWS's) and no users (their passwords are not the stack's to know).
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then sed -n '2,13p' "$0" >&2; exit 2; fi
+if [ $# -lt 1 ] || [ "${1#-}" != "$1" ]; then sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0" >&2; exit 2; fi
 STACK="$1"; shift
 REGION_ARG=""
 OUT="$ROOT/.local/outputs.json"
@@ -59,6 +62,7 @@ for key in sorted(outputs):
         "tenantId": tenant_id,
         "userPoolId": outputs[key],
         "userPoolClientId": need(f"Tenant{x}UserPoolWebClientId"),
+        "identityPoolId": outputs.get(f"Tenant{x}IdentityPoolId") or need("IdentityPoolId"),
     })
 
 doc = {

@@ -10,7 +10,8 @@
         After `tenantctl onboard --json` (REPORT_A/B): gives each tenant's admin a permanent
         password (AdminSetUserPassword), creates alice and carol in tenant A and bob in tenant B
         (AdminCreateUser + AdminSetUserPassword --permanent) and writes FILE in the shape of
-        .local/outputs.json: OUTPUTS' stack keys, these two tenants with users and passwords.
+        .local/outputs.json: OUTPUTS' stack keys, these two tenants with users and passwords
+        and each its report's identityPoolId (the Identity Pool its users sign in through).
         Every user created is appended to LEDGER (JSON lines) before it is created.
     aws_check.py credentials --outputs FILE --out CREDS
         SRP sign-in of alice, carol and bob, their Identity Pool credentials, and a guest's.
@@ -134,7 +135,10 @@ def users(args):
             ensure_user(idp, pool, u["username"], u["password"], args.ledger)
             people.append(u)
             print(f"created user {u['username']} in {pool}", file=sys.stderr)
-        tenants.append({"tenantId": tid, "userPoolId": pool, "userPoolClientId": report["userPoolClientId"], "users": people + [admin]})
+        tenants.append({"tenantId": tid, "userPoolId": pool, "userPoolClientId": report["userPoolClientId"],
+                        # The Identity Pool onboard put the tenant in (tenants live in several).
+                        "identityPoolId": report.get("identityPoolId") or base["identityPoolId"],
+                        "users": people + [admin]})
     # The stack's keys (region, graphqlUrl, identityPoolId, allowGuests, endpoints if local,
     # realtimeUrl), without the base file's tenants and refusal-test pools.
     doc = {k: v for k, v in base.items() if k not in ("tenants", "outsider")}
@@ -196,8 +200,9 @@ def first_admin(args):
     def sign_in():
         token = stack.sign_in(t["tenantId"], "admin")["IdToken"]
         provider = f"cognito-idp.{stack.region}.amazonaws.com/{t['userPoolId']}"
-        identity_id, creds = stack.credentials({provider: token})
-        state.update(idToken=token, provider=provider, identityId=identity_id,
+        identity_pool = stack.identity_pool(t)
+        identity_id, creds = stack.credentials({provider: token}, identity_pool)
+        state.update(idToken=token, provider=provider, identityPoolId=identity_pool, identityId=identity_id,
                      creds=[creds.access_key, creds.secret_key, creds.token])
 
     def claim():
@@ -229,7 +234,9 @@ def after_offboard(args):
 
     def no_credentials():
         try:
-            stack.identity.get_id(IdentityPoolId=stack.o["identityPoolId"], Logins={state["provider"]: state["idToken"]})
+            # The pool the admin signed in through (older state files: the top-level one).
+            pool = state.get("identityPoolId") or stack.identity_pool()
+            stack.identity.get_id(IdentityPoolId=pool, Logins={state["provider"]: state["idToken"]})
         except ClientError as e:
             assert e.response["Error"]["Code"] == "NotAuthorizedException", e.response["Error"]
             return

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { CreateUserPoolClientCommand, DeleteUserPoolClientCommand } from '@aws-sdk/client-cognito-identity-provider';
 import { DescribeIdentityPoolCommand, GetCredentialsForIdentityCommand, GetIdCommand, UpdateIdentityPoolCommand } from '@aws-sdk/client-cognito-identity';
 import { SignJWT, decodeJwt, generateKeyPair } from 'jose';
-import { identity, identityAdmin, idp, outputs, providerOf, signIn, tenant } from './live.mjs';
+import { identity, identityAdmin, identityPoolOf, idp, outputs, providerOf, signIn, tenant } from './live.mjs';
 
 const acme = tenant('acme');
 const globex = tenant('globex');
@@ -15,7 +15,10 @@ const [alice] = acme.users;
 const [bob] = globex.users;
 const { outsider } = outputs;
 
-const getId = (Logins) => identity.send(new GetIdCommand({ IdentityPoolId: outputs.identityPoolId, ...(Logins ? { Logins } : {}) }));
+// A token under a tenant's provider key goes to that tenant's Identity Pool (its own, else the
+// top-level one); guests and any other key (the outsider's) to the top-level one.
+const poolFor = (Logins) => identityPoolOf(outputs.tenants.find((t) => Logins && providerOf(t.userPoolId) in Logins));
+const getId = (Logins) => identity.send(new GetIdCommand({ IdentityPoolId: poolFor(Logins), ...(Logins ? { Logins } : {}) }));
 const getCredentials = (IdentityId, Logins) => identity.send(new GetCredentialsForIdentityCommand({ IdentityId, ...(Logins ? { Logins } : {}) }));
 
 async function notAuthorized(promise, message) {
@@ -114,7 +117,8 @@ test('guests get their own identity and cannot take a user\'s', async () => {
 test('the pool configuration is read from moto on every call: UpdateIdentityPool takes effect at once', async () => {
   // Through the Identity endpoint, which hands control-plane calls to moto unchanged.
   const original = await identityAdmin.send(new DescribeIdentityPoolCommand({ IdentityPoolId: outputs.identityPoolId }));
-  assert.deepEqual(original.CognitoIdentityProviders.map((p) => p.ProviderName).sort(), outputs.tenants.map((t) => providerOf(t.userPoolId)).sort());
+  const here = outputs.tenants.filter((t) => identityPoolOf(t) === outputs.identityPoolId);
+  assert.deepEqual(original.CognitoIdentityProviders.map((p) => p.ProviderName).sort(), here.map((t) => providerOf(t.userPoolId)).sort());
   const { $metadata, ...config } = original;
   void $metadata;
   const outsiderLogins = { [providerOf(outsider.userPoolId)]: (await signIn(outsider, outsider.users[0])).IdToken };

@@ -15,6 +15,11 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const outputs = JSON.parse(readFileSync(process.env.OUTPUTS ?? join(ROOT, '.local', 'outputs.json'), 'utf8'));
 export const region = outputs.region;
 export const tenant = (id) => outputs.tenants.find((t) => t.tenantId === id);
+/**
+ * The Identity Pool a tenant's users get credentials from: its own (tenants live in several),
+ * else the top-level one. Guests always use the top-level one, the stack's first pool.
+ */
+export const identityPoolOf = (t) => t?.identityPoolId ?? outputs.identityPoolId;
 export const providerOf = (userPoolId) => `cognito-idp.${region}.amazonaws.com/${userPoolId}`;
 
 // Admin calls (moto accepts any signing key); the data-plane calls below go unsigned, as Amplify's do.
@@ -39,15 +44,15 @@ export async function signIn(pool, user, clientId = pool.userPoolClientId) {
   return out.AuthenticationResult;
 }
 
-/** Identity Pool credentials for a signed-in user ({ IdentityId, Credentials }). */
+/** Credentials from the tenant's Identity Pool for a signed-in user ({ IdentityId, Credentials }). */
 export async function credentialsFor(pool, user) {
   const { IdToken } = await signIn(pool, user);
   const Logins = { [providerOf(pool.userPoolId)]: IdToken };
-  const { IdentityId } = await identity.send(new GetIdCommand({ IdentityPoolId: outputs.identityPoolId, Logins }));
+  const { IdentityId } = await identity.send(new GetIdCommand({ IdentityPoolId: identityPoolOf(pool), Logins }));
   return identity.send(new GetCredentialsForIdentityCommand({ IdentityId, Logins }));
 }
 
-/** Guest credentials (GetId without Logins). */
+/** Guest credentials (GetId without Logins) from the top-level Identity Pool, the guests' one. */
 export async function guestCredentials() {
   const { IdentityId } = await identity.send(new GetIdCommand({ IdentityPoolId: outputs.identityPoolId }));
   return identity.send(new GetCredentialsForIdentityCommand({ IdentityId }));

@@ -155,7 +155,8 @@ const added = [];
 export async function addTenant(tenantId, users, { register = true } = {}) {
   const { UserPool } = await idp.send(new CreateUserPoolCommand({ PoolName: `realtime-${tenantId}`, UsernameAttributes: ['email'] }));
   const { UserPoolClient } = await idp.send(new CreateUserPoolClientCommand({ UserPoolId: UserPool.Id, ClientName: 'web', ExplicitAuthFlows: ['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH'] }));
-  const pool = { tenantId, userPoolId: UserPool.Id, userPoolClientId: UserPoolClient.ClientId, users: [] };
+  // Listed in the top-level Identity Pool below (and registered without one: the stack's first).
+  const pool = { tenantId, userPoolId: UserPool.Id, userPoolClientId: UserPoolClient.ClientId, identityPoolId: outputs.identityPoolId, users: [] };
   for (const name of users) {
     const u = { name, username: `${name}@${tenantId}.example`, password: `${name[0].toUpperCase()}${name.slice(1)}-Local-Demo-1` };
     await idp.send(new AdminCreateUserCommand({ UserPoolId: pool.userPoolId, Username: u.username, MessageAction: 'SUPPRESS', UserAttributes: [{ Name: 'email', Value: u.username }, { Name: 'email_verified', Value: 'true' }] }));

@@ -9,7 +9,9 @@ through the GraphQL API signed with botocore's own SigV4Auth (service appsync); 
 globex and can neither read that note by id nor see it in his list. A guest's credentials are
 refused `notes`, and alice with a wrong password is refused as Cognito refuses it. Nothing
 here knows it talks to a local stack: with a deployed stack's outputs.json (scripts/outputs.sh,
-plus users that exist there) the same code runs against AWS.
+plus users that exist there) the same code runs against AWS. A tenant's users get credentials
+from their tenant's Identity Pool (tenants[].identityPoolId, else the top-level identityPoolId);
+a guest from the top-level one, the stack's first pool.
 --tenants A,B plays acme's part with tenant A and globex's with B (scripts/aws-check.sh: its
 throwaway tenants, with users alice and bob too).
 Prints 'N passed, N failed' and exits non-zero on any failure.
@@ -48,6 +50,10 @@ class Stack:
     def tenant(self, tenant_id):
         return next(t for t in self.o["tenants"] if t["tenantId"] == tenant_id)
 
+    def identity_pool(self, tenant=None):
+        """The Identity Pool of a tenant's users (its own, else the top-level one), or guests' (top-level)."""
+        return (tenant or {}).get("identityPoolId") or self.o["identityPoolId"]
+
     def sign_in(self, tenant_id, name, password=None):
         """SRP sign-in at the tenant's pool (with the demo password unless told); the pool's tokens."""
         t = self.tenant(tenant_id)
@@ -56,17 +62,19 @@ class Stack:
                      client_id=t["userPoolClientId"], client=self.idp)
         return srp.authenticate_user()["AuthenticationResult"]
 
-    def credentials(self, logins=None):
-        """Identity Pool credentials for `logins` ({provider: id token}), or a guest's."""
+    def credentials(self, logins=None, identity_pool=None):
+        """Credentials for `logins` ({provider: id token}) from `identity_pool` (the tenant's), or a
+        guest's from the top-level pool."""
         kwargs = {"Logins": logins} if logins else {}
-        identity_id = self.identity.get_id(IdentityPoolId=self.o["identityPoolId"], **kwargs)["IdentityId"]
+        pool = identity_pool or self.identity_pool()
+        identity_id = self.identity.get_id(IdentityPoolId=pool, **kwargs)["IdentityId"]
         c = self.identity.get_credentials_for_identity(IdentityId=identity_id, **kwargs)["Credentials"]
         return identity_id, Credentials(c["AccessKeyId"], c["SecretKey"], c["SessionToken"])
 
     def user_credentials(self, tenant_id, name):
-        pool = self.tenant(tenant_id)["userPoolId"]
+        t = self.tenant(tenant_id)
         token = self.sign_in(tenant_id, name)["IdToken"]
-        return self.credentials({f"cognito-idp.{self.region}.amazonaws.com/{pool}": token})
+        return self.credentials({f"cognito-idp.{self.region}.amazonaws.com/{t['userPoolId']}": token}, self.identity_pool(t))
 
     def graphql(self, creds, query, variables=None):
         """A GraphQL POST signed by botocore's SigV4Auth, as any boto-based client signs it."""

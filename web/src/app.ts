@@ -9,6 +9,7 @@ import {
   chooseTenant,
   currentTenant,
   ensureCredentials,
+  guestIdentityPoolId,
   loadOutputs,
   restoreTenant,
   signInHere,
@@ -36,7 +37,7 @@ async function main(): Promise<void> {
     root.replaceChildren(h('h1', {}, 'Notes'), h('p', { class: 'problem', role: 'alert' }, (e as Error).message));
     return;
   }
-  restoreTenant(outputs);
+  await restoreTenant(outputs);
   state = { outputs, user: await signedInUser(), caller: null, profile: null };
   await render();
 }
@@ -131,7 +132,9 @@ async function renderSignedOut(main: HTMLElement): Promise<void> {
     publicSection.append(h('p', { class: 'hint' }, 'This stack does not allow guests; sign in to read notes.'));
     return;
   }
-  publicSection.append(h('p', { class: 'hint' }, 'Read as a guest: no sign-in, the Identity Pool\'s guest credentials.'));
+  // Guests always use the top-level Identity Pool (the stack's first), whichever tenant's notes.
+  publicSection.append(h('p', { class: 'hint', 'data-testid': 'guest-pool' },
+    `Read as a guest: no sign-in, guest credentials of Identity Pool ${guestIdentityPoolId(state.outputs)}.`));
   const list = h('ul', { class: 'notes', 'data-testid': 'public-list' });
   const more = h('div', {});
   const slot = h('div', { class: 'slot' });

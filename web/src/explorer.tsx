@@ -15,6 +15,7 @@ import { h, showProblem } from './dom';
 import { describe, UserFacingError } from './errors';
 import {
   chooseTenant,
+  currentIdentityPoolId,
   currentTenant,
   ensureCredentials,
   loadOutputs,
@@ -167,9 +168,11 @@ async function renderPanel(o: Outputs): Promise<void> {
     await renderPanel(o);
     mountGraphiQL();
   } }, user ? (o.allowGuests ? 'Sign out (continue as guest)' : 'Sign out') : 'New guest session');
+  // A user's credentials come from their tenant's Identity Pool, a guest's from the top-level one.
+  const pool = currentIdentityPoolId();
   const status = user
-    ? h('span', { 'data-testid': 'explorer-session' }, 'Requests are signed as ', h('strong', {}, user), ` (tenant ${t.tenantId})`)
-    : h('span', { 'data-testid': 'explorer-session' }, o.allowGuests ? 'Requests are signed as a guest' : 'Not signed in (this stack has no guest access)');
+    ? h('span', { 'data-testid': 'explorer-session' }, 'Requests are signed as ', h('strong', {}, user), ` (tenant ${t.tenantId}, Identity Pool ${pool})`)
+    : h('span', { 'data-testid': 'explorer-session' }, o.allowGuests ? `Requests are signed as a guest (Identity Pool ${pool})` : 'Not signed in (this stack has no guest access)');
   panel.replaceChildren(
     h('div', { class: 'bar' },
       h('a', { href: './', 'data-testid': 'app-link' }, '← Notes app'),
@@ -187,7 +190,7 @@ async function main(): Promise<void> {
     panel.replaceChildren(h('p', { class: 'problem', role: 'alert' }, (e as Error).message));
     return;
   }
-  restoreTenant(o);
+  await restoreTenant(o);
   try {
     if (!(await signedInUser())) await ensureCredentials();
   } catch {

@@ -30,7 +30,8 @@ Amplify.configure({
     Cognito: {
       userPoolId: t.userPoolId,
       userPoolClientId: t.userPoolClientId,
-      identityPoolId: outputs.identityPoolId,
+      // The tenant's own Identity Pool (tenants live in several), else the top-level one.
+      identityPoolId: t.identityPoolId ?? outputs.identityPoolId,
       allowGuestAccess: outputs.allowGuests === true,
       loginWith: { email: true },
       userPoolEndpoint: outputs.cognitoIdpEndpoint,

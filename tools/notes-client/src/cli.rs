@@ -58,7 +58,7 @@ pub enum Command {
         /// Variables, a JSON object.
         #[arg(long, value_name = "JSON")]
         variables: Option<String>,
-        /// As a guest: the Identity Pool's unauthenticated credentials.
+        /// As a guest: unauthenticated credentials of the top-level Identity Pool (the guests' one).
         #[arg(long)]
         guest: bool,
     },
@@ -243,7 +243,9 @@ async fn fresh_session(
     guest: bool,
 ) -> Result<Session> {
     let loaded = match Session::load(path) {
-        Ok(session) if guest && session.identity_pool_id != outputs.identity_pool_id => None,
+        Ok(session) if guest && session.identity_pool_id != outputs.guest_identity_pool_id() => {
+            None
+        }
         Ok(session) => Some(session),
         Err(Error::NoSession { .. }) if guest => None,
         Err(e) => return Err(e),

@@ -111,11 +111,13 @@ impl Cognito {
         })?;
         let tokens = tokens_from(result, None, now)?;
 
+        // The tenant's own Identity Pool (tenants are spread over several), else the top-level one.
+        let identity_pool_id = outputs.tenant_identity_pool_id(tenant);
         let provider = tenant.login_provider();
         let identity_id = self
             .identity
             .get_id()
-            .identity_pool_id(&outputs.identity_pool_id)
+            .identity_pool_id(identity_pool_id)
             .logins(&provider, &tokens.id_token)
             .send()
             .await
@@ -128,7 +130,7 @@ impl Cognito {
             })?;
         let mut session = Session::new_user(
             &outputs.region,
-            &outputs.identity_pool_id,
+            identity_pool_id,
             identity_id,
             UserSession {
                 tenant_id: tenant.tenant_id.clone(),
@@ -142,16 +144,17 @@ impl Cognito {
         Ok(session)
     }
 
-    /// A new guest: GetId without logins (the pool's unauthenticated identities), then its
-    /// credentials.
+    /// A new guest: GetId without logins (the unauthenticated identities of the top-level pool,
+    /// the one that serves guests), then its credentials.
     pub async fn guest(&self, outputs: &Outputs) -> Result<Session> {
         if !outputs.allow_guests {
             return Err(Error::GuestsNotAllowed);
         }
+        let identity_pool_id = outputs.guest_identity_pool_id();
         let identity_id = self
             .identity
             .get_id()
-            .identity_pool_id(&outputs.identity_pool_id)
+            .identity_pool_id(identity_pool_id)
             .send()
             .await
             .map_err(|e| aws_error("GetId", e))?
@@ -161,8 +164,7 @@ impl Cognito {
                 operation: "GetId",
                 message: "no IdentityId".into(),
             })?;
-        let mut session =
-            Session::new_guest(&outputs.region, &outputs.identity_pool_id, identity_id);
+        let mut session = Session::new_guest(&outputs.region, identity_pool_id, identity_id);
         session.credentials = Some(self.credentials(&session).await?);
         Ok(session)
     }

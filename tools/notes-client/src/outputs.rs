@@ -25,13 +25,18 @@ pub struct Outputs {
     pub tenants: Vec<TenantOutputs>,
 }
 
-/// One tenant: its User Pool and app client, and locally its demo users.
+/// One tenant: its User Pool and app client, its Identity Pool, and locally its demo users.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TenantOutputs {
     pub tenant_id: String,
     pub user_pool_id: String,
     pub user_pool_client_id: String,
+    /// The Identity Pool this tenant's users get credentials from (tenants are spread over
+    /// several). Absent (an older outputs file): the top-level `identityPoolId`; see
+    /// [`Outputs::tenant_identity_pool_id`].
+    #[serde(default)]
+    pub identity_pool_id: Option<String>,
     #[serde(default)]
     pub users: Vec<DemoUser>,
 }
@@ -116,8 +121,29 @@ impl Outputs {
             if t.tenant_id.is_empty() || t.user_pool_client_id.is_empty() {
                 return Err("a tenant without tenantId or userPoolClientId".into());
             }
+            if t.identity_pool_id
+                .as_deref()
+                .is_some_and(|id| id.trim().is_empty())
+            {
+                return Err(format!("tenant {}: identityPoolId is empty", t.tenant_id));
+            }
         }
         Ok(())
+    }
+
+    /// The Identity Pool guests get credentials from: the top-level `identityPoolId`, the
+    /// stack's first pool.
+    pub fn guest_identity_pool_id(&self) -> &str {
+        &self.identity_pool_id
+    }
+
+    /// The Identity Pool `tenant`'s users sign in through: the tenant's own `identityPoolId`,
+    /// else (an outputs file from before tenants had their own) the top-level one.
+    pub fn tenant_identity_pool_id<'a>(&'a self, tenant: &'a TenantOutputs) -> &'a str {
+        tenant
+            .identity_pool_id
+            .as_deref()
+            .unwrap_or(&self.identity_pool_id)
     }
 
     pub fn tenant(&self, tenant_id: &str) -> Result<&TenantOutputs> {
@@ -266,6 +292,56 @@ mod tests {
             Outputs::parse(&empty_region)
                 .unwrap_err()
                 .contains("region")
+        );
+    }
+
+    const POOLS: &str = r#"{
+      "region": "eu-central-1", "graphqlUrl": "https://abc.appsync-api.eu-central-1.amazonaws.com/graphql",
+      "identityPoolId": "eu-central-1:first", "allowGuests": true,
+      "tenants": [
+        { "tenantId": "acme", "userPoolId": "eu-central-1_AcmePool1", "userPoolClientId": "c1",
+          "identityPoolId": "eu-central-1:second" },
+        { "tenantId": "globex", "userPoolId": "eu-central-1_GlobexPl1", "userPoolClientId": "c2" }
+      ] }"#;
+
+    #[test]
+    fn a_tenant_with_its_own_identity_pool_signs_in_there() {
+        let o = Outputs::parse(POOLS).unwrap();
+        let acme = o.tenant("acme").unwrap();
+        assert_eq!(
+            acme.identity_pool_id.as_deref(),
+            Some("eu-central-1:second")
+        );
+        assert_eq!(o.tenant_identity_pool_id(acme), "eu-central-1:second");
+    }
+
+    #[test]
+    fn a_tenant_without_its_own_identity_pool_falls_back_to_the_top_level_one() {
+        let o = Outputs::parse(POOLS).unwrap();
+        let globex = o.tenant("globex").unwrap();
+        assert_eq!(globex.identity_pool_id, None);
+        assert_eq!(o.tenant_identity_pool_id(globex), "eu-central-1:first");
+        // An outputs file from before the per-tenant key: every tenant uses the one pool.
+        let old = Outputs::parse(AWS).unwrap();
+        assert_eq!(
+            old.tenant_identity_pool_id(old.tenant("acme").unwrap()),
+            "eu-central-1:1cb638b4-0f0c-4078-9fe0-4dbd3582783d"
+        );
+    }
+
+    #[test]
+    fn guests_use_the_top_level_identity_pool() {
+        let o = Outputs::parse(POOLS).unwrap();
+        assert_eq!(o.guest_identity_pool_id(), "eu-central-1:first");
+    }
+
+    #[test]
+    fn an_empty_tenant_identity_pool_is_refused() {
+        let empty = POOLS.replace("\"eu-central-1:second\"", "\" \"");
+        let err = Outputs::parse(&empty).unwrap_err();
+        assert!(
+            err.contains("acme") && err.contains("identityPoolId"),
+            "{err}"
         );
     }
 

@@ -206,16 +206,34 @@ impl Session {
         write_private(path, &text)
     }
 
-    /// Checks that the session belongs to the stack in `outputs`.
+    /// Checks that the session belongs to the stack in `outputs`: its Identity Pool is the one
+    /// its tenant's users sign in through (the tenant's own, else the top-level one), or for a
+    /// guest the top-level one.
     pub fn check_stack(&self, outputs: &Outputs, path: &Path) -> Result<()> {
-        if self.identity_pool_id != outputs.identity_pool_id {
-            return Err(Error::SessionFile {
-                path: path.to_path_buf(),
-                message: format!(
-                    "it belongs to Identity Pool {}, the outputs file names {}",
-                    self.identity_pool_id, outputs.identity_pool_id
-                ),
-            });
+        let refused = |message: String| Error::SessionFile {
+            path: path.to_path_buf(),
+            message,
+        };
+        let (expected, whose) = match &self.user {
+            None => (outputs.guest_identity_pool_id(), "guests".to_string()),
+            Some(user) => {
+                let tenant = outputs.tenant(&user.tenant_id).map_err(|_| {
+                    refused(format!(
+                        "it belongs to tenant {}, which the outputs file does not list",
+                        user.tenant_id
+                    ))
+                })?;
+                (
+                    outputs.tenant_identity_pool_id(tenant),
+                    format!("tenant {}", user.tenant_id),
+                )
+            }
+        };
+        if self.identity_pool_id != expected {
+            return Err(refused(format!(
+                "it belongs to Identity Pool {}, the outputs file names {expected} for {whose}",
+                self.identity_pool_id
+            )));
         }
         Ok(())
     }
@@ -593,6 +611,75 @@ mod tests {
             SessionStore::beside(Path::new("outputs.json")).dir,
             PathBuf::from("./notes-client")
         );
+    }
+
+    const POOLS: &str = r#"{"region":"eu-central-1","graphqlUrl":"http://127.0.0.1:1/graphql",
+        "identityPoolId":"eu-central-1:first","allowGuests":true,"tenants":[
+        {"tenantId":"acme","userPoolId":"eu-central-1_a","userPoolClientId":"c",
+         "identityPoolId":"eu-central-1:second"},
+        {"tenantId":"globex","userPoolId":"eu-central-1_g","userPoolClientId":"c"}]}"#;
+
+    fn user_of(tenant: &str) -> UserSession {
+        UserSession {
+            tenant_id: tenant.into(),
+            ..user(NOW)
+        }
+    }
+
+    fn check(session: &Session) -> Result<()> {
+        let outputs = Outputs::parse(POOLS).unwrap();
+        session.check_stack(&outputs, Path::new("s.json"))
+    }
+
+    #[test]
+    fn a_user_session_belongs_to_its_tenants_own_identity_pool() {
+        let at = |pool: &str| Session::new_user("eu-central-1", pool, "id".into(), user_of("acme"));
+        assert!(check(&at("eu-central-1:second")).is_ok());
+        let err = check(&at("eu-central-1:first")).unwrap_err().to_string();
+        assert!(
+            err.contains("eu-central-1:second") && err.contains("acme"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_user_session_of_a_tenant_without_its_own_pool_belongs_to_the_top_level_one() {
+        let at =
+            |pool: &str| Session::new_user("eu-central-1", pool, "id".into(), user_of("globex"));
+        assert!(check(&at("eu-central-1:first")).is_ok());
+        assert!(check(&at("eu-central-1:second")).is_err());
+    }
+
+    #[test]
+    fn a_guest_session_belongs_to_the_top_level_identity_pool() {
+        assert!(
+            check(&Session::new_guest(
+                "eu-central-1",
+                "eu-central-1:first",
+                "id".into()
+            ))
+            .is_ok()
+        );
+        assert!(
+            check(&Session::new_guest(
+                "eu-central-1",
+                "eu-central-1:second",
+                "id".into()
+            ))
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn a_user_session_of_an_unlisted_tenant_is_refused() {
+        let s = Session::new_user(
+            "eu-central-1",
+            "eu-central-1:first",
+            "id".into(),
+            user_of("initech"),
+        );
+        let err = check(&s).unwrap_err().to_string();
+        assert!(err.contains("initech"), "{err}");
     }
 
     #[test]
