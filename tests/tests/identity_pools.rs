@@ -191,3 +191,163 @@ async fn the_cold_look_up_of_a_bound_tenant_is_one_read() {
     assert_eq!(me["tenantId"], "globex");
     assert_eq!(fx.requests.total(), 1, "{:?}", fx.requests.snapshot());
 }
+
+// ---------------------------------------------------------------- placement over several pools
+
+use shared::store::admin::Placement;
+
+fn tid(s: &str) -> TenantId {
+    TenantId::parse(s).unwrap()
+}
+
+async fn placed(admin: &shared::store::admin::Admin, t: &str, capacity: u32) -> Placement {
+    admin.pools_place(&tid(t), capacity).await.unwrap()
+}
+
+/// Opens pool number `seq` as onboard does under the lease (begin, then open).
+async fn open_pool(admin: &shared::store::admin::Admin, seq: u32, id: &str) {
+    let lease = admin.pools_lease("test", 60_000).await.unwrap().unwrap();
+    assert_eq!(lease.last_seq, seq - 1);
+    admin.pools_begin("test", seq, id).await.unwrap();
+    admin.pools_open("test", id).await.unwrap();
+    admin.pools_unlease("test").await.unwrap();
+}
+
+fn pool_of(p: &Placement) -> &str {
+    match p {
+        Placement::Placed {
+            identity_pool_id, ..
+        } => identity_pool_id,
+        Placement::NoRoom => "none",
+    }
+}
+
+#[tokio::test]
+async fn tenants_fill_the_oldest_pool_with_room_and_a_freed_slot_is_reused_first() {
+    let fx = fixture().await;
+    let admin = fx.admin();
+    assert!(!admin.pools_known().await.unwrap());
+    // The first pool lists one tenant already (onboarded before pools were counted).
+    admin.pools_bootstrap(FIRST, 1).await.unwrap();
+    admin.pools_bootstrap(FIRST, 7).await.unwrap(); // once only
+    assert!(admin.pools_known().await.unwrap());
+    assert_eq!(pool_of(&placed(&admin, "t1", 2).await), FIRST);
+    assert_eq!(placed(&admin, "t2", 2).await, Placement::NoRoom);
+    open_pool(&admin, 2, SECOND).await;
+    assert_eq!(pool_of(&placed(&admin, "t2", 2).await), SECOND);
+    // A rerun stays where it was, and is not counted twice.
+    assert_eq!(
+        placed(&admin, "t2", 2).await,
+        Placement::Placed {
+            identity_pool_id: SECOND.into(),
+            new: false
+        }
+    );
+    assert_eq!(pool_of(&placed(&admin, "t3", 2).await), SECOND);
+    assert_eq!(placed(&admin, "t4", 2).await, Placement::NoRoom);
+    let counts: Vec<(u32, u32)> = admin
+        .pools_list()
+        .await
+        .unwrap()
+        .iter()
+        .map(|p| (p.seq, p.tenants))
+        .collect();
+    assert_eq!(counts, [(1, 2), (2, 2)]);
+
+    // Offboarding t1 frees its slot in the first pool: the next tenant goes there, not into a
+    // newer pool; a second release changes nothing.
+    assert_eq!(
+        admin.pools_release(&tid("t1")).await.unwrap().as_deref(),
+        Some(FIRST)
+    );
+    assert_eq!(admin.pools_release(&tid("t1")).await.unwrap(), None);
+    assert_eq!(pool_of(&placed(&admin, "t4", 2).await), FIRST);
+    assert_eq!(
+        admin.pools_placement(&tid("t4")).await.unwrap().as_deref(),
+        Some(FIRST)
+    );
+}
+
+#[tokio::test]
+async fn concurrent_onboardings_never_overfill_a_pool() {
+    let fx = fixture().await;
+    let admin = fx.admin();
+    admin.pools_bootstrap(FIRST, 0).await.unwrap();
+    let tasks: Vec<_> = (0..12)
+        .map(|i| {
+            let admin = admin.clone();
+            tokio::spawn(async move { admin.pools_place(&tid(&format!("c{i}")), 5).await })
+        })
+        .collect();
+    let mut into_first = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Placement::Placed {
+                identity_pool_id, ..
+            } => {
+                assert_eq!(identity_pool_id, FIRST);
+                into_first += 1;
+            }
+            Placement::NoRoom => {}
+        }
+    }
+    assert_eq!(into_first, 5, "exactly the capacity");
+    assert_eq!(admin.pools_get(FIRST).await.unwrap().unwrap().tenants, 5);
+}
+
+#[tokio::test]
+async fn one_tenantctl_at_a_time_creates_a_pool() {
+    let fx = fixture().await;
+    let admin = fx.admin();
+    admin.pools_bootstrap(FIRST, 0).await.unwrap();
+    let a = admin.pools_lease("a", 60_000).await.unwrap();
+    assert!(a.is_some());
+    assert!(admin.pools_lease("b", 60_000).await.unwrap().is_none());
+    // A holder that stopped after creating a pool: the next holder is told to finish it.
+    admin.pools_begin("a", 2, SECOND).await.unwrap();
+    assert!(
+        admin.pools_begin("b", 3, "eu-central-1:x").await.is_err(),
+        "only the holder records a pool"
+    );
+    // Expired: another tenantctl takes over and sees the unfinished pool.
+    let b = admin.pools_lease("b", -1).await.unwrap();
+    assert!(b.is_none(), "a's lease has not expired");
+    admin.pools_unlease("a").await.unwrap();
+    let b = admin.pools_lease("b", 60_000).await.unwrap().unwrap();
+    assert_eq!(b.creating.as_deref(), Some(SECOND));
+    assert_eq!(b.last_seq, 2);
+    admin.pools_open("b", SECOND).await.unwrap();
+    assert_eq!(pool_of(&placed(&admin, "t1", 1).await), FIRST);
+    assert_eq!(pool_of(&placed(&admin, "t2", 1).await), SECOND);
+}
+
+#[tokio::test]
+async fn a_registry_change_reads_one_tenant_not_every_provider() {
+    let fx = fixture().await;
+    let admin = fx.admin();
+    // Many other tenants in the registry.
+    for i in 0..30 {
+        let t = tid(&format!("other{i}"));
+        let p = shared::identity::ProviderKey::parse(&format!(
+            "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Other{i}"
+        ))
+        .unwrap();
+        admin.registry_register(&t, "Other", &p).await.unwrap();
+    }
+    let t = tid("newco");
+    let p = shared::identity::ProviderKey::parse(
+        "cognito-idp.eu-central-1.amazonaws.com/eu-central-1_Newco",
+    )
+    .unwrap();
+    admin.registry_register(&t, "Newco", &p).await.unwrap();
+    fx.requests.reset();
+    admin.registry_bind_identity_pool(&t, SECOND).await.unwrap();
+    let entry = admin.registry_entry(&t).await.unwrap().unwrap();
+    assert_eq!(entry.providers, [p]);
+    assert_eq!(
+        fx.requests.count("Query"),
+        0,
+        "{:?}",
+        fx.requests.snapshot()
+    );
+}
