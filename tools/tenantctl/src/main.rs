@@ -8,6 +8,7 @@
 // (`<region>`, `<tenant-id>` are placeholders there), not rustdoc's HTML.
 #![allow(rustdoc::invalid_html_tags)]
 
+mod calls;
 mod error;
 mod identity_pool;
 mod offboard;
@@ -361,6 +362,8 @@ pub struct Ctx {
     /// The authenticated role's trust lists every pool (`placement`).
     pub iam: aws_sdk_iam::Client,
     pub region: String,
+    /// Every AWS call of this command, counted (onboard reports them).
+    pub calls: calls::Calls,
 }
 
 #[tokio::main]
@@ -412,20 +415,40 @@ async fn context(cli: &Cli) -> Result<Ctx> {
         .region()
         .map(|r| r.to_string())
         .ok_or_else(|| Error::Usage("set AWS_REGION (or a profile's region)".into()))?;
-    let db = Admin::from_env(table(cli)?).await;
+    let calls = calls::Calls::default();
+    let ddb = shared::store::with_budget(aws_sdk_dynamodb::config::Builder::from(&sdk))
+        .interceptor(calls.clone())
+        .build();
+    let db = Admin::new(shared::store::Db::new(
+        aws_sdk_dynamodb::Client::from_conf(ddb),
+        table(cli)?,
+    ));
     Ok(Ctx {
         db,
         pools: UserPools::new(
-            aws_sdk_cognitoidentityprovider::Client::new(&sdk),
+            aws_sdk_cognitoidentityprovider::Client::from_conf(
+                aws_sdk_cognitoidentityprovider::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             region.clone(),
         ),
         identity: IdentityPool::new(
-            aws_sdk_cognitoidentity::Client::new(&sdk),
+            aws_sdk_cognitoidentity::Client::from_conf(
+                aws_sdk_cognitoidentity::config::Builder::from(&sdk)
+                    .interceptor(calls.clone())
+                    .build(),
+            ),
             identity_pool_id,
             Duration::from_millis(cli.settle_ms),
         ),
-        iam: aws_sdk_iam::Client::new(&sdk),
+        iam: aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::config::Builder::from(&sdk)
+                .interceptor(calls.clone())
+                .build(),
+        ),
         region,
+        calls,
     })
 }
 

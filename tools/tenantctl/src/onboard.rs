@@ -180,6 +180,9 @@ pub struct Report {
     /// The Identity Pool this run created because every pool was full.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub created_identity_pool: Option<String>,
+    /// The AWS calls this run made, `service:Operation` → attempts (constant per onboarding
+    /// however many tenants and pools there are; more when it creates a pool).
+    pub aws_calls: std::collections::BTreeMap<String, u64>,
     pub steps: Vec<StepReport>,
 }
 
@@ -489,6 +492,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         },
         identity_pool_placement: placed.how,
         created_identity_pool: placed.created.clone(),
+        aws_calls: ctx.calls.snapshot(),
         steps: steps.done,
     })
 }

@@ -155,7 +155,13 @@ impl Stack {
     }
 
     fn onboard(&self, tenant: &str, password: &str) -> Value {
-        self.ok_json(&[
+        self.onboard_with(tenant, password, &[])
+    }
+
+    /// `onboard` with more environment (`TENANTCTL_IDENTITY_POOL_CAPACITY`).
+    fn onboard_with(&self, tenant: &str, password: &str, env: &[(&str, &str)]) -> Value {
+        let args = [
+            "--json",
             "onboard",
             "--tenant-id",
             tenant,
@@ -165,7 +171,11 @@ impl Stack {
             &format!("admin@{tenant}.example"),
             "--temporary-password",
             password,
-        ])
+        ];
+        let out = self.tenantctl(&args, env);
+        assert!(out.status.success(), "onboard {tenant}: {}", text(&out));
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("onboard {tenant}: not JSON ({e}): {}", text(&out)))
     }
 
     /// Offboards a tenant this test made, pool and all, so the stack is as it was.
@@ -883,35 +893,8 @@ async fn offboard_finishes_after_a_stop_at_every_step() {
 
 #[tokio::test]
 #[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
-async fn onboard_refuses_shared_issuers_and_a_full_identity_pool() {
+async fn onboard_refuses_shared_issuers() {
     let s = Stack::new("refusals").await;
-    let count = s.providers().await.len();
-    let full = s.tenantctl(
-        &[
-            "onboard",
-            "--tenant-id",
-            "overflow",
-            "--name",
-            "Overflow",
-            "--admin-email",
-            "a@overflow.example",
-            "--max-providers",
-            &count.to_string(),
-        ],
-        &[],
-    );
-    assert_eq!(full.status.code(), Some(1), "{}", text(&full));
-    let err = String::from_utf8_lossy(&full.stderr);
-    assert!(
-        err.contains(&format!("lists {count} User Pool providers")),
-        "{err}"
-    );
-    assert!(err.contains("1,000"), "{err}");
-    assert!(
-        s.pools_of("overflow").await.is_empty(),
-        "nothing is created at the limit"
-    );
-
     let shared = s.tenantctl(
         &[
             "onboard",
@@ -1728,4 +1711,207 @@ async fn onboard_converges_when_an_interrupted_run_left_a_second_pool() {
     let done = onboard(&[]);
     assert!(done.status.success(), "{}", text(&done));
     s.remove(t);
+}
+
+/// Issue 22's acceptance, locally: at capacity 2 (the first pool holds acme and globex), four
+/// more tenants land in two more Identity Pools, created by onboard with the first one's
+/// settings and UserRole, whose trust then lists all three by id. Each tenant's admin signs in
+/// through their own pool and calls the API; a tenant's token is refused by the other pools;
+/// guests work at the first pool only. Offboarded, the pools stay, and the next tenant fills the
+/// oldest one with room.
+#[tokio::test]
+#[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
+async fn six_tenants_at_capacity_two_live_in_three_identity_pools() {
+    let s = Stack::new("pools").await;
+    let first = s.outputs["identityPoolId"].as_str().unwrap().to_owned();
+    let cap = [("TENANTCTL_IDENTITY_POOL_CAPACITY", "2")];
+    let tenants = ["pool-a1", "pool-a2", "pool-b1", "pool-b2"];
+    let pw = "Pools-Admin-Local-1";
+    let mut reports = Vec::new();
+    for t in tenants {
+        let r = s.onboard_with(t, "Pools-Temp-Pass-1", &cap);
+        s.set_password(
+            r["userPoolId"].as_str().unwrap(),
+            &format!("admin@{t}.example"),
+            pw,
+        )
+        .await;
+        reports.push(r);
+    }
+    let pool = |i: usize| reports[i]["identityPoolId"].as_str().unwrap().to_owned();
+    assert_ne!(pool(0), first, "the first pool is full at capacity 2");
+    assert_eq!(pool(0), pool(1));
+    assert_eq!(pool(2), pool(3));
+    assert_ne!(pool(1), pool(2));
+    let pools: BTreeSet<String> = [first.clone(), pool(0), pool(2)].into();
+    assert_eq!(pools.len(), 3, "six tenants, three Identity Pools");
+
+    // A new pool: the first one's settings, no guests, no one else's providers.
+    for id in [pool(0), pool(2)] {
+        let d = s
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(!d.allow_unauthenticated_identities(), "{id}: guests");
+        assert_eq!(d.cognito_identity_providers().len(), 2, "{id}: {d:?}");
+    }
+    // UserRole trusts every pool by exact id (moto's IAM, where the local stack keeps it).
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "local", "local", None, None, "test",
+            ))
+            .endpoint_url(s.outputs["cognitoIdpEndpoint"].as_str().unwrap())
+            .build(),
+    );
+    let roles = s
+        .identity
+        .get_identity_pool_roles()
+        .identity_pool_id(pool(2))
+        .send()
+        .await
+        .unwrap();
+    let arn = roles.roles().unwrap()["authenticated"].clone();
+    let role = iam
+        .get_role()
+        .role_name(arn.rsplit('/').next().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let doc = percent_encoding::percent_decode_str(
+        role.role().unwrap().assume_role_policy_document().unwrap(),
+    )
+    .decode_utf8_lossy()
+    .to_string();
+    for id in &pools {
+        assert!(doc.contains(id.as_str()), "{id} missing from {doc}");
+    }
+    assert!(!doc.contains('*'), "no wildcard in the trust: {doc}");
+
+    // Each admin through their own pool: signed in, ADMIN, their tenant's notes only.
+    for (t, r) in tenants.iter().zip(&reports) {
+        let outputs = s.outputs_with(json!({
+            "tenantId": t,
+            "userPoolId": r["userPoolId"],
+            "userPoolClientId": r["userPoolClientId"],
+            "identityPoolId": r["identityPoolId"],
+            "users": [{"username": format!("admin@{t}.example"), "password": pw, "name": "admin"}]
+        }));
+        let out = s.notes_client(
+            &outputs,
+            &[
+                "sign-in",
+                "--tenant",
+                t,
+                "--username",
+                "admin",
+                "--password-stdin",
+            ],
+            Some(&format!("{pw}\n")),
+        );
+        assert!(out.status.success(), "sign-in at {t}: {}", text(&out));
+        let who = format!("{t}/admin");
+        let me = s.gql(&outputs, &who, "{ me { tenantId } myProfile { role } }");
+        assert_eq!(me["data"]["me"]["tenantId"], *t, "{me}");
+        assert_eq!(me["data"]["myProfile"]["role"], "ADMIN", "{me}");
+        let made = s.gql(
+            &outputs,
+            &who,
+            &format!(r#"mutation {{ createNote(input: {{title: "{t} only", body: "b", visibility: TENANT}}) {{ id }} }}"#),
+        );
+        assert!(made["errors"].is_null(), "{made}");
+        let listed = s.gql(&outputs, &who, "{ notes { items { title } } }");
+        let titles: Vec<&str> = listed["data"]["notes"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n["title"].as_str())
+            .collect();
+        assert_eq!(titles, [format!("{t} only").as_str()], "{listed}");
+    }
+
+    // A tenant's id token is refused by every pool but its own.
+    let token = s
+        .id_token(
+            reports[0]["userPoolId"].as_str().unwrap(),
+            reports[0]["userPoolClientId"].as_str().unwrap(),
+            "admin@pool-a1.example",
+            pw,
+        )
+        .await;
+    let provider = reports[0]["providerKey"].as_str().unwrap();
+    for other in [first.clone(), pool(2)] {
+        let refused = s
+            .identity
+            .get_id()
+            .identity_pool_id(&other)
+            .logins(provider, &token)
+            .send()
+            .await;
+        let code = refused
+            .as_ref()
+            .err()
+            .and_then(|e| e.as_service_error())
+            .and_then(|e| aws_sdk_cognitoidentity::error::ProvideErrorMetadata::code(e));
+        assert_eq!(code, Some("NotAuthorizedException"), "{other}: {refused:?}");
+    }
+    let own = s
+        .identity
+        .get_id()
+        .identity_pool_id(pool(0))
+        .logins(provider, &token)
+        .send()
+        .await
+        .unwrap();
+    assert!(own.identity_id().is_some());
+
+    // Guests: the first pool's only.
+    let guest = s
+        .identity
+        .get_id()
+        .identity_pool_id(&first)
+        .send()
+        .await
+        .unwrap();
+    let creds = s
+        .identity
+        .get_credentials_for_identity()
+        .identity_id(guest.identity_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(creds.credentials().is_some());
+    assert!(
+        s.identity
+            .get_id()
+            .identity_pool_id(pool(0))
+            .send()
+            .await
+            .is_err(),
+        "a further pool has no guests"
+    );
+
+    // Offboarded, the pools stay; the next tenant goes into the oldest pool with room.
+    for t in tenants {
+        s.remove(t);
+    }
+    let next = s.onboard_with("pool-c1", "Pools-Temp-Pass-1", &cap);
+    assert_eq!(next["identityPoolId"].as_str(), Some(pool(0).as_str()));
+    assert_eq!(next["identityPoolPlacement"], "placed");
+    s.remove("pool-c1");
+    for id in [pool(0), pool(2)] {
+        let d = s
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert!(d.cognito_identity_providers().is_empty(), "{id} emptied");
+    }
 }
