@@ -25,6 +25,13 @@
 # target/callgrind.*.out and prints the top functions of each
 # (callgrind_annotate --inclusive=yes). The "Warm path: profile" section of bench/results.md
 # is written from it by hand.
+#
+#   scripts/bench.sh onboarding [--tenants 1200] [--capacity 50]
+# Onboarding at scale, against a running local stack (start `scripts/local.sh` first; this reads
+# its .local/outputs.json and .local/operator.env): `tenantctl onboard` for each tenant, as the
+# stack's operator, with its AWS calls (onboard's awsCalls) and time; then sign-in and isolation
+# between the first, a middle and the last tenant (bench/src/bin/onboarding.rs). Prints the
+# summary; the "Onboarding at scale" section of bench/results.md is written from it by hand.
 case "${1:-}" in -h|--help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "$0"; exit 0 ;; esac
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -42,6 +49,19 @@ start_ddb() {
   export AWS_REGION=eu-central-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local
 }
 
+if [ "${1:-}" = onboarding ]; then
+  shift
+  [ -s .local/operator.env ] && [ -s .local/outputs.json ] \
+    || { echo "start the local stack first (scripts/local.sh): no .local/operator.env" >&2; exit 1; }
+  say "build (tenantctl, notes-client, the onboarding benchmark)"
+  cargo build --locked -p tenantctl -p notes-client -p bench --bin onboarding 2>&1 | tail -1
+  set -a
+  # shellcheck disable=SC1091
+  . .local/operator.env
+  set +a
+  target/debug/onboarding --outputs .local/outputs.json "$@"
+  exit 0
+fi
 
 if [ "${1:-}" = lists ] || [ "${1:-}" = zipf ]; then
   mode="$1"

@@ -217,6 +217,15 @@ while IFS=$'\t' read -r id name email password; do
     || { cat "$work/onboard.log" >&2; exit 1; }
 done <"$work/tenants.tsv"
 node local/cognito-setup.mjs users --moto "$MOTO_URL" --outputs "$work/outputs.json" "$work"/onboard-*.json
+# tenantctl as this stack's operator, from another shell (`set -a; . .local/operator.env`):
+# scripts/bench.sh onboarding reads it.
+{
+  cat "$LOCAL_IAM_DIR/env/operator.env"
+  for v in TABLE_NAME AWS_REGION IDENTITY_POOL_ID AWS_ENDPOINT_URL_DYNAMODB AWS_ENDPOINT_URL_COGNITO_IDENTITY \
+    AWS_ENDPOINT_URL_IAM TENANTCTL_SETTLE_MS; do printf "%s='%s'\n" "$v" "${!v}"; done
+  printf "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER='%s'\n" "$COGNITO_IDP_IAM_URL"
+} >"$ROOT/.local/operator.env"
+chmod 600 "$ROOT/.local/operator.env"
 
 mkdir -p "$(dirname "$OUTPUTS")"
 # Where AppSync clients find the real-time endpoint, and the certificate it presents.

@@ -280,6 +280,9 @@ enum Command {
     },
     /// Print every tenant with its providers, one JSON object per line.
     List,
+    /// Print every Identity Pool the registry counts (number, tenants, ready), one JSON object
+    /// per line, oldest first.
+    IdentityPools,
     /// Per-tenant totals (invocations, errors, DynamoDB capacity, latency) from the functions'
     /// EMF log lines: the local stack's `.local/functions.log`, or lines exported from CloudWatch
     /// Logs. Reads files only; no AWS call.
@@ -884,6 +887,13 @@ async fn registry_command(db: &Admin, command: &Command) -> Result<(), AppError>
             let store = TenantStore::new(db.db().clone(), tenant);
             let profile = store.grant_admin(&user, &notes::now_timestamp()).await?;
             println!("{} is ADMIN of {id}", profile.identity_id);
+        }
+        Command::IdentityPools => {
+            for pool in db.pools_list().await? {
+                let line =
+                    serde_json::to_string(&pool).map_err(|e| AppError::internal("json", e))?;
+                println!("{line}");
+            }
         }
         Command::List => {
             for entry in db.registry_list().await? {

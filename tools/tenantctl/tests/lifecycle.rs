@@ -1120,23 +1120,15 @@ async fn suspended_tenants_keep_their_providers_and_resume_restores_them() {
 #[ignore = "needs the live local stack (scripts/local.sh --check runs it)"]
 async fn a_registered_tenants_pool_is_found_with_one_call_not_by_describing_every_pool() {
     let s = Stack::new("pool-lookup").await;
-    let pools = s
-        .idp
-        .list_user_pools()
-        .max_results(60)
-        .send()
-        .await
-        .unwrap()
-        .user_pools()
-        .len() as u64;
-    // Not registered yet: the tag search (a ListUserPools and a DescribeUserPool per pool).
+    // New: placed by this run, so no earlier run can have made its pool — no search at all (the
+    // tag search would describe every pool of the account).
     let first = s.onboard("lookup", "Lookup-Temp-Pass-1");
-    assert_eq!(first["userPoolLookup"]["via"], "tags", "{first}");
     assert_eq!(
-        first["userPoolLookup"]["cognitoCalls"],
-        1 + pools,
+        first["userPoolLookup"],
+        json!({"via": "placement", "cognitoCalls": 0}),
         "{first}"
     );
+    assert_eq!(first["identityPoolPlacement"], "placed", "{first}");
     // Registered: one DescribeUserPool, however many pools the account has.
     let again = s.onboard("lookup", "Lookup-Temp-Pass-1");
     assert_eq!(
@@ -1896,6 +1888,39 @@ async fn six_tenants_at_capacity_two_live_in_three_identity_pools() {
         "a further pool has no guests"
     );
 
+    // The registry's view, and sync-identity-pool over every pool (each pool's tenants listed
+    // again, recounted, the trust rendered again): nothing changes, nothing is lost.
+    let listed = s.tenantctl(&["identity-pools"], &[]);
+    assert!(listed.status.success(), "{}", text(&listed));
+    let counted: Vec<Value> = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for id in [pool(0), pool(2)] {
+        let p = counted
+            .iter()
+            .find(|p| p["identityPoolId"] == id.as_str())
+            .unwrap_or_else(|| panic!("{id} not in {counted:?}"));
+        assert_eq!(p["tenants"], 2, "{p}");
+        assert_eq!(p["ready"], true, "{p}");
+    }
+    let synced = s.tenantctl(&["sync-identity-pool"], &cap);
+    assert!(synced.status.success(), "{}", text(&synced));
+    let said = String::from_utf8_lossy(&synced.stdout);
+    for id in &pools {
+        assert!(said.contains(id.as_str()), "{id}: {said}");
+    }
+    for id in [pool(0), pool(2)] {
+        let d = s
+            .identity
+            .describe_identity_pool()
+            .identity_pool_id(&id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(d.cognito_identity_providers().len(), 2, "{id} after sync");
+    }
+
     // Offboarded, the pools stay; the next tenant goes into the oldest pool with room.
     for t in tenants {
         s.remove(t);
@@ -1914,4 +1939,15 @@ async fn six_tenants_at_capacity_two_live_in_three_identity_pools() {
             .unwrap();
         assert!(d.cognito_identity_providers().is_empty(), "{id} emptied");
     }
+    // At capacity 2 the first pool's room hint was retired (it holds two); a sync at the
+    // default capacity recounts every pool and gives it back, as after raising the capacity.
+    let synced = s.tenantctl(&["sync-identity-pool"], &[]);
+    assert!(synced.status.success(), "{}", text(&synced));
+    let again = s.onboard("pool-d1", "Pools-Temp-Pass-1");
+    assert_eq!(
+        again["identityPoolId"].as_str(),
+        Some(first.as_str()),
+        "{again}"
+    );
+    s.remove("pool-d1");
 }
