@@ -394,6 +394,20 @@ export function createIdentityService({ motoUrl, store, principals = null, roles
       // Actions without a resource type are authorized on "*" (the service reference's rule).
       resource: typeof input.IdentityPoolId === 'string' && !NO_RESOURCE_TYPE.has(op) ? `arn:aws:cognito-identity:${region}:${principal.accountId}:identitypool/${input.IdentityPoolId}` : '*',
     };
+    // Tag conditions: the named pool's tags (aws:ResourceTag/...), a create's (aws:RequestTag/...).
+    const context = {};
+    if (typeof input.IdentityPoolId === 'string' && !NO_RESOURCE_TYPE.has(op)) {
+      try {
+        const pool = await describePool(input.IdentityPoolId);
+        for (const [k, v] of Object.entries(pool.IdentityPoolTags ?? {})) context[`aws:ResourceTag/${k}`] = v;
+      } catch {
+        // An unknown pool: authorized on its ARN alone; moto answers ResourceNotFound after.
+      }
+    }
+    if (op === 'CreateIdentityPool' || op === 'TagResource') {
+      for (const [k, v] of Object.entries(input.IdentityPoolTags ?? input.Tags ?? {})) context[`aws:RequestTag/${k}`] = v;
+    }
+    request.context = context;
     const decision = await evaluate(principal, request);
     if (decision.allowed) return null;
     iamLog({ service: 'cognito-identity', decision: 'denied', principal: principal.arn, operation: op, ...request, result: decision.result, missing: decision.missing, message: decision.message });

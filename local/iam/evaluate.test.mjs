@@ -131,16 +131,20 @@ test('the operator (TenantOperatorPolicy + OperatorPolicy): what tenantctl calls
   const ip = (id) => `arn:aws:cognito-identity:eu-central-1:123456789012:identitypool/${id}`;
   await expect(op, 'cognito-identity:UpdateIdentityPool', ip('eu-central-1:pool-1'), {}, true);
   await expect(op, 'cognito-identity:DescribeIdentityPool', ip('eu-central-1:pool-1'), {}, true);
-  // Several pools: onboard creates the next one and gives it the stack's UserRole.
+  // Several pools: onboard creates the next one, tagged for this stack, and gives it UserRole.
+  const ours = { 'aws:ResourceTag/tenantctl:first-identity-pool': 'eu-central-1:pool-1' };
+  const theirs = { 'aws:ResourceTag/tenantctl:first-identity-pool': 'eu-central-1:someone-else' };
   for (const action of ['UpdateIdentityPool', 'DescribeIdentityPool', 'GetIdentityPoolRoles']) {
-    await expect(op, `cognito-identity:${action}`, ip('eu-central-1:pool-2'), {}, true);
+    await expect(op, `cognito-identity:${action}`, ip('eu-central-1:pool-2'), ours, true);
+    await expect(op, `cognito-identity:${action}`, ip('eu-central-1:pool-2'), theirs, false);
+    await expect(op, `cognito-identity:${action}`, ip('eu-central-1:app-pool'), {}, false);
   }
-  // No resource type: "*" (what the role may be is iam:PassRole's, UserRole only).
-  await expect(op, 'cognito-identity:CreateIdentityPool', '*', {}, true);
+  // No resource type: "*"; creating and tagging only with this stack's tag.
+  await expect(op, 'cognito-identity:CreateIdentityPool', '*', { 'aws:RequestTag/tenantctl:first-identity-pool': 'eu-central-1:pool-1' }, true);
+  await expect(op, 'cognito-identity:CreateIdentityPool', '*', {}, false);
   await expect(op, 'cognito-identity:SetIdentityPoolRoles', '*', {}, true);
   await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-1'), {}, false);
-  await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-2'), {}, false);
-  await expect(op, 'cognito-identity:UpdateIdentityPool', 'arn:aws:cognito-identity:eu-central-1:999999999999:identitypool/eu-central-1:x', {}, false);
+  await expect(op, 'cognito-identity:DeleteIdentityPool', ip('eu-central-1:pool-2'), ours, false);
   for (const action of ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:TransactWriteItems', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem', 'dynamodb:DescribeTable']) {
     if (action === 'dynamodb:TransactWriteItems') continue; // authorized per element (PutItem, UpdateItem, ...)
     await expect(op, action, T, lk('TENANT#acme'), true);

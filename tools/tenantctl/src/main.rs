@@ -712,12 +712,26 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
             pools.push(id.clone());
         }
     }
+    // Each tenant's pool: its binding; else its placement (a run stopped before binding it);
+    // else, registered before pools were counted, the first.
+    let mut pool_of = Vec::with_capacity(entries.len());
+    for e in &entries {
+        pool_of.push(match &e.tenant.identity_pool_id {
+            Some(id) => id.clone(),
+            None => ctx
+                .db
+                .pools_placement(&e.tenant.tenant_id)
+                .await?
+                .unwrap_or_else(|| first.clone()),
+        });
+    }
     let capacity = u32::try_from(max_providers).unwrap_or(u32::MAX);
     for id in &pools {
         let tenants: Vec<_> = entries
             .iter()
-            .filter(|e| e.tenant.identity_pool_id.as_deref().unwrap_or(&first) == id)
-            .cloned()
+            .zip(&pool_of)
+            .filter(|(_, p)| *p == id)
+            .map(|(e, _)| e.clone())
             .collect();
         let add = additions_for(ctx, &tenants).await?;
         let identity = ctx.identity.for_pool(id);
@@ -734,18 +748,9 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
     }
     // The authenticated role trusts every pool the registry records.
     if ctx.db.pools_known().await? && pools.len() > 1 {
-        let roles = ctx
-            .identity
-            .client()
-            .get_identity_pool_roles()
-            .identity_pool_id(&first)
-            .send()
-            .await
-            .map_err(|e| Error::cognito("GetIdentityPoolRoles", e))?;
-        if let Some(arn) = roles.roles().and_then(|r| r.get("authenticated")) {
-            let n = placement::render_role_trust(ctx, arn).await?;
-            println!("role {arn} trusts the {n} Identity Pools the registry records");
-        }
+        let arn = placement::authenticated_role(ctx).await?;
+        let n = placement::render_role_trust_leased(ctx, &arn).await?;
+        println!("role {arn} trusts the {n} Identity Pools the registry records");
     }
     Ok(())
 }
@@ -760,14 +765,17 @@ async fn resume(ctx: &Ctx, tenant: &TenantId) -> Result<()> {
             "No tenant '{tenant}' is registered."
         )))
     })?;
-    // The tenant's own pool (a tenant from before the binding: the first).
-    let identity = ctx.identity.for_pool(
-        entry
-            .tenant
-            .identity_pool_id
-            .as_deref()
-            .unwrap_or(ctx.identity.id()),
-    );
+    // The tenant's own pool: its binding, its placement, else (a tenant from before pools were
+    // counted) the first.
+    let own = match &entry.tenant.identity_pool_id {
+        Some(id) => id.clone(),
+        None => ctx
+            .db
+            .pools_placement(tenant)
+            .await?
+            .unwrap_or_else(|| ctx.identity.id().to_owned()),
+    };
+    let identity = ctx.identity.for_pool(&own);
     let add = additions_for(ctx, std::slice::from_ref(&entry)).await?;
     let listed = identity.describe().await?;
     if listed.holds_all(&add) {

@@ -80,7 +80,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     // registry step), else the first pool for a tenant registered before pools were counted;
     // none known at all (a rerun after both are gone): its User Pool is found by its tenant tag.
     let placement = ctx.db.pools_placement(tenant).await?;
-    let known = entry
+    let known: Option<String> = entry
         .as_ref()
         .and_then(|e| e.tenant.identity_pool_id.clone())
         .or(placement)
@@ -88,12 +88,34 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let identity = ctx
         .identity
         .for_pool(known.as_deref().unwrap_or(ctx.identity.id()));
-    let (pool, lookup) = ctx
-        .pools
-        .find(tenant, known.as_deref(), &registered)
-        .await?;
+    // Its User Pool is tagged for one of this stack's pools (another stack's pool for the same
+    // tenant id is never this offboard's).
+    let this_stack: Vec<String> = match &known {
+        Some(id) => vec![id.clone()],
+        None => {
+            let mut all: Vec<String> = ctx
+                .db
+                .pools_list()
+                .await?
+                .into_iter()
+                .map(|p| p.identity_pool_id)
+                .collect();
+            if !all.iter().any(|p| p == ctx.identity.id()) {
+                all.push(ctx.identity.id().to_owned());
+            }
+            all
+        }
+    };
+    let mut lookup_keys = registered.clone();
+    if lookup_keys.is_empty()
+        && let Some(id) = ctx.db.pools_placed_user_pool(tenant).await?
+    {
+        lookup_keys.push(ctx.pools.provider_name(&id));
+    }
+    let (pool, lookup) = ctx.pools.find(tenant, &this_stack, &lookup_keys).await?;
     let remaining = ctx.db.partition_count(tenant).await?;
-    if state.is_none() && pool.is_none() && remaining == 0 {
+    let placed = ctx.db.pools_placement(tenant).await?.is_some();
+    if state.is_none() && pool.is_none() && remaining == 0 && !placed {
         return Err(Error::App(shared::AppError::NotFound(format!(
             "Nothing to offboard: no tenant '{tenant}' is registered, it has no data and no User \
              Pool tagged for it (already offboarded?)."

@@ -32,6 +32,7 @@ use crate::identity_pool::{Additions, Federated, UserPoolProvider, limit_refusal
 use crate::placement;
 use crate::steps::{StepReport, Steps};
 use crate::user_pools::{Invitation, Lookup, generate_temporary_password};
+use shared::store::admin::UserPoolRecord;
 
 /// What `onboard` was asked to do, checked before any step runs.
 #[derive(Debug, Clone)]
@@ -254,8 +255,10 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             .map_or(String::new(), |id| format!(" (created {id} for it)"))
     );
 
-    // Is there room for another User Pool provider? The pool is found through the registry once
-    // step 4 of a run registered it; before that (a rerun) by its tags.
+    // The tenant's User Pool: through the registry once step 4 of a run registered it; before
+    // that (a rerun) through its placement, where step 1 records it right after creating it; by
+    // its tags (describing every pool of the account) only if a run stopped between those two.
+    let this_stack = [identity_pool_id.clone()];
     let (found, lookup) = if fresh {
         (
             Vec::new(),
@@ -265,9 +268,13 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             },
         )
     } else {
-        ctx.pools
-            .find_all(&req.tenant, Some(&identity_pool_id), &registered)
-            .await?
+        let mut known = registered.clone();
+        if known.is_empty()
+            && let Some(id) = ctx.db.pools_placed_user_pool(&req.tenant).await?
+        {
+            known.push(ctx.pools.provider_name(&id));
+        }
+        ctx.pools.find_all(&req.tenant, &this_stack, &known).await?
     };
     // Two pools for the tenant: a run killed while CreateUserPool was in flight, rerun at once.
     let existing = match found.len() {
@@ -292,6 +299,22 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         req.max_providers
     );
     if !already_listed && config.user_pool_count() >= req.max_providers {
+        if placed.how != "bound" && existing.is_none() {
+            // The registry counted room this pool does not have (providers listed outside
+            // tenantctl, or counted at a larger capacity): the slot goes back, the pool is
+            // recounted (so it is no longer offered), and the next run places the tenant again.
+            let listed = u32::try_from(config.user_pool_count()).unwrap_or(u32::MAX);
+            ctx.db.pools_release(&req.tenant).await?;
+            ctx.db
+                .pools_recount(&identity_pool_id, listed, capacity)
+                .await?;
+            return Err(Error::Refused(format!(
+                "Identity Pool {identity_pool_id} lists {listed} User Pool providers, though the \
+                 registry counted room in it for tenant {}: recounted; run onboard again (it \
+                 places the tenant in a pool with room).",
+                req.tenant
+            )));
+        }
         return Err(limit_refusal(config.user_pool_count(), req.max_providers));
     }
 
@@ -333,24 +356,44 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
                     &req.pool_options,
                 )
                 .await?;
-            // Tag-and-find after the create too: another run that also found none (one killed
-            // with its create in flight, or started at the same time) may have made one as well.
-            // Every such run keeps the same pool and deletes the other, empty one. Not for a
-            // tenant this run placed: a concurrent run of it is not fresh, and searches.
-            let (all, _) = if fresh {
-                (Vec::new(), lookup)
-            } else {
-                ctx.pools
-                    .find_all(&req.tenant, Some(&identity_pool_id), &[])
-                    .await?
-            };
-            let p = if all.len() > 1 {
-                ctx.pools
-                    .converge(&req.tenant, &identity_pool_id, all, &registered)
-                    .await?
-                    .0
-            } else {
-                created
+            // Another run of this onboarding (one killed with its create in flight, or started
+            // at the same time) may have made a pool as well. The placement keeps the first one
+            // recorded: a run whose pool came second deletes its own (empty: no user yet) and
+            // goes on with that one. Without a placement (a tenant from before pools were
+            // counted), the tag search after the create does the same.
+            let p = match ctx
+                .db
+                .pools_record_user_pool(&req.tenant, &created.id)
+                .await?
+            {
+                UserPoolRecord::Earlier(first) => {
+                    let named = [ctx.pools.provider_name(&first)];
+                    let (mut theirs, _) =
+                        ctx.pools.find_all(&req.tenant, &this_stack, &named).await?;
+                    match theirs.pop() {
+                        Some(theirs) => {
+                            eprintln!(
+                                "user pool {} duplicates {} for tenant {} (a concurrent run): deleted",
+                                created.id, theirs.id, req.tenant
+                            );
+                            ctx.pools.delete(&created.id).await?;
+                            theirs
+                        }
+                        None => created,
+                    }
+                }
+                UserPoolRecord::Unplaced => {
+                    let (all, _) = ctx.pools.find_all(&req.tenant, &this_stack, &[]).await?;
+                    if all.len() > 1 {
+                        ctx.pools
+                            .converge(&req.tenant, &identity_pool_id, all, &registered)
+                            .await?
+                            .0
+                    } else {
+                        created
+                    }
+                }
+                UserPoolRecord::Recorded => created,
             };
             // Stopped between these two calls, a run again finds the pool with MFA OFF: the
             // report says so, and `onboard --mfa ...` sets it.

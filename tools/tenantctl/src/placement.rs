@@ -83,34 +83,49 @@ pub async fn place(
         }
     }
     Err(Error::Refused(format!(
-        "No Identity Pool with room for tenant {tenant} after creating one: another onboarding \
-         took every slot; run onboard again."
+        "No Identity Pool with room for tenant {tenant}: other onboardings took every slot of the \
+         pools opened meanwhile; run onboard again."
     )))
 }
 
-/// Under the lease: creates (or finishes) the next pool, unless one has room by then. The id of
-/// a pool this call created.
-async fn next_pool(ctx: &Ctx) -> Result<Option<String>> {
+/// Waits for the lease on creating pools (and rendering the trust): the holder's name and the
+/// lease as granted.
+async fn lease(ctx: &Ctx) -> Result<(String, shared::store::admin::PoolLease)> {
     let holder = format!(
         "tenantctl-{}-{:016x}",
         std::process::id(),
         fastrand::u64(..)
     );
     let waited = Instant::now();
-    let lease = loop {
+    loop {
         if let Some(lease) = ctx.db.pools_lease(&holder, LEASE_MS).await? {
-            break lease;
+            return Ok((holder, lease));
         }
         if waited.elapsed() > Duration::from_millis(2 * LEASE_MS as u64) {
             return Err(Error::Refused(
                 "Another tenantctl holds the lease on creating Identity Pools and has not given \
-                 it back; run onboard again."
+                 it back; run again."
                     .into(),
             ));
         }
         eprintln!("waiting for another tenantctl creating the next Identity Pool...");
         tokio::time::sleep(Duration::from_millis(500 + fastrand::u64(..500))).await;
-    };
+    }
+}
+
+/// `sync-identity-pool`'s trust render, under the lease like a pool's creation, so it never
+/// writes a list older than one an onboarding just wrote.
+pub async fn render_role_trust_leased(ctx: &Ctx, role_arn: &str) -> Result<usize> {
+    let (holder, _) = lease(ctx).await?;
+    let result = render_role_trust(ctx, role_arn, None).await;
+    ctx.db.pools_unlease(&holder).await?;
+    result
+}
+
+/// Under the lease: creates (or finishes) the next pool, unless one has room by then. The id of
+/// a pool this call created.
+async fn next_pool(ctx: &Ctx) -> Result<Option<String>> {
+    let (holder, lease) = lease(ctx).await?;
     let result = async {
         if let Some(id) = &lease.creating {
             eprintln!("identity pool {id}: created by a tenantctl that stopped; finishing it");
@@ -121,6 +136,10 @@ async fn next_pool(ctx: &Ctx) -> Result<Option<String>> {
             return Ok(None);
         }
         let seq = lease.last_seq + 1;
+        // Would the trust still fit with one more pool? Checked before the pool exists: a pool
+        // created and never opened would stay in the account (tenantctl deletes no pool).
+        let role_arn = authenticated_role(ctx).await?;
+        render_role_trust(ctx, &role_arn, Some(PLACEHOLDER_POOL)).await?;
         let id = create(ctx, seq).await?;
         ctx.db.pools_begin(&holder, seq, &id).await?;
         open(ctx, &holder, &id).await?;
@@ -135,7 +154,9 @@ async fn next_pool(ctx: &Ctx) -> Result<Option<String>> {
 async fn create(ctx: &Ctx, seq: u32) -> Result<String> {
     let first = ctx.identity.describe().await?;
     let name = pool_name(&first.name, seq);
+    // AWS's own tags (aws:cloudformation:...) are not the caller's to set.
     let mut tags = first.tags.clone().unwrap_or_default();
+    tags.retain(|k, _| !k.starts_with("aws:"));
     tags.insert("tenantctl:first-identity-pool".into(), first.id.clone());
     tags.insert("tenantctl:seq".into(), seq.to_string());
     let out = ctx
@@ -166,20 +187,7 @@ fn pool_name(first: &str, seq: u32) -> String {
 /// Gives pool `id` the first pool's authenticated role, puts it in that role's trust (rendered
 /// from the registry, read back), then opens it for placements.
 async fn open(ctx: &Ctx, holder: &str, id: &str) -> Result<()> {
-    let roles = ctx
-        .identity
-        .client()
-        .get_identity_pool_roles()
-        .identity_pool_id(ctx.identity.id())
-        .send()
-        .await
-        .map_err(|e| Error::cognito("GetIdentityPoolRoles", e))?;
-    let Some(role_arn) = roles.roles().and_then(|r| r.get("authenticated")).cloned() else {
-        return Err(Error::Refused(format!(
-            "Identity Pool {} has no authenticated role to give {id}.",
-            ctx.identity.id()
-        )));
-    };
+    let role_arn = authenticated_role(ctx).await?;
     ctx.identity
         .client()
         .set_identity_pool_roles()
@@ -188,23 +196,54 @@ async fn open(ctx: &Ctx, holder: &str, id: &str) -> Result<()> {
         .send()
         .await
         .map_err(|e| Error::cognito("SetIdentityPoolRoles", e))?;
-    render_role_trust(ctx, &role_arn).await?;
+    render_role_trust(ctx, &role_arn, None).await?;
     ctx.db.pools_open(holder, id).await?;
     eprintln!("identity pool {id}: role {role_arn} trusts it; open for tenants");
     Ok(())
 }
 
+/// The first pool's authenticated role: every pool gets it.
+pub async fn authenticated_role(ctx: &Ctx) -> Result<String> {
+    let roles = ctx
+        .identity
+        .client()
+        .get_identity_pool_roles()
+        .identity_pool_id(ctx.identity.id())
+        .send()
+        .await
+        .map_err(|e| Error::cognito("GetIdentityPoolRoles", e))?;
+    roles
+        .roles()
+        .and_then(|r| r.get("authenticated"))
+        .cloned()
+        .ok_or_else(|| {
+            Error::Refused(format!(
+                "Identity Pool {} has no authenticated role to give a new pool.",
+                ctx.identity.id()
+            ))
+        })
+}
+
+/// A pool id of the longest shape (`<region>:<uuid>`), for the length check before a create.
+const PLACEHOLDER_POOL: &str = "ap-southeast-3:00000000-0000-0000-0000-000000000000";
+
 /// Writes the role's trust with every pool the registry records as its audience, then reads it
-/// back: the write is the lease holder's only, so what it reads is what it wrote (anything else
-/// is reported, not overwritten again). Also `sync-identity-pool`'s.
-pub async fn render_role_trust(ctx: &Ctx, role_arn: &str) -> Result<usize> {
-    let pools: Vec<String> = ctx
+/// back: the lease holder's write only, so what it reads is what it wrote (anything else is
+/// reported, not overwritten again). With `check_extra`, only checks that one more pool would
+/// still fit, writing nothing.
+pub async fn render_role_trust(
+    ctx: &Ctx,
+    role_arn: &str,
+    check_extra: Option<&str>,
+) -> Result<usize> {
+    let mut pools: Vec<String> = ctx
         .db
         .pools_list()
         .await?
         .into_iter()
         .map(|p| p.identity_pool_id)
         .collect();
+    pools.extend(check_extra.map(str::to_owned));
     let name = role_name(role_arn)?;
     let current = role_trust(ctx, name).await?;
     let desired = with_audience(&current, &pools)?;
@@ -223,6 +262,9 @@ pub async fn render_role_trust(ctx: &Ctx, role_arn: &str) -> Result<usize> {
             text.len()
         )));
     }
+    if check_extra.is_some() {
+        return Ok(pools.len());
+    }
     if desired != current {
         ctx.iam
             .update_assume_role_policy()
@@ -232,14 +274,20 @@ pub async fn render_role_trust(ctx: &Ctx, role_arn: &str) -> Result<usize> {
             .await
             .map_err(|e| Error::cognito("UpdateAssumeRolePolicy", e))?;
     }
-    let back = role_trust(ctx, name).await?;
-    if audience(&back) != audience(&desired) {
-        return Err(Error::Refused(format!(
-            "The trust policy of {name} read back does not list the Identity Pools just written \
-             (something else changed it); run `tenantctl sync-identity-pool`."
-        )));
+    // IAM is eventually consistent: a read right after the write may still show the old one.
+    for attempt in 0..5u32 {
+        let back = role_trust(ctx, name).await?;
+        if audience(&back) == audience(&desired) {
+            return Ok(pools.len());
+        }
+        if attempt < 4 {
+            tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+        }
     }
-    Ok(pools.len())
+    Err(Error::Refused(format!(
+        "The trust policy of {name} read back does not list the Identity Pools just written \
+         (something else changed it); run `tenantctl sync-identity-pool`."
+    )))
 }
 
 async fn role_trust(ctx: &Ctx, name: &str) -> Result<Value> {
@@ -331,8 +379,15 @@ fn with_audience(doc: &Value, pools: &[String]) -> Result<Value> {
         let Some(eq) = st
             .pointer_mut("/Condition/StringEquals")
             .and_then(Value::as_object_mut)
+            .filter(|eq| eq.contains_key(AUD))
         else {
-            return Ok(false);
+            // A statement for Cognito that names no exact pools admits every pool of every
+            // account: refused, not left as it is.
+            return Err(Error::Refused(
+                "the role's trust has a statement for cognito-identity.amazonaws.com without \
+                 StringEquals on cognito-identity.amazonaws.com:aud; list the pools by exact id"
+                    .into(),
+            ));
         };
         eq.insert(
             AUD.into(),
@@ -404,6 +459,13 @@ mod tests {
         assert!(with_audience(&doc, &["x".into()]).is_err());
         let other = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}}]});
         assert!(with_audience(&other, &["x".into()]).is_err());
+        // A second Cognito statement without an exact aud would admit any pool: refused too.
+        let mut two = trust(json!("eu-central-1:one"));
+        two["Statement"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"Effect": "Allow", "Principal": {"Federated": "cognito-identity.amazonaws.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}));
+        assert!(with_audience(&two, &["x".into()]).is_err());
     }
 
     #[test]

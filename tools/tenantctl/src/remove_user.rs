@@ -59,9 +59,18 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut steps = Steps::new(5)?;
     let tenant = &req.tenant;
     let entry = ctx.db.registry_entry(tenant).await?;
-    let bound = entry
+    // The tenant's Identity Pool: the registry's binding, its placement, else the first.
+    let bound = match entry
         .as_ref()
-        .and_then(|e| e.tenant.identity_pool_id.clone());
+        .and_then(|e| e.tenant.identity_pool_id.clone())
+    {
+        Some(id) => id,
+        None => ctx
+            .db
+            .pools_placement(tenant)
+            .await?
+            .unwrap_or_else(|| ctx.identity.id().to_owned()),
+    };
     let registered: Vec<String> = entry
         .map(|e| e.providers.iter().map(|p| p.as_str().to_owned()).collect())
         .unwrap_or_default();
@@ -71,7 +80,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     let mut found = Vec::new();
     let mut pools = UserPools::pool_ids(&registered);
     if pools.is_empty()
-        && let (Some(p), _) = ctx.pools.find(tenant, bound.as_deref(), &[]).await?
+        && let (Some(p), _) = ctx.pools.find(tenant, &[bound], &[]).await?
     {
         pools.push(p.id);
     }

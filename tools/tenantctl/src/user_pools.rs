@@ -103,22 +103,23 @@ impl UserPools {
     pub async fn find(
         &self,
         tenant: &TenantId,
-        identity_pool: Option<&str>,
+        identity_pools: &[String],
         registered: &[String],
     ) -> Result<(Option<TenantPool>, Lookup)> {
-        let (mut found, lookup) = self.find_all(tenant, identity_pool, registered).await?;
+        let (mut found, lookup) = self.find_all(tenant, identity_pools, registered).await?;
         match found.len() {
             0 => Ok((None, lookup)),
             1 => Ok((found.pop(), lookup)),
-            _ => Err(duplicates(tenant, identity_pool.unwrap_or("*"), &found)),
+            _ => Err(duplicates(tenant, &identity_pools.join("|"), &found)),
         }
     }
 
-    /// Every pool [`find`](Self::find) would consider the tenant's.
+    /// Every pool [`find`](Self::find) would consider the tenant's: tagged for the tenant and
+    /// for one of `identity_pools` (this stack's pools, never another stack's `tenant` tag).
     pub async fn find_all(
         &self,
         tenant: &TenantId,
-        identity_pool: Option<&str>,
+        identity_pools: &[String],
         registered: &[String],
     ) -> Result<(Vec<TenantPool>, Lookup)> {
         let mut lookup = Lookup {
@@ -128,14 +129,14 @@ impl UserPools {
         let mut found = Vec::new();
         for id in Self::pool_ids(registered) {
             lookup.cognito_calls += 1;
-            if let Some(p) = self.tagged(&id, tenant, identity_pool).await? {
+            if let Some(p) = self.tagged(&id, tenant, identity_pools).await? {
                 found.push(p);
             }
         }
         if found.is_empty() {
             lookup.via = "tags";
             found = self
-                .find_by_tags(tenant, identity_pool, &mut lookup.cognito_calls)
+                .find_by_tags(tenant, identity_pools, &mut lookup.cognito_calls)
                 .await?;
         }
         Ok((found, lookup))
@@ -209,12 +210,12 @@ impl UserPools {
         Ok((keep, deleted))
     }
 
-    /// The pool `id` if it exists and is tagged for `tenant` and `identity_pool`.
+    /// The pool `id` if it exists and is tagged for `tenant` and one of `identity_pools`.
     async fn tagged(
         &self,
         id: &str,
         tenant: &TenantId,
-        identity_pool: Option<&str>,
+        identity_pools: &[String],
     ) -> Result<Option<TenantPool>> {
         let described = match self
             .client
@@ -238,10 +239,10 @@ impl UserPools {
         };
         let tags = pool.user_pool_tags();
         let tag = |k: &str| tags.and_then(|t| t.get(k)).map(String::as_str);
-        // No Identity Pool named (a tenant whose pool the registry no longer records): the
-        // tenant's tag alone.
+        // Both tags: the tenant's alone would match another stack's pool for the same tenant id
+        // in this account and Region.
         Ok((tag(TENANT_TAG) == Some(tenant.as_str())
-            && identity_pool.is_none_or(|ip| tag(IDENTITY_POOL_TAG) == Some(ip)))
+            && tag(IDENTITY_POOL_TAG).is_some_and(|ip| identity_pools.iter().any(|p| p == ip)))
         .then(|| TenantPool {
             id: id.to_owned(),
             name: pool.name().unwrap_or_default().to_owned(),
@@ -253,7 +254,7 @@ impl UserPools {
     async fn find_by_tags(
         &self,
         tenant: &TenantId,
-        identity_pool: Option<&str>,
+        identity_pools: &[String],
         calls: &mut u32,
     ) -> Result<Vec<TenantPool>> {
         let mut found = Vec::new();
@@ -271,7 +272,7 @@ impl UserPools {
             for p in page.user_pools() {
                 let Some(id) = p.id() else { continue };
                 *calls += 1;
-                if let Some(pool) = self.tagged(id, tenant, identity_pool).await? {
+                if let Some(pool) = self.tagged(id, tenant, identity_pools).await? {
                     found.push(pool);
                 }
             }

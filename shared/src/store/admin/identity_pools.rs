@@ -62,6 +62,16 @@ pub enum Placement {
     NoRoom,
 }
 
+/// What recording a tenant's new User Pool on its placement found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserPoolRecord {
+    Recorded,
+    /// Another run of the same onboarding recorded this pool first.
+    Earlier(String),
+    /// The tenant has no placement (registered before pools were counted).
+    Unplaced,
+}
+
 /// The lease on creating the next pool, as `pools_lease` granted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolLease {
@@ -79,6 +89,10 @@ struct PlacedItem {
     sk: String,
     tenant_id: TenantId,
     identity_pool_id: String,
+    /// The User Pool onboard created for the tenant, recorded right after CreateUserPool: a rerun
+    /// finds it with one read (no tag search), and two runs of one onboarding keep one pool.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    user_pool_id: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -181,6 +195,60 @@ impl Admin {
             .map(|p| p.identity_pool_id))
     }
 
+    /// The User Pool recorded on the tenant's placement, if any.
+    pub async fn pools_placed_user_pool(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<String>, AppError> {
+        let item = self
+            .db
+            .get("GetItem placement", placed_key(tenant), true)
+            .await?;
+        Ok(item
+            .map(from_item::<PlacedItem>)
+            .transpose()?
+            .and_then(|p| p.user_pool_id))
+    }
+
+    /// Records the User Pool just created for the tenant on its placement, unless another run of
+    /// the same onboarding recorded one first (the caller then deletes its own, empty pool and
+    /// uses that one).
+    pub async fn pools_record_user_pool(
+        &self,
+        tenant: &TenantId,
+        user_pool_id: &str,
+    ) -> Result<UserPoolRecord, AppError> {
+        let req = self
+            .db
+            .client
+            .update_item()
+            .table_name(&self.db.table)
+            .set_key(Some(placed_key(tenant)))
+            .update_expression("SET userPoolId = :u")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(userPoolId) OR userPoolId = :u)",
+            )
+            .expression_attribute_values(":u", s(user_pool_id));
+        if write::conditional("UpdateItem placement user pool", req)
+            .await?
+            .is_ok()
+        {
+            return Ok(UserPoolRecord::Recorded);
+        }
+        let item = self
+            .db
+            .get("GetItem placement", placed_key(tenant), true)
+            .await?;
+        Ok(match item.map(from_item::<PlacedItem>).transpose()? {
+            None => UserPoolRecord::Unplaced,
+            Some(PlacedItem {
+                user_pool_id: Some(other),
+                ..
+            }) if other != user_pool_id => UserPoolRecord::Earlier(other),
+            Some(_) => UserPoolRecord::Recorded,
+        })
+    }
+
     /// Places the tenant in the oldest pool with room (`capacity` tenants a pool at most), or
     /// says there is none. Idempotent: a tenant placed before stays where it is. Constant work:
     /// one query, one transaction (and one delete per stale hint met).
@@ -217,6 +285,7 @@ impl Admin {
                 sk: format!("{PLACED_PREFIX}{tenant}"),
                 tenant_id: tenant.clone(),
                 identity_pool_id: id.clone(),
+                user_pool_id: None,
             })?;
             let placed = build(
                 Put::builder()
@@ -282,10 +351,10 @@ impl Admin {
             Update::builder()
                 .table_name(&self.db.table)
                 .set_key(Some(pool_key(&id)))
+                // No floor condition: a count a recount already lowered must not keep the
+                // placement (and so the slot) forever; the next recount corrects a count below.
                 .update_expression("SET tenants = tenants - :one")
-                .condition_expression("tenants > :zero")
                 .expression_attribute_values(":one", n(1))
-                .expression_attribute_values(":zero", n(0))
                 .build(),
         )?;
         let mut room = key(IDENTITY_POOLS_PK, room_sk(pool.seq, &id));

@@ -20,7 +20,7 @@ mod registry;
 mod schema;
 
 pub use backfill::{BackfillReport, MAX_BACKFILL_SEGMENTS};
-pub use identity_pools::{IDENTITY_POOLS_PK, Placement, PoolLease, PoolRecord};
+pub use identity_pools::{IDENTITY_POOLS_PK, Placement, PoolLease, PoolRecord, UserPoolRecord};
 pub use lifecycle::{
     BATCH_WRITE_MAX_ITEMS, ImportReport, ImportTarget, export_line, import_marker,
     parse_export_line, restore_roles, retarget, source_tenant,
