@@ -695,16 +695,7 @@ async fn sync_identity_pool(ctx: &Ctx, max_providers: usize) -> Result<()> {
     let first = ctx.identity.id().to_owned();
     // Every pool: those the registry counts, and any a tenant is bound to (the first for a
     // tenant from before the binding).
-    let mut pools: Vec<String> = ctx
-        .db
-        .pools_list()
-        .await?
-        .into_iter()
-        .map(|p| p.identity_pool_id)
-        .collect();
-    if !pools.contains(&first) {
-        pools.insert(0, first.clone());
-    }
+    let mut pools = ctx.db.pools_ids(&first).await?;
     for e in &entries {
         if let Some(id) = &e.tenant.identity_pool_id
             && !pools.contains(id)

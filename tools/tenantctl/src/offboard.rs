@@ -92,19 +92,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     // tenant id is never this offboard's).
     let this_stack: Vec<String> = match &known {
         Some(id) => vec![id.clone()],
-        None => {
-            let mut all: Vec<String> = ctx
-                .db
-                .pools_list()
-                .await?
-                .into_iter()
-                .map(|p| p.identity_pool_id)
-                .collect();
-            if !all.iter().any(|p| p == ctx.identity.id()) {
-                all.push(ctx.identity.id().to_owned());
-            }
-            all
-        }
+        None => ctx.db.pools_ids(ctx.identity.id()).await?,
     };
     let mut lookup_keys = registered.clone();
     if lookup_keys.is_empty()

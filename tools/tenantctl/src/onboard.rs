@@ -255,10 +255,21 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             .map_or(String::new(), |id| format!(" (created {id} for it)"))
     );
 
-    // The tenant's User Pool: through the registry once step 4 of a run registered it; before
-    // that (a rerun) through its placement, where step 1 records it right after creating it; by
-    // its tags (describing every pool of the account) only if a run stopped between those two.
+    // The tenant's User Pool: through the registry once step 4 of a run registered it. Before
+    // that, a rerun searches by its tags (describing every pool of the account: a run stopped
+    // while CreateUserPool was in flight leaves a pool nothing names), and keeps the one step 1
+    // recorded on the placement if there are several. A tenant this run placed has none yet.
     let this_stack = [identity_pool_id.clone()];
+    let recorded = if fresh || !registered.is_empty() {
+        None
+    } else {
+        ctx.db.pools_placed_user_pool(&req.tenant).await?
+    };
+    // The pools a duplicate is judged against: the registry's, else the recorded one.
+    let named: Vec<String> = match &recorded {
+        Some(id) if registered.is_empty() => vec![ctx.pools.provider_name(id)],
+        _ => registered.clone(),
+    };
     let (found, lookup) = if fresh {
         (
             Vec::new(),
@@ -268,13 +279,9 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
             },
         )
     } else {
-        let mut known = registered.clone();
-        if known.is_empty()
-            && let Some(id) = ctx.db.pools_placed_user_pool(&req.tenant).await?
-        {
-            known.push(ctx.pools.provider_name(&id));
-        }
-        ctx.pools.find_all(&req.tenant, &this_stack, &known).await?
+        ctx.pools
+            .find_all(&req.tenant, &this_stack, &registered)
+            .await?
     };
     // Two pools for the tenant: a run killed while CreateUserPool was in flight, rerun at once.
     let existing = match found.len() {
@@ -283,7 +290,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
         _ => {
             let (keep, _) = ctx
                 .pools
-                .converge(&req.tenant, &identity_pool_id, found, &registered)
+                .converge(&req.tenant, &identity_pool_id, found, &named)
                 .await?;
             Some(keep)
         }
@@ -382,18 +389,25 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
                         None => created,
                     }
                 }
-                UserPoolRecord::Unplaced => {
+                // A rerun (not placed by this run, or without a placement): a run stopped with
+                // its create in flight may have left a pool nothing names; the tag search after
+                // the create finds it, and the one recorded (or the oldest) is kept.
+                record if !fresh => {
+                    let keep = match record {
+                        UserPoolRecord::Recorded => vec![ctx.pools.provider_name(&created.id)],
+                        _ => registered.clone(),
+                    };
                     let (all, _) = ctx.pools.find_all(&req.tenant, &this_stack, &[]).await?;
                     if all.len() > 1 {
                         ctx.pools
-                            .converge(&req.tenant, &identity_pool_id, all, &registered)
+                            .converge(&req.tenant, &identity_pool_id, all, &keep)
                             .await?
                             .0
                     } else {
                         created
                     }
                 }
-                UserPoolRecord::Recorded => created,
+                _ => created,
             };
             // Stopped between these two calls, a run again finds the pool with MFA OFF: the
             // report says so, and `onboard --mfa ...` sets it.

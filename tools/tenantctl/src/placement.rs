@@ -236,13 +236,7 @@ pub async fn render_role_trust(
     role_arn: &str,
     check_extra: Option<&str>,
 ) -> Result<usize> {
-    let mut pools: Vec<String> = ctx
-        .db
-        .pools_list()
-        .await?
-        .into_iter()
-        .map(|p| p.identity_pool_id)
-        .collect();
+    let mut pools = ctx.db.pools_ids(ctx.identity.id()).await?;
     pools.extend(check_extra.map(str::to_owned));
     let name = role_name(role_arn)?;
     let current = role_trust(ctx, name).await?;

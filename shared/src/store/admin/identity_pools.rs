@@ -134,6 +134,21 @@ fn build<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, AppError> {
 }
 
 impl Admin {
+    /// A transaction's Put of `item`, only if no item has its key (`new`), or as it is.
+    fn tx_put(&self, item: Item, new: bool) -> Result<TransactWriteItem, AppError> {
+        let put = Put::builder()
+            .table_name(&self.db.table)
+            .set_item(Some(item));
+        let put = if new {
+            put.condition_expression("attribute_not_exists(pk)")
+        } else {
+            put
+        };
+        Ok(TransactWriteItem::builder()
+            .put(build(put.build())?)
+            .build())
+    }
+
     /// Has the registry recorded any pool? (No `LEASE` item: the stack's first pool has not
     /// been entered yet, see [`pools_bootstrap`](Self::pools_bootstrap).)
     pub async fn pools_known(&self) -> Result<bool, AppError> {
@@ -160,39 +175,31 @@ impl Admin {
         room.insert("identityPoolId".into(), s(first_pool));
         let mut lease = lease_key();
         lease.insert("lastSeq".into(), n(1));
-        let put = |item: Item| {
-            build(
-                Put::builder()
-                    .table_name(&self.db.table)
-                    .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )
-            .map(|p| TransactWriteItem::builder().put(p).build())
-        };
         let tx = self
             .db
             .client
             .transact_write_items()
-            .transact_items(put(lease)?)
-            .transact_items(put(pool)?)
-            .transact_items(put(room)?);
+            .transact_items(self.tx_put(lease, true)?)
+            .transact_items(self.tx_put(pool, true)?)
+            .transact_items(self.tx_put(room, true)?);
         match write::conditional("TransactWriteItems pools bootstrap", tx).await? {
             // Refused: entered already (by this run before, or another).
             Ok(_) | Err(_) => Ok(()),
         }
     }
 
+    /// The tenant's placement item, if it has one (strongly consistent).
+    async fn placed(&self, tenant: &TenantId) -> Result<Option<PlacedItem>, AppError> {
+        self.db
+            .get("GetItem placement", placed_key(tenant), true)
+            .await?
+            .map(from_item::<PlacedItem>)
+            .transpose()
+    }
+
     /// The pool the tenant was placed in, if it was.
     pub async fn pools_placement(&self, tenant: &TenantId) -> Result<Option<String>, AppError> {
-        let item = self
-            .db
-            .get("GetItem placement", placed_key(tenant), true)
-            .await?;
-        Ok(item
-            .map(from_item::<PlacedItem>)
-            .transpose()?
-            .map(|p| p.identity_pool_id))
+        Ok(self.placed(tenant).await?.map(|p| p.identity_pool_id))
     }
 
     /// The User Pool recorded on the tenant's placement, if any.
@@ -200,14 +207,7 @@ impl Admin {
         &self,
         tenant: &TenantId,
     ) -> Result<Option<String>, AppError> {
-        let item = self
-            .db
-            .get("GetItem placement", placed_key(tenant), true)
-            .await?;
-        Ok(item
-            .map(from_item::<PlacedItem>)
-            .transpose()?
-            .and_then(|p| p.user_pool_id))
+        Ok(self.placed(tenant).await?.and_then(|p| p.user_pool_id))
     }
 
     /// Records the User Pool just created for the tenant on its placement, unless another run of
@@ -235,11 +235,7 @@ impl Admin {
         {
             return Ok(UserPoolRecord::Recorded);
         }
-        let item = self
-            .db
-            .get("GetItem placement", placed_key(tenant), true)
-            .await?;
-        Ok(match item.map(from_item::<PlacedItem>).transpose()? {
+        Ok(match self.placed(tenant).await? {
             None => UserPoolRecord::Unplaced,
             Some(PlacedItem {
                 user_pool_id: Some(other),
@@ -287,19 +283,12 @@ impl Admin {
                 identity_pool_id: id.clone(),
                 user_pool_id: None,
             })?;
-            let placed = build(
-                Put::builder()
-                    .table_name(&self.db.table)
-                    .set_item(Some(placed))
-                    .condition_expression("attribute_not_exists(pk)")
-                    .build(),
-            )?;
             let tx = self
                 .db
                 .client
                 .transact_write_items()
                 .transact_items(TransactWriteItem::builder().update(count).build())
-                .transact_items(TransactWriteItem::builder().put(placed).build());
+                .transact_items(self.tx_put(placed, true)?);
             match write::send(OP, tx).await? {
                 Sent::Written(_) => {
                     return Ok(Placement::Placed {
@@ -359,19 +348,14 @@ impl Admin {
         )?;
         let mut room = key(IDENTITY_POOLS_PK, room_sk(pool.seq, &id));
         room.insert("identityPoolId".into(), s(&id));
-        let room = build(
-            Put::builder()
-                .table_name(&self.db.table)
-                .set_item(Some(room))
-                .build(),
-        )?;
+        let room = self.tx_put(room, false)?;
         let tx = self
             .db
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().delete(delete).build())
             .transact_items(TransactWriteItem::builder().update(count).build())
-            .transact_items(TransactWriteItem::builder().put(room).build());
+            .transact_items(room);
         match write::conditional("TransactWriteItems release tenant", tx).await? {
             Ok(_) => Ok(Some(id)),
             // Released meanwhile (a concurrent rerun).
@@ -412,6 +396,21 @@ impl Admin {
             items.into_iter().map(from_item).collect::<Result<_, _>>()?;
         pools.sort_by_key(|p| p.seq);
         Ok(pools)
+    }
+
+    /// The ids of [`pools_list`](Self::pools_list), with `first` (the stack's first pool) in
+    /// them even before the registry entered it.
+    pub async fn pools_ids(&self, first: &str) -> Result<Vec<String>, AppError> {
+        let mut ids: Vec<String> = self
+            .pools_list()
+            .await?
+            .into_iter()
+            .map(|p| p.identity_pool_id)
+            .collect();
+        if !ids.iter().any(|p| p == first) {
+            ids.insert(0, first.to_owned());
+        }
+        Ok(ids)
     }
 
     /// Sets a pool's count to what its provider list says (`sync-identity-pool`), and its room
@@ -536,19 +535,12 @@ impl Admin {
                 .expression_attribute_values(":h", s(holder))
                 .build(),
         )?;
-        let put = build(
-            Put::builder()
-                .table_name(&self.db.table)
-                .set_item(Some(pool))
-                .condition_expression("attribute_not_exists(pk)")
-                .build(),
-        )?;
         let tx = self
             .db
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(lease).build())
-            .transact_items(TransactWriteItem::builder().put(put).build());
+            .transact_items(self.tx_put(pool, true)?);
         match write::conditional("TransactWriteItems pool begin", tx).await? {
             Ok(_) => Ok(()),
             Err(_) => Err(AppError::Conflict(format!(
@@ -576,12 +568,7 @@ impl Admin {
         )?;
         let mut room = key(IDENTITY_POOLS_PK, room_sk(pool.seq, id));
         room.insert("identityPoolId".into(), s(id));
-        let room = build(
-            Put::builder()
-                .table_name(&self.db.table)
-                .set_item(Some(room))
-                .build(),
-        )?;
+        let room = self.tx_put(room, false)?;
         let lease = build(
             Update::builder()
                 .table_name(&self.db.table)
@@ -596,7 +583,7 @@ impl Admin {
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().update(ready).build())
-            .transact_items(TransactWriteItem::builder().put(room).build())
+            .transact_items(room)
             .transact_items(TransactWriteItem::builder().update(lease).build());
         match write::conditional("TransactWriteItems pool open", tx).await? {
             Ok(_) => Ok(()),
