@@ -80,6 +80,7 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     // registry step), else the first pool for a tenant registered before pools were counted;
     // none known at all (a rerun after both are gone): its User Pool is found by its tenant tag.
     let placement = ctx.db.pools_placement(tenant).await?;
+    let placed = placement.is_some();
     let known: Option<String> = entry
         .as_ref()
         .and_then(|e| e.tenant.identity_pool_id.clone())
@@ -102,7 +103,6 @@ pub async fn run(ctx: &Ctx, req: &Request) -> Result<Report> {
     }
     let (pool, lookup) = ctx.pools.find(tenant, &this_stack, &lookup_keys).await?;
     let remaining = ctx.db.partition_count(tenant).await?;
-    let placed = ctx.db.pools_placement(tenant).await?.is_some();
     if state.is_none() && pool.is_none() && remaining == 0 && !placed {
         return Err(Error::App(shared::AppError::NotFound(format!(
             "Nothing to offboard: no tenant '{tenant}' is registered, it has no data and no User \

@@ -56,12 +56,6 @@ pub async fn place(
             created: None,
         });
     }
-    if !ctx.db.pools_known().await? {
-        // The stack's first pool, entered once with the tenants it lists already.
-        let first = ctx.identity.describe().await?;
-        let listed = u32::try_from(first.user_pool_count()).unwrap_or(u32::MAX);
-        ctx.db.pools_bootstrap(ctx.identity.id(), listed).await?;
-    }
     let mut created = None;
     for _ in 0..4 {
         match ctx.db.pools_place(tenant, capacity).await? {
@@ -74,6 +68,14 @@ pub async fn place(
                     how: if new { "placed" } else { "placed before" },
                     created,
                 });
+            }
+            // No room hint at all on a registry that never entered the first pool: enter it
+            // (once, with the tenants it lists already) and place again. Checked only here, so
+            // an ordinary onboarding pays no read for it.
+            Placement::NoRoom if !ctx.db.pools_known().await? => {
+                let first = ctx.identity.describe().await?;
+                let listed = u32::try_from(first.user_pool_count()).unwrap_or(u32::MAX);
+                ctx.db.pools_bootstrap(ctx.identity.id(), listed).await?;
             }
             Placement::NoRoom => {
                 if let Some(id) = next_pool(ctx).await? {
